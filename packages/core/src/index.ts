@@ -7,3 +7,4 @@ export * from './scheduler.js';
 export * from './model.js';
 export * from './contracts.js';
 export * from './registry.js';
+export * from './position-embeddings.js';
