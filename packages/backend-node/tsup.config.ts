@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url (used to locate onnxruntime-node's native dir) in the CJS build.
+  shims: true,
 });

@@ -1,1 +1,21 @@
-export {};
+/**
+ * @pumer/cli: the `pumer` command line. The commands are also exported as functions, so other tools (and
+ * tests) can run them in-process with their own output sink.
+ */
+export { createProgram, main } from './program.js';
+export { type CliIO, processIO } from './io.js';
+export { CheckFailed, CliError, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './errors.js';
+export { answerQuestion, DEFAULT_QUESTION, type RunCommandOptions, type RunReport } from './commands/run.js';
+export { type EvalCommandOptions, type EvalReport, evaluateModel } from './commands/eval.js';
+export { type BenchCommandOptions, runBench } from './commands/bench.js';
+export { checkParity, type ParityCommandOptions, type ParityReport } from './commands/parity.js';
+export { type ScheduleCommandOptions, type ScheduleReport, scheduleReport } from './commands/schedule.js';
+export { type ExportCommandOptions, type ExportReport, exportModel } from './commands/export.js';
+export {
+  AGGRESSIVE_SCHEDULE,
+  PUMER_SCHEDULE,
+  resolveSchedule,
+  SCHEDULE_NAMES,
+  TINY_GEOMETRY,
+} from './schedules.js';
+export type { BenchReport, BenchRow } from './bench/types.js';

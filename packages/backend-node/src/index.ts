@@ -1,1 +1,25 @@
-export {};
+import { registerBackend } from '@pumer/core';
+import { createNodeBackend } from './backend.js';
+import { PROVIDER_ENV, parseProviderRequest } from './provider.js';
+
+export { createNodeBackend, NodeBackend, type NodeBackendOptions } from './backend.js';
+export {
+  CUDA_INSTALL_HINT,
+  chooseProvider,
+  cudaUnavailableReason,
+  PROVIDER_ENV,
+  type Provider,
+  type ProviderChoice,
+  type ProviderRequest,
+  parseProviderRequest,
+} from './provider.js';
+
+/** Priority 2: above the CPU reference, so `ready()` prefers onnxruntime when this package is imported. */
+export const NODE_BACKEND_PRIORITY = 2;
+
+// Registered on import; the provider comes from PUMER_NODE_PROVIDER (auto | cuda | cpu), default auto.
+registerBackend(
+  'node',
+  () => createNodeBackend({ provider: parseProviderRequest(process.env[PROVIDER_ENV], PROVIDER_ENV) }),
+  NODE_BACKEND_PRIORITY,
+);

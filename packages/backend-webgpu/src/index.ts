@@ -1,1 +1,43 @@
-export {};
+import { registerBackend } from '@pumer/core';
+import { createWebGpuBackend } from './backend.js';
+import { parseProviderRequest } from './runtime.js';
+
+export { createWebGpuBackend, WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
+export { SWIFTSHADER_ICD } from './environment.js';
+export {
+  type GraphRuntime,
+  OrtGraphBackend,
+  type OrtGraphBackendOptions,
+  type RuntimeSession,
+  type RuntimeTensor,
+  viltGeometryOf,
+} from './ort-backend.js';
+export { opsOffloadedFrom, type Placement, parsePlacement } from './placement.js';
+export {
+  PROVIDER_REQUESTS,
+  type Provider,
+  type ProviderRequest,
+  parseProviderRequest,
+  type WebGpuBackendInfo,
+  WebGpuRuntime,
+  type WebGpuRuntimeOptions,
+} from './runtime.js';
+
+/** Priority 3: above node (2) and cpu (1), so `ready()` prefers the GPU when this package is imported. */
+export const WEBGPU_BACKEND_PRIORITY = 3;
+
+/** The environment variable the registered factory honours in Node: auto | webgpu | wasm. */
+export const PROVIDER_ENV = 'PUMER_WEBGPU_PROVIDER';
+
+function providerFromEnv(): string | undefined {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env?.[PROVIDER_ENV];
+}
+
+// Registered on import with the provider from PUMER_WEBGPU_PROVIDER (Node), default auto. Pages that need
+// options (wasmPaths, provider) register their own factory under the same name, or call createWebGpuBackend.
+registerBackend(
+  'webgpu',
+  () => createWebGpuBackend({ provider: parseProviderRequest(providerFromEnv(), PROVIDER_ENV) }),
+  WEBGPU_BACKEND_PRIORITY,
+);

@@ -1,0 +1,85 @@
+import type { BenchReport, BenchRow } from './types.js';
+
+const f = (x: number | null | undefined, d: number) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d);
+
+function shareCell(row: BenchRow): string {
+  return row.reducerShare ? `${(100 * row.reducerShare.share).toFixed(1)}%` : '—';
+}
+
+/** The benchmark as a Markdown page: machine, exact command, one table row per configuration, and the method. */
+export function benchMarkdown(report: BenchReport): string {
+  const m = report.machine;
+  const lines: string[] = [];
+  lines.push(`# PuMer.js benchmark — ${report.geometry.name}`, '');
+  lines.push(`Generated ${report.date} by:`, '', '```sh', report.command, '```', '');
+  lines.push('## Machine', '');
+  lines.push(`- CPU: ${m.cpu} (${m.cores} logical cores, available parallelism ${m.availableParallelism})`);
+  lines.push(`- Memory: ${m.memoryGiB} GiB`);
+  lines.push(`- OS: ${m.platform} ${m.arch}`);
+  lines.push(`- Node.js: ${m.node}`, '');
+  lines.push('## Setup', '');
+  const g = report.geometry;
+  lines.push(
+    `- Geometry \`${g.name}\`: ${g['numLayers']} layers, hidden ${g['hiddenSize']}, ${g['numHeads']} heads, MLP ${g['intermediateSize']}, ${g['textTokens']} text + ${g['imageTokens']} image tokens.`,
+  );
+  lines.push(
+    `- Checkpoint: deterministic random weights (seed ${report.seed}) in the Hugging Face ViLT layout, loaded with \`loadVilt\`.`,
+  );
+  lines.push(
+    `- ${report.warmup} warm-up run(s) then ${report.repeats} timed run(s) per configuration, interleaved: each repeat visits every configuration once, round-robin, in one process.`,
+  );
+  lines.push('');
+  lines.push('## Results', '');
+  lines.push(
+    '| backend | provider | batch | schedule | images/s median | images/s min | p50 ms | p95 ms | speed-up | ideal | achieved ÷ ideal | peak RSS MiB | reducer share |',
+  );
+  lines.push('|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const r of report.rows) {
+    lines.push(
+      `| ${r.backend} | ${r.provider} | ${r.batch} | ${r.schedule} | ${f(r.imagesPerSecond.median, 2)} | ${f(r.imagesPerSecond.min, 2)} | ${f(r.latencyMs.p50, 1)} | ${f(r.latencyMs.p95, 1)} | ${r.speedup === null ? '—' : `${f(r.speedup, 2)}×`} | ${f(r.idealSpeedup, 2)}× | ${f(r.achievedOverIdeal, 2)} | ${f(r.peakRssMiB, 0)} | ${shareCell(r)} |`,
+    );
+  }
+  lines.push(
+    '',
+    `Whole-process peak RSS (\`process.resourceUsage().maxRSS\`): ${f(report.processMaxRssMiB, 0)} MiB.`,
+    '',
+  );
+  lines.push('![speed-up against schedule](bench.svg)', '');
+  lines.push('## How to read it', '');
+  lines.push(
+    '- **speed-up**: median time of the unreduced run ÷ median time of this run, same backend and batch.',
+  );
+  lines.push(
+    "- **ideal**: the scheduler's FLOPs ratio (`pumer schedule`), i.e. the speed-up if time were proportional to FLOPs.",
+  );
+  lines.push('- **p50 / p95**: nearest-rank percentiles of the per-batch wall time.');
+  lines.push(
+    "- **peak RSS**: the largest resident set size sampled right after each run of that configuration (the process holds every configuration's model and sessions at once, so it is an upper bound for one configuration).",
+  );
+  const methods = [
+    ...new Set(
+      report.rows.flatMap((r) => (r.reducerShare ? [`${r.backend}: ${r.reducerShare.method}`] : [])),
+    ),
+  ];
+  if (methods.length > 0) {
+    lines.push('- **reducer share**, measured as follows:');
+    for (const mth of methods) lines.push(`  - ${mth}`);
+  }
+  const withOps = report.rows.filter(
+    (r) => r.reducerShare?.opTypes && Object.keys(r.reducerShare.opTypes).length > 0,
+  );
+  if (withOps.length > 0) {
+    lines.push('- **reducer op types** counted (kernel ms per forward pass, largest first):');
+    for (const r of withOps) {
+      const ops = Object.entries(r.reducerShare!.opTypes!)
+        .sort((a, b) => b[1] - a[1])
+        .map(([op, ms]) => `${op} ${ms.toFixed(2)}`)
+        .join(', ');
+      lines.push(`  - ${r.backend} batch ${r.batch} ${r.schedule}: ${ops}`);
+    }
+  }
+  for (const note of report.notes) lines.push(`- ${note}`);
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,256 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CliError } from '../errors.js';
+
+/**
+ * A ViLT checkpoint with deterministic random weights, written in the Hugging Face layout so the benchmark
+ * goes through the same loader (`loadVilt`) as a real model. Weights are meaningless; shapes are exact.
+ */
+export interface SyntheticGeometry {
+  readonly name: string;
+  readonly numLayers: number;
+  readonly hiddenSize: number;
+  readonly numHeads: number;
+  readonly intermediateSize: number;
+  /** Text window = max_position_embeddings. */
+  readonly textTokens: number;
+  readonly imageSize: number;
+  readonly patchSize: number;
+  readonly numLabels: number;
+}
+
+export const SYNTHETIC_GEOMETRIES: Record<string, SyntheticGeometry> = {
+  'vilt-b32': {
+    name: 'vilt-b32',
+    numLayers: 12,
+    hiddenSize: 768,
+    numHeads: 12,
+    intermediateSize: 3072,
+    textTokens: 40,
+    imageSize: 384,
+    patchSize: 32,
+    numLabels: 14,
+  },
+  tiny: {
+    name: 'tiny',
+    numLayers: 6,
+    hiddenSize: 64,
+    numHeads: 4,
+    intermediateSize: 256,
+    textTokens: 16,
+    imageSize: 64,
+    patchSize: 8,
+    numLabels: 14,
+  },
+};
+
+/** Image tokens of a geometry: patches + image [CLS]. */
+export function imageTokens(g: SyntheticGeometry): number {
+  return (g.imageSize / g.patchSize) ** 2 + 1;
+}
+
+/** mulberry32: a tiny seeded generator, so the same seed gives the same checkpoint on every machine. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface NamedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** The HF ViLT-VQA parameter set for a geometry, filled from `rand` (std 0.02 like HF's initializer; LayerNorms 1/0). */
+export function syntheticTensors(
+  g: SyntheticGeometry,
+  vocabSize: number,
+  seed: number,
+): Map<string, NamedTensor> {
+  const rand = seededRandom(seed);
+  const amp = 0.02 * Math.sqrt(3); // uniform in [-amp, amp] has std 0.02
+  const random = (shape: number[]): NamedTensor => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = (2 * rand() - 1) * amp;
+    return { shape, data };
+  };
+  const fill = (shape: number[], v: number): NamedTensor => ({
+    shape,
+    data: new Float32Array(shape[0]!).fill(v),
+  });
+  const d = g.hiddenSize;
+  const grid = g.imageSize / g.patchSize;
+  const t = new Map<string, NamedTensor>();
+  const e = 'vilt.embeddings';
+  t.set(`${e}.text_embeddings.word_embeddings.weight`, random([vocabSize, d]));
+  t.set(`${e}.text_embeddings.position_embeddings.weight`, random([g.textTokens, d]));
+  t.set(`${e}.text_embeddings.token_type_embeddings.weight`, random([2, d]));
+  t.set(`${e}.text_embeddings.LayerNorm.weight`, fill([d], 1));
+  t.set(`${e}.text_embeddings.LayerNorm.bias`, fill([d], 0));
+  t.set(`${e}.cls_token`, random([1, 1, d]));
+  t.set(`${e}.position_embeddings`, random([1, grid * grid + 1, d]));
+  t.set(`${e}.patch_embeddings.projection.weight`, random([d, 3, g.patchSize, g.patchSize]));
+  t.set(`${e}.patch_embeddings.projection.bias`, random([d]));
+  t.set(`${e}.token_type_embeddings.weight`, random([2, d]));
+  for (let l = 0; l < g.numLayers; l++) {
+    const p = `vilt.encoder.layer.${l}`;
+    t.set(`${p}.layernorm_before.weight`, fill([d], 1));
+    t.set(`${p}.layernorm_before.bias`, fill([d], 0));
+    for (const qkv of ['query', 'key', 'value']) {
+      t.set(`${p}.attention.attention.${qkv}.weight`, random([d, d]));
+      t.set(`${p}.attention.attention.${qkv}.bias`, random([d]));
+    }
+    t.set(`${p}.attention.output.dense.weight`, random([d, d]));
+    t.set(`${p}.attention.output.dense.bias`, random([d]));
+    t.set(`${p}.layernorm_after.weight`, fill([d], 1));
+    t.set(`${p}.layernorm_after.bias`, fill([d], 0));
+    t.set(`${p}.intermediate.dense.weight`, random([g.intermediateSize, d]));
+    t.set(`${p}.intermediate.dense.bias`, random([g.intermediateSize]));
+    t.set(`${p}.output.dense.weight`, random([d, g.intermediateSize]));
+    t.set(`${p}.output.dense.bias`, random([d]));
+  }
+  t.set('vilt.layernorm.weight', fill([d], 1));
+  t.set('vilt.layernorm.bias', fill([d], 0));
+  t.set('vilt.pooler.dense.weight', random([d, d]));
+  t.set('vilt.pooler.dense.bias', random([d]));
+  t.set('classifier.0.weight', random([2 * d, d]));
+  t.set('classifier.0.bias', random([2 * d]));
+  t.set('classifier.1.weight', fill([2 * d], 1));
+  t.set('classifier.1.bias', fill([2 * d], 0));
+  t.set('classifier.3.weight', random([g.numLabels, 2 * d]));
+  t.set('classifier.3.bias', random([g.numLabels]));
+  return t;
+}
+
+/** config.json (ViltConfig fields) for a geometry. */
+export function syntheticConfig(g: SyntheticGeometry, vocabSize: number): Record<string, unknown> {
+  const id2label: Record<string, string> = {};
+  const label2id: Record<string, number> = {};
+  for (let i = 0; i < g.numLabels; i++) {
+    id2label[String(i)] = `label_${i}`;
+    label2id[`label_${i}`] = i;
+  }
+  return {
+    architectures: ['ViltForQuestionAnswering'],
+    model_type: 'vilt',
+    vocab_size: vocabSize,
+    type_vocab_size: 2,
+    modality_type_vocab_size: 2,
+    max_position_embeddings: g.textTokens,
+    hidden_size: g.hiddenSize,
+    num_hidden_layers: g.numLayers,
+    num_attention_heads: g.numHeads,
+    intermediate_size: g.intermediateSize,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0,
+    attention_probs_dropout_prob: 0,
+    initializer_range: 0.02,
+    layer_norm_eps: 1e-12,
+    image_size: g.imageSize,
+    patch_size: g.patchSize,
+    num_channels: 3,
+    qkv_bias: true,
+    max_image_length: -1,
+    num_images: -1,
+    pad_token_id: 0,
+    id2label,
+    label2id,
+  };
+}
+
+export function syntheticPreprocessorConfig(g: SyntheticGeometry): Record<string, unknown> {
+  return {
+    image_processor_type: 'ViltImageProcessor',
+    do_resize: true,
+    size: { shortest_edge: g.imageSize },
+    size_divisor: g.patchSize,
+    resample: 3,
+    do_rescale: true,
+    rescale_factor: 1 / 255,
+    do_normalize: true,
+    image_mean: [0.5, 0.5, 0.5],
+    image_std: [0.5, 0.5, 0.5],
+    do_pad: true,
+  };
+}
+
+/** ~/.cache/pumer, or $PUMER_CACHE. */
+export function cacheDir(env: Readonly<Record<string, string | undefined>>): string {
+  return env['PUMER_CACHE'] || path.join(os.homedir(), '.cache', 'pumer');
+}
+
+const STAMP = 'pumer-synthetic.json';
+const FORMAT = 'pumer-synthetic/1';
+
+export interface SyntheticCheckpointOptions {
+  readonly geometry: SyntheticGeometry;
+  readonly seed: number;
+  readonly cache: string;
+  /** A real tokenizer.json to copy (the embedded model's); its padding/truncation are set to the text window. */
+  readonly tokenizerJsonPath: string;
+  readonly writeSafetensors: (
+    tensors: Map<string, NamedTensor>,
+    metadata: Record<string, string>,
+  ) => Uint8Array;
+}
+
+/**
+ * Writes (once; reused while the stamp matches) the synthetic checkpoint for a geometry and seed and returns
+ * its directory. Files are written under a temporary name and renamed, and the stamp goes last, so an
+ * interrupted write is never mistaken for a complete checkpoint.
+ */
+export function ensureSyntheticCheckpoint(opts: SyntheticCheckpointOptions): {
+  dir: string;
+  created: boolean;
+} {
+  const g = opts.geometry;
+  const dir = path.join(opts.cache, `bench-${g.name}-seed${opts.seed}`);
+  const stampPath = path.join(dir, STAMP);
+  const want = { format: FORMAT, geometry: g, seed: opts.seed };
+  if (existsSync(stampPath)) {
+    try {
+      if (JSON.stringify(JSON.parse(readFileSync(stampPath, 'utf8'))) === JSON.stringify(want))
+        return { dir, created: false };
+    } catch {
+      // A damaged stamp: rewrite the checkpoint below.
+    }
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new CliError(`cannot create the benchmark cache directory ${dir}: ${(err as Error).message}`);
+  }
+  let tokenizer: Record<string, unknown>;
+  try {
+    tokenizer = JSON.parse(readFileSync(opts.tokenizerJsonPath, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new CliError(`cannot read tokenizer ${opts.tokenizerJsonPath}: ${(err as Error).message}`);
+  }
+  const model = tokenizer['model'] as { vocab?: Record<string, number> } | undefined;
+  const vocabSize = Object.keys(model?.vocab ?? {}).length;
+  if (vocabSize === 0) throw new CliError(`tokenizer ${opts.tokenizerJsonPath} has no vocabulary`);
+  tokenizer['padding'] = { ...(tokenizer['padding'] as object), strategy: { Fixed: g.textTokens } };
+  tokenizer['truncation'] = { ...(tokenizer['truncation'] as object), max_length: g.textTokens };
+  const write = (name: string, bytes: string | Uint8Array) => {
+    const tmp = path.join(dir, `${name}.tmp`);
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path.join(dir, name));
+  };
+  const tensors = syntheticTensors(g, vocabSize, opts.seed);
+  write(
+    'model.safetensors',
+    opts.writeSafetensors(tensors, { format: 'pt', generator: FORMAT, seed: String(opts.seed) }),
+  );
+  write('config.json', `${JSON.stringify(syntheticConfig(g, vocabSize), null, 2)}\n`);
+  write('preprocessor_config.json', `${JSON.stringify(syntheticPreprocessorConfig(g), null, 2)}\n`);
+  write('tokenizer.json', JSON.stringify(tokenizer));
+  write(STAMP, `${JSON.stringify(want)}\n`);
+  return { dir, created: true };
+}

@@ -1,0 +1,83 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { schedule } from '@pumer/core';
+import { describe, expect, it } from 'vitest';
+import { AGGRESSIVE_SCHEDULE, PUMER_SCHEDULE, TINY_GEOMETRY } from '../schedules.js';
+import { runCli } from '../testing.js';
+
+describe('pumer bench (tiny, cpu, smoke-sized)', () => {
+  it('writes a synthetic checkpoint, times every schedule and writes JSON, Markdown and SVG', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'pumer-bench-'));
+    const out = path.join(tmp, 'out');
+    const argv = [
+      'bench',
+      '--geometry',
+      'tiny',
+      '--batch',
+      '1',
+      '--repeats',
+      '2',
+      '--warmup',
+      '1',
+      '--backend',
+      'cpu',
+      '--out',
+      out,
+      '--json',
+    ];
+    const r = await runCli(argv, { env: { PUMER_CACHE: path.join(tmp, 'cache') } });
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.checkpoint.startsWith(path.join(tmp, 'cache'))).toBe(true);
+    expect(existsSync(path.join(json.checkpoint, 'model.safetensors'))).toBe(true);
+    expect(json.rows.map((row: { schedule: string }) => row.schedule)).toEqual([
+      'unreduced',
+      'pumer',
+      'aggressive',
+    ]);
+    const ideal = {
+      unreduced: 1,
+      pumer: schedule(TINY_GEOMETRY, PUMER_SCHEDULE).idealSpeedup,
+      aggressive: schedule(TINY_GEOMETRY, AGGRESSIVE_SCHEDULE).idealSpeedup,
+    };
+    for (const row of json.rows) {
+      expect(row.backend).toBe('cpu');
+      expect(row.provider).toBe('typescript');
+      expect(row.runsMs).toHaveLength(2);
+      expect(row.idealSpeedup).toBeCloseTo(ideal[row.schedule as keyof typeof ideal], 12);
+      expect(row.imagesPerSecond.median).toBeGreaterThan(0);
+      expect(row.latencyMs.p95).toBeGreaterThanOrEqual(row.latencyMs.p50);
+      expect(row.peakRssMiB).toBeGreaterThan(0);
+      if (row.schedule === 'unreduced') {
+        expect(row.speedup).toBe(1);
+        expect(row.reducerShare).toBeNull();
+      } else {
+        expect(row.speedup).toBeGreaterThan(0);
+        expect(row.achievedOverIdeal).toBeCloseTo(row.speedup / row.idealSpeedup, 12);
+        expect(row.reducerShare.share).toBeGreaterThan(0);
+        expect(row.reducerShare.share).toBeLessThanOrEqual(1);
+      }
+    }
+    const written = JSON.parse(readFileSync(path.join(out, 'bench.json'), 'utf8'));
+    expect(written.rows).toHaveLength(3);
+    const md = readFileSync(path.join(out, 'bench.md'), 'utf8');
+    expect(md).toContain(os.cpus()[0]!.model.trim());
+    expect(md).toContain(process.version);
+    expect(md).toContain(
+      'pumer bench --geometry tiny --batch 1 --backend cpu --schedules unreduced,pumer,aggressive --repeats 2 --warmup 1',
+    );
+    expect(md).toMatch(/\| cpu \| typescript \| 1 \| pumer \|/);
+    expect(md).toContain('smoke run');
+    const svg = readFileSync(path.join(out, 'bench.svg'), 'utf8');
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg.match(/<rect [^>]*fill="#0072B2"><title>/g)).toHaveLength(2); // one bar per reduced schedule
+    // The second run reuses the cached checkpoint.
+    const again = await runCli(argv.slice(0, -1).concat(['--schedules', 'unreduced', '--json']), {
+      env: { PUMER_CACHE: path.join(tmp, 'cache') },
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).checkpoint).toBe(json.checkpoint);
+  }, 120_000);
+});

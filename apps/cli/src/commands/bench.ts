@@ -1,0 +1,227 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Backend, type ModelGeometry, schedule } from '@pumer/core';
+import { benchMarkdown } from '../bench/markdown.js';
+import { machineInfo } from '../bench/machine.js';
+import { type Configuration, measureInterleaved } from '../bench/measure.js';
+import { syntheticInputs } from '../bench/inputs.js';
+import { timeReduceSteps } from '../bench/reducer-share.js';
+import { median, percentile } from '../bench/stats.js';
+import { benchSvg } from '../bench/svg.js';
+import {
+  cacheDir,
+  ensureSyntheticCheckpoint,
+  imageTokens,
+  SYNTHETIC_GEOMETRIES,
+} from '../bench/synthetic.js';
+import type { BenchReport, BenchRow, ReducerShare } from '../bench/types.js';
+import { CliError } from '../errors.js';
+import { fixed } from '../format.js';
+import { type CliIO, colorsFor, writeJson } from '../io.js';
+import { benchBackend, loadModel, nodeReducerShare, vilt } from '../loaders.js';
+import { createProgress } from '../progress.js';
+import { resolveSchedule } from '../schedules.js';
+
+export interface BenchCommandOptions {
+  geometry: string;
+  batch: number[];
+  backend: string[];
+  /** Default: unreduced,paper,aggressive on vilt-b32; unreduced,pumer,aggressive on tiny (paper needs 9 layers). */
+  schedules?: string[];
+  repeats: number;
+  warmup: number;
+  out: string;
+  seed: number;
+  json?: boolean;
+}
+
+const MiB = 1024 * 1024;
+
+/** The command line that reproduces a run, for the report. */
+function commandLine(o: BenchCommandOptions, schedules: readonly string[]): string {
+  return `pumer bench --geometry ${o.geometry} --batch ${o.batch.join(',')} --backend ${o.backend.join(',')} --schedules ${schedules.join(',')} --repeats ${o.repeats} --warmup ${o.warmup} --seed ${o.seed} --out ${o.out}`;
+}
+
+/**
+ * Writes a synthetic checkpoint for the geometry, loads it with the normal loader, and times every
+ * backend × batch × schedule interleaved in this one process. Measures; asserts nothing.
+ */
+export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<BenchReport> {
+  const g = SYNTHETIC_GEOMETRIES[opts.geometry];
+  if (!g)
+    throw new CliError(
+      `unknown geometry "${opts.geometry}" (expected one of ${Object.keys(SYNTHETIC_GEOMETRIES).join(', ')})`,
+    );
+  const showProgress = !opts.json && io.stderrIsTTY;
+  const note = (s: string) => {
+    if (!opts.json) io.err(`${s}\n`);
+  };
+
+  const { defaultModelDir, writeSafetensors } = await vilt();
+  const { dir, created } = ensureSyntheticCheckpoint({
+    geometry: g,
+    seed: opts.seed,
+    cache: cacheDir(io.env),
+    tokenizerJsonPath: path.join(defaultModelDir(), 'tokenizer.json'),
+    writeSafetensors,
+  });
+  note(`${created ? 'wrote' : 'reusing'} synthetic ${g.name} checkpoint: ${dir}`);
+  const loaded = await loadModel(dir);
+  const model = loaded.model;
+  const geometry: ModelGeometry = {
+    numLayers: g.numLayers,
+    hiddenSize: g.hiddenSize,
+    numHeads: g.numHeads,
+    intermediateSize: g.intermediateSize,
+    textTokens: g.textTokens,
+    imageTokens: imageTokens(g),
+  };
+  const scheduleNames =
+    opts.schedules ??
+    (g.numLayers >= 9 ? ['unreduced', 'paper', 'aggressive'] : ['unreduced', 'pumer', 'aggressive']);
+  const schedules = scheduleNames.map((name) => resolveSchedule(name, {}, g.numLayers, null));
+
+  const configurations: Configuration[] = [];
+  const providers = new Map<string, string>();
+  // Instances made for the benchmark (not the registry's): released as soon as the timing is done.
+  const owned: Backend[] = [];
+  const release = () => Promise.all(owned.splice(0).map((b) => b.dispose().catch(() => undefined)));
+  for (const backendName of opts.backend) {
+    const backend = await benchBackend(backendName, schedules.length, io.env).catch(async (err) => {
+      await release();
+      throw err;
+    });
+    if (backendName !== 'cpu') owned.push(backend);
+    for (const batch of opts.batch) {
+      const inputs = syntheticInputs(
+        batch,
+        g.textTokens,
+        model.geometry.vocabSize,
+        g.imageSize,
+        opts.seed + batch,
+      );
+      for (const s of schedules)
+        configurations.push({ backendName, backend, batch, schedule: s.name, config: s.config, inputs });
+    }
+    providers.set(backendName, backend.info().provider);
+  }
+
+  note(
+    `timing ${configurations.length} configurations: ${opts.warmup} warm-up + ${opts.repeats} timed runs each, interleaved`,
+  );
+  const progress = createProgress(io, showProgress, 'bench');
+  let measured: Awaited<ReturnType<typeof measureInterleaved>>;
+  try {
+    measured = await measureInterleaved(model, configurations, {
+      repeats: opts.repeats,
+      warmup: opts.warmup,
+      onRun: (done, total) => progress.update(done, total),
+    });
+    // Providers can settle on first use (a fallback), so read them again after the runs.
+    for (const c of configurations) providers.set(c.backendName, c.backend.info().provider);
+  } finally {
+    progress.stop();
+    await release();
+  }
+
+  const medianMs = (backend: string, batch: number, sched: string) =>
+    measured.find(
+      (m) =>
+        m.configuration.backendName === backend &&
+        m.configuration.batch === batch &&
+        m.configuration.schedule === sched,
+    );
+
+  const rows: BenchRow[] = [];
+  for (const m of measured) {
+    const c = m.configuration;
+    const runs = m.runsMs;
+    const ips = runs.map((ms) => (1000 * c.batch) / ms);
+    const base = medianMs(c.backendName, c.batch, 'unreduced');
+    const speedup = base ? median(base.runsMs) / median(runs) : null;
+    const ideal = schedule(geometry, c.config).idealSpeedup;
+    let reducerShare: ReducerShare | null = null;
+    if (c.config) {
+      if (c.backendName === 'node') {
+        reducerShare = await nodeReducerShare(c.backend, model, c.inputs, c.config);
+      } else if (c.backendName === 'cpu') {
+        const reduceMs = await timeReduceSteps(c.backend, geometry, c.config, c.batch);
+        reducerShare = {
+          share: Math.min(1, reduceMs / median(runs)),
+          method:
+            "the CPU backend's own Pruner and Merger timed at each reduce layer's exact shapes and counts (saliency, top-k, gathering kept rows, image merge, text merge; median of 5), divided by the median forward time",
+        };
+      }
+    }
+    rows.push({
+      backend: c.backendName,
+      provider: providers.get(c.backendName) ?? 'unknown',
+      batch: c.batch,
+      schedule: c.schedule,
+      config: c.config,
+      runsMs: runs,
+      imagesPerSecond: { min: Math.min(...ips), median: median(ips), max: Math.max(...ips) },
+      latencyMs: { p50: percentile(runs, 50), p95: percentile(runs, 95), min: Math.min(...runs) },
+      speedup,
+      idealSpeedup: ideal,
+      achievedOverIdeal: speedup === null ? null : speedup / ideal,
+      peakRssMiB: m.peakRss / MiB,
+      reducerShare,
+    });
+  }
+
+  const notes: string[] = [];
+  if (opts.repeats < 5)
+    notes.push(
+      `Only ${opts.repeats} timed repeat(s): a smoke run, not a measurement to quote (use --repeats 5 or more).`,
+    );
+  notes.push(
+    'A benchmark measures; it asserts nothing. Other processes on the machine add noise; interleaving spreads it evenly over the configurations.',
+  );
+  return {
+    format: 'pumer-bench/1',
+    command: commandLine(opts, scheduleNames),
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    geometry: { name: g.name, ...geometry, imageSize: g.imageSize, patchSize: g.patchSize },
+    checkpoint: dir,
+    repeats: opts.repeats,
+    warmup: opts.warmup,
+    seed: opts.seed,
+    rows,
+    processMaxRssMiB: (process.resourceUsage().maxRSS * 1024) / MiB,
+    notes,
+  };
+}
+
+export async function benchCommand(opts: BenchCommandOptions, io: CliIO): Promise<void> {
+  const report = await runBench(opts, io);
+  const outDir = path.resolve(io.cwd, opts.out);
+  try {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(path.join(outDir, 'bench.md'), benchMarkdown(report));
+    writeFileSync(path.join(outDir, 'bench.svg'), benchSvg(report));
+  } catch (err) {
+    throw new CliError(`cannot write the benchmark report to ${outDir}: ${(err as Error).message}`);
+  }
+  if (opts.json) {
+    writeJson(io, {
+      ...report,
+      files: ['bench.json', 'bench.md', 'bench.svg'].map((f) => path.join(outDir, f)),
+    });
+    return;
+  }
+  const c = colorsFor(io, false);
+  for (const r of report.rows) {
+    const speed =
+      r.speedup === null
+        ? ''
+        : `  speed-up ${c.green(`${fixed(r.speedup, 2)}×`)} (ideal ${fixed(r.idealSpeedup, 2)}×)`;
+    const share = r.reducerShare ? `  reducer ${fixed(100 * r.reducerShare.share, 1)}%` : '';
+    io.out(
+      `${r.backend}/${r.provider} batch ${r.batch} ${r.schedule.padEnd(10)} ${fixed(r.imagesPerSecond.median, 2).padStart(8)} img/s  p50 ${fixed(r.latencyMs.p50, 1)} ms  p95 ${fixed(r.latencyMs.p95, 1)} ms${speed}${share}\n`,
+    );
+  }
+  io.out(`wrote ${path.join(outDir, 'bench.json')}, bench.md, bench.svg\n`);
+}

@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundledImages, defaultModelDir } from '@pumer/vilt/node';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../testing.js';
+
+/** A small eval set from the bundled images (absolute paths), so the test needs nothing outside the repo. */
+function evalSet(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pumer-eval-'));
+  const file = path.join(dir, 'eval.jsonl');
+  writeFileSync(
+    file,
+    bundledImages()
+      .map((i) => JSON.stringify({ image: i.path, question: i.question, answer: i.answer }))
+      .join('\n') + '\n',
+  );
+  return file;
+}
+
+describe('pumer eval', () => {
+  const data = evalSet();
+  const model = defaultModelDir();
+  const n = bundledImages().length;
+
+  it('--json: reduced run at the top level, the unreduced run, agreement and throughput', async () => {
+    const r = await runCli(['eval', '--model', model, '--data', data, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(''); // no progress bar off a terminal
+    const json = JSON.parse(r.stdout);
+    expect(json.n).toBe(n);
+    expect(json.predictions).toHaveLength(n);
+    expect(json.accuracy).toBeGreaterThanOrEqual(0);
+    expect(json.accuracy).toBeLessThanOrEqual(1);
+    expect(json.schedule.name).toBe('model');
+    expect(json.unreduced.predictions).toHaveLength(n);
+    const agree =
+      json.predictions.filter((p: string, i: number) => p === json.unreduced.predictions[i]).length / n;
+    expect(json.agreement).toBe(agree);
+    expect(json.throughput.reduced).toBeGreaterThan(0);
+    expect(json.throughput.unreduced).toBeGreaterThan(0);
+  });
+
+  it('--schedule unreduced is a single run; --limit trims', async () => {
+    const r = await runCli([
+      'eval',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--schedule',
+      'unreduced',
+      '--limit',
+      '2',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.n).toBe(2);
+    expect(json.predictions).toHaveLength(2);
+    expect(json.unreduced).toBeUndefined();
+    expect(json.agreement).toBeUndefined();
+    expect(typeof json.throughput).toBe('number');
+  });
+
+  it('human output reports both accuracies and the agreement', async () => {
+    const r = await runCli([
+      'eval',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--schedule',
+      'aggressive',
+      '--limit',
+      '3',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/accuracy\s+\d+\.\d% reduced, \d+\.\d% unreduced/);
+    expect(r.stdout).toMatch(/agreement\s+\d+\.\d% of answers identical/);
+  });
+
+  it('a missing data file is one line, exit 2', async () => {
+    const r = await runCli(['eval', '--model', model, '--data', '/nonexistent/eval.jsonl']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('pumer: error: eval data not found: /nonexistent/eval.jsonl\n');
+  });
+});

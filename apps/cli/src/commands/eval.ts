@@ -1,0 +1,156 @@
+import path from 'node:path';
+import type { ReductionConfig } from '@pumer/core';
+import { CliError } from '../errors.js';
+import { fixed, percent } from '../format.js';
+import { type CliIO, colorsFor, writeJson } from '../io.js';
+import { checkFile, loadBackend, loadModel, vilt } from '../loaders.js';
+import { createProgress } from '../progress.js';
+import { describeConfig, resolveSchedule } from '../schedules.js';
+
+export interface EvalCommandOptions {
+  model: string;
+  data: string;
+  schedule: string;
+  backend: string;
+  limit?: number;
+  batchSize: number;
+  json?: boolean;
+}
+
+export interface EvalRun {
+  schedule: { name: string; config: ReductionConfig | null };
+  accuracy: number;
+  n: number;
+  predictions: string[];
+  seconds: number;
+  /** Examples per second over the whole run (image decoding and tokenising included), after a warm-up batch. */
+  throughput: number;
+  tokenizerMismatches: number;
+}
+
+export interface EvalReport {
+  /** Accuracy, n and predictions of the run with the requested schedule. */
+  accuracy: number;
+  n: number;
+  predictions: string[];
+  schedule: EvalRun['schedule'];
+  throughput: number | { reduced: number; unreduced: number; speedup: number };
+  /** Without reduction; absent when the requested schedule is itself unreduced. */
+  unreduced?: { accuracy: number; predictions: string[]; throughput: number };
+  /** Fraction of examples where the reduced and unreduced runs give the same answer. */
+  agreement?: number;
+  backend: { name: string; provider: string };
+  model: string;
+  data: string;
+  tokenizerMismatches: number;
+}
+
+export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promise<EvalReport> {
+  const modelDir = path.resolve(io.cwd, opts.model);
+  const dataFile = checkFile(path.resolve(io.cwd, opts.data), 'eval data');
+  const loaded = await loadModel(modelDir);
+  const resolved = resolveSchedule(opts.schedule, {}, loaded.config.geometry.numLayers, loaded.reduction);
+  const backend = await loadBackend(opts.backend);
+  const { evaluate, loadEvalSet } = await vilt();
+  let set: ReturnType<typeof loadEvalSet>;
+  try {
+    set = loadEvalSet(dataFile);
+  } catch (err) {
+    throw new CliError(`cannot read eval data ${dataFile}: ${(err as Error).message}`, { cause: err });
+  }
+  const n = Math.min(opts.limit ?? set.examples.length, set.examples.length);
+  const runs: { name: string; config: ReductionConfig | null }[] = [
+    { name: resolved.name, config: resolved.config },
+  ];
+  if (resolved.config) runs.push({ name: 'unreduced', config: null });
+  const progress = createProgress(io, !opts.json && io.stderrIsTTY, 'eval');
+  const results: EvalRun[] = [];
+  // One untimed batch per schedule first, so graph compilation and JIT warm-up don't land on whichever runs first.
+  for (const run of runs) {
+    await evaluate({
+      model: loaded,
+      data: set,
+      schedule: run.config ?? 'none',
+      backend,
+      batchSize: opts.batchSize,
+      limit: Math.min(opts.batchSize, n),
+    });
+  }
+  try {
+    for (let k = 0; k < runs.length; k++) {
+      const run = runs[k]!;
+      const r = await evaluate({
+        model: loaded,
+        data: set,
+        schedule: run.config ?? 'none',
+        backend,
+        batchSize: opts.batchSize,
+        limit: n,
+        onProgress: (done) => progress.update(k * n + done, runs.length * n),
+      });
+      results.push({
+        schedule: run,
+        accuracy: r.accuracy,
+        n: r.n,
+        predictions: [...r.predictions],
+        seconds: r.seconds,
+        throughput: r.n / r.seconds,
+        tokenizerMismatches: r.tokenizerMismatches,
+      });
+    }
+  } finally {
+    progress.stop();
+  }
+  const main = results[0]!;
+  const base = results[1];
+  const info = backend.info();
+  const report: EvalReport = {
+    accuracy: main.accuracy,
+    n: main.n,
+    predictions: main.predictions,
+    schedule: main.schedule,
+    throughput: base
+      ? { reduced: main.throughput, unreduced: base.throughput, speedup: main.throughput / base.throughput }
+      : main.throughput,
+    backend: { name: info.name, provider: info.provider },
+    model: modelDir,
+    data: dataFile,
+    tokenizerMismatches: main.tokenizerMismatches,
+  };
+  if (base) {
+    report.unreduced = {
+      accuracy: base.accuracy,
+      predictions: base.predictions,
+      throughput: base.throughput,
+    };
+    report.agreement = main.predictions.filter((p, i) => p === base.predictions[i]).length / main.n;
+  }
+  return report;
+}
+
+export async function evalCommand(opts: EvalCommandOptions, io: CliIO): Promise<void> {
+  const r = await evaluateModel(opts, io);
+  if (opts.json) {
+    writeJson(io, r);
+    return;
+  }
+  const c = colorsFor(io, false);
+  io.out(`${c.dim('model   ')} ${r.model}\n${c.dim('data    ')} ${r.data} (${r.n} examples)\n`);
+  io.out(`${c.dim('backend ')} ${r.backend.name} (${r.backend.provider})\n`);
+  io.out(`${c.dim('schedule')} ${r.schedule.name}: ${describeConfig(r.schedule.config)}\n\n`);
+  if (typeof r.throughput === 'number') {
+    io.out(`accuracy    ${c.bold(percent(r.accuracy))}\nthroughput  ${fixed(r.throughput, 1)} examples/s\n`);
+  } else {
+    io.out(
+      `accuracy    ${c.bold(percent(r.accuracy))} reduced, ${percent(r.unreduced!.accuracy)} unreduced (${fixed(100 * (r.accuracy - r.unreduced!.accuracy), 2)} points)\n`,
+    );
+    io.out(`agreement   ${percent(r.agreement!)} of answers identical\n`);
+    io.out(
+      `throughput  ${fixed(r.throughput.reduced, 1)} examples/s reduced, ${fixed(r.throughput.unreduced, 1)} unreduced (${fixed(r.throughput.speedup, 2)}×, end to end incl. image decoding, after a warm-up batch)\n`,
+    );
+  }
+  if (r.tokenizerMismatches > 0)
+    io.out(
+      c.yellow(`note: ${r.tokenizerMismatches} rows tokenised differently from the ids stored in the data\n`),
+    );
+}

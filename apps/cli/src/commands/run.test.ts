@@ -1,0 +1,92 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { schedule } from '@pumer/core';
+import { bundledImages } from '@pumer/vilt/node';
+import { describe, expect, it } from 'vitest';
+import { PUMER_SCHEDULE, TINY_GEOMETRY } from '../schedules.js';
+import { runCli } from '../testing.js';
+
+const circles = bundledImages().find((i) => i.question === 'how many circles are there?')!;
+
+describe('pumer run', () => {
+  it('with no arguments answers "how many circles are there?" about a bundled image with the embedded model', async () => {
+    const r = await runCli([]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('question how many circles are there?');
+    expect(r.stdout).toMatch(new RegExp(`^answer\\s+${circles.answer}\\s`, 'm'));
+    expect(r.stdout).toContain('schedule model: layers 1,3 prune 0.1 merge 0.3 text 0.2 first_head/tip');
+  });
+
+  it('--json: answer, scores, and tokens per layer as the scheduler predicts', async () => {
+    const r = await runCli([
+      'run',
+      '--image',
+      circles.path,
+      '--question',
+      circles.question,
+      '--json',
+      '--top-k',
+      '3',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.answer).toBe(circles.answer);
+    expect(json.answers).toHaveLength(3);
+    expect(json.answers[0].label).toBe(json.answer);
+    expect(json.score).toBe(json.answers[0].score);
+    expect(json.schedule.config.reduceLayers).toEqual([1, 3]);
+    expect(json.backend).toMatchObject({ name: 'cpu', provider: 'typescript' });
+    const predicted = schedule(TINY_GEOMETRY, PUMER_SCHEDULE).layers;
+    expect(json.layers.map((l: { textOut: number; imageOut: number }) => [l.textOut, l.imageOut])).toEqual(
+      predicted.map((l) => [l.textTokens, l.imageTokens]),
+    );
+    expect(json.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('--schedule off runs unreduced; custom ratios apply on top of a schedule', async () => {
+    const off = JSON.parse((await runCli(['run', '--schedule', 'off', '--json'])).stdout);
+    expect(off.schedule.config).toBeNull();
+    expect(off.layers.every((l: { kind: string }) => l.kind === 'none')).toBe(true);
+    const custom = JSON.parse(
+      (await runCli(['run', '--layers', '0,2', '--prune', '0.3', '--merge', '0.2', '--text', '0', '--json']))
+        .stdout,
+    );
+    expect(custom.schedule).toMatchObject({
+      name: 'custom',
+      config: { reduceLayers: [0, 2], pruneRatio: 0.3, mergeRatio: 0.2, textMergeRatio: 0 },
+    });
+    expect(custom.layers[0].kind).toBe('pumer');
+  });
+
+  it('--schedule paper on the 6-layer model is a clear error', async () => {
+    const r = await runCli(['run', '--schedule', 'paper']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /^pumer: error: schedule "paper" reduces layers 2,5,8 and needs a model with at least 9 layers; this one has 6/,
+    );
+  });
+
+  it('missing image, missing model, unreadable model, bad image: one line, exit 2', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'pumer-run-'));
+    writeFileSync(path.join(tmp, 'config.json'), '{ not json');
+    const notImage = path.join(tmp, 'notes.png');
+    writeFileSync(notImage, 'hello');
+    const cases: [string[], RegExp][] = [
+      [['run', '--image', path.join(tmp, 'nope.png')], /image not found: .*nope\.png/],
+      [['run', '--model', path.join(tmp, 'no-model')], /model directory not found/],
+      [['run', '--model', tmp], /cannot read model/],
+      [['run', '--image', notImage], /notes\.png|image/i],
+    ];
+    for (const [argv, pattern] of cases) {
+      const r = await runCli(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^pumer: error: /);
+      expect(lines[0]).toMatch(pattern);
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import { PAPER_SCHEDULE, schedule, VILT_B32_GEOMETRY } from '@pumer/core';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../testing.js';
+
+describe('pumer schedule', () => {
+  it('prints the paper schedule on ViLT-B/32 with the scheduler figures', async () => {
+    const r = await runCli([
+      'schedule',
+      '--layers',
+      '2,5,8',
+      '--prune',
+      '0.1',
+      '--merge',
+      '0.3',
+      '--text',
+      '0.2',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const ideal = schedule(VILT_B32_GEOMETRY, PAPER_SCHEDULE).idealSpeedup;
+    expect(r.stdout).toContain(`${ideal.toFixed(3)}×`);
+    // layer 2 is the first reduce layer: 40 text + 145 image tokens in.
+    expect(r.stdout).toMatch(/^\s+2\s+pumer\s+40→32\s+145→87/m);
+  });
+
+  it('--json matches core.schedule() exactly', async () => {
+    const r = await runCli(['schedule', '--json', '--schedule', 'paper']);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    const s = schedule(VILT_B32_GEOMETRY, PAPER_SCHEDULE);
+    expect(json.idealSpeedup).toBe(s.idealSpeedup);
+    expect(json.flops).toBe(s.flops);
+    expect(json.peakActivationBytes).toBe(s.peakActivationBytes);
+    expect(json.layers.map((l: { textOut: number; imageOut: number }) => [l.textOut, l.imageOut])).toEqual(
+      s.layers.map((l) => [l.textTokens, l.imageTokens]),
+    );
+    expect(json.schedule.config.reduceLayers).toEqual([2, 5, 8]);
+    expect(json.geometry.name).toBe('vilt-b32');
+  });
+
+  it('flags override a named schedule; --saliency and --style pass through', async () => {
+    const r = await runCli([
+      'schedule',
+      '--json',
+      '--geometry',
+      'tiny',
+      '--schedule',
+      'aggressive',
+      '--prune',
+      '0.2',
+      '--style',
+      'tome',
+      '--saliency',
+      'k_metric',
+    ]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.schedule.name).toBe('custom');
+    expect(json.schedule.config).toMatchObject({
+      reduceLayers: [0, 2, 4],
+      pruneRatio: 0.2,
+      mergeRatio: 0.5,
+      saliency: 'k_metric',
+      mergeStyle: 'tome',
+    });
+  });
+
+  it('unreduced has an ideal speed-up of exactly 1', async () => {
+    const r = await runCli(['schedule', '--json', '--schedule', 'unreduced', '--geometry', 'tiny']);
+    expect(JSON.parse(r.stdout).idealSpeedup).toBe(1);
+  });
+});

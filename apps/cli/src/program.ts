@@ -1,0 +1,212 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { benchCommand } from './commands/bench.js';
+import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
+import { parityCommand } from './commands/parity.js';
+import { runCommand } from './commands/run.js';
+import { scheduleCommand } from './commands/schedule.js';
+import { CliError, EXIT_OK, EXIT_USAGE, exitCodeFor, oneLine } from './errors.js';
+import { type CliIO, processIO } from './io.js';
+import {
+  parseIntList,
+  parseNonNegativeInt,
+  parsePositiveInt,
+  parsePositiveIntList,
+  parseRatio,
+  parseSaliency,
+  parseScheduleName,
+  parseStyle,
+} from './schedules.js';
+import { VERSION } from './version.js';
+
+const BACKENDS = ['cpu', 'node', 'webgpu'] as const;
+
+function parseList(allowed: readonly string[], what: string) {
+  return (value: string): string[] => {
+    const items = value.split(',').map((s) => s.trim());
+    for (const item of items) {
+      if (!allowed.includes(item))
+        throw new InvalidArgumentError(`unknown ${what} "${item}" (expected one of ${allowed.join(', ')}).`);
+    }
+    return items;
+  };
+}
+
+/** The --layers/--prune/--merge/--text/--saliency/--style flags shared by run and schedule. */
+function addScheduleFlags(cmd: Command): Command {
+  return cmd
+    .option('--layers <list>', 'reduce layers, comma-separated (overrides the schedule)', parseIntList)
+    .option('--prune <ratio>', 'image-token prune ratio in [0, 1)', parseRatio)
+    .option('--merge <ratio>', 'image-token merge ratio in [0, 1)', parseRatio)
+    .option('--text <ratio>', 'text-token merge ratio in [0, 1)', parseRatio)
+    .option('--saliency <method>', 'text saliency: first_head, mean_head, k_metric, qk', parseSaliency)
+    .option('--style <style>', 'image merge style: tip, tome, diff', parseStyle);
+}
+
+const scheduleHelp = `unreduced|off (no reduction), model (the checkpoint's own "pumer" schedule), pumer (layers 1,3 .1/.3/.2), aggressive (layers 0,2,4 .3/.5/.2), paper (layers 2,5,8 .1/.3/.2; needs >= 9 layers)`;
+
+/**
+ * Builds the `pumer` program. Every command writes through `io`; errors are thrown, never printed here,
+ * so `main` can turn each into one line and an exit code.
+ */
+export function createProgram(io: CliIO): Command {
+  const program = new Command('pumer')
+    .description(
+      'PuMer.js: text-informed pruning and modality-aware merging of tokens in ViLT (Cao et al., ACL 2023).',
+    )
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      // main() prints commander's errors itself, as one line.
+      outputError: () => undefined,
+    });
+
+  addScheduleFlags(
+    program
+      .command('run', { isDefault: true })
+      .description(
+        'answer a question about an image (defaults: the embedded model, a bundled image, "how many circles are there?")',
+      )
+      .option('--image <file>', 'PNG or JPEG image (default: a bundled ShapesVQA image)')
+      .option('--question <text>', 'the question (default: "how many circles are there?")')
+      .option('--model <dir>', 'Hugging Face ViLT checkpoint directory (default: the embedded tiny model)')
+      .addOption(new Option('--backend <name>', 'backend').choices(BACKENDS).default('cpu'))
+      .option(
+        '--schedule <name>',
+        `reduction schedule: ${scheduleHelp} (default: model if the checkpoint has one, else off)`,
+        parseScheduleName,
+      ),
+  )
+    .option('--top-k <k>', 'answers to show', parsePositiveInt, 5)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts) => runCommand(opts, io));
+
+  program
+    .command('eval')
+    .description(
+      'accuracy with and without the reduction, their agreement, and throughput on a JSONL eval set',
+    )
+    .requiredOption('--model <dir>', 'Hugging Face ViLT checkpoint directory')
+    .requiredOption(
+      '--data <file>',
+      'eval set: JSONL rows {image, question, answer}; image paths relative to the file',
+    )
+    .option('--schedule <name>', `reduction schedule: ${scheduleHelp}`, parseScheduleName, 'model')
+    .addOption(new Option('--backend <name>', 'backend').choices(BACKENDS).default('cpu'))
+    .option('--limit <n>', 'evaluate only the first n rows', parsePositiveInt)
+    .option('--batch-size <n>', 'examples per forward pass', parsePositiveInt, 16)
+    .option('--json', 'print the result as JSON (no progress bar)')
+    .action(async (opts) => evalCommand(opts, io));
+
+  program
+    .command('bench')
+    .description('throughput of reduced vs unreduced ViLT on synthetic weights, interleaved in one process')
+    .option(
+      '--geometry <name>',
+      'vilt-b32 (12 layers, hidden 768, 384x384) or tiny (the ShapesVQA geometry)',
+      'vilt-b32',
+    )
+    .option('--batch <list>', 'batch sizes, comma-separated', parsePositiveIntList, [1, 8, 32])
+    .option(
+      '--backend <list>',
+      'backends, comma-separated: cpu,node,webgpu',
+      parseList(BACKENDS, 'backend'),
+      ['node'],
+    )
+    .option(
+      '--schedules <list>',
+      'schedules, comma-separated: unreduced,pumer,aggressive,paper (default: unreduced,paper,aggressive on vilt-b32; unreduced,pumer,aggressive on tiny)',
+      parseList(['unreduced', 'pumer', 'aggressive', 'paper'], 'schedule'),
+    )
+    .option(
+      '--repeats <n>',
+      'timed runs per configuration (>= 5 for a report; fewer for smoke tests)',
+      parsePositiveInt,
+      7,
+    )
+    .option('--warmup <n>', 'untimed runs per configuration first', parseNonNegativeInt, 2)
+    .option('--out <dir>', 'where bench.json, bench.md and bench.svg go', 'docs/bench')
+    .option('--seed <n>', 'seed of the random weights and inputs', parseNonNegativeInt, 1)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts) => benchCommand(opts, io));
+
+  program
+    .command('parity')
+    .description('golden-vector parity of a backend and cross-backend model parity against cpu')
+    .addOption(new Option('--backend <name>', 'backend to check').choices(BACKENDS).default('cpu'))
+    .option('--golden <dir>', 'directory of pumer-golden/1 JSON files (default: ../shared/golden)')
+    .option(
+      '--models <list>',
+      'checkpoint directories for model parity, comma-separated (default: the two tiny models)',
+    )
+    .option(
+      '--data <file>',
+      'eval set whose first rows feed model parity (default: ../shared/models/shapesvqa-eval/eval.jsonl)',
+    )
+    .option('--examples <n>', 'eval rows per model and schedule', parsePositiveInt, 8)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts) => parityCommand(opts, io));
+
+  addScheduleFlags(
+    program
+      .command('schedule')
+      .description(
+        "tokens, FLOPs and activation memory per layer and the ideal speed-up (core's scheduler; no model run)",
+      )
+      .option(
+        '--schedule <name>',
+        `start from a named schedule: ${scheduleHelp} (default: paper, or none when flags are given)`,
+        parseScheduleName,
+      )
+      .option('--geometry <name>', 'vilt-b32 or tiny', 'vilt-b32'),
+  )
+    .option('--json', 'print the result as JSON')
+    .action(async (opts) => scheduleCommand(opts, io));
+
+  program
+    .command('export')
+    .description('write the reduced model as one ONNX file')
+    .requiredOption('--model <dir>', 'Hugging Face ViLT checkpoint directory')
+    .requiredOption('--out <file>', 'output .onnx path')
+    .option('--schedule <name>', `reduction schedule: ${scheduleHelp}`, parseScheduleName, 'model')
+    .option('--batch-dynamic', 'leave the batch dimension symbolic (default: fixed to --batch)')
+    .option('--batch <n>', 'batch size baked in when not --batch-dynamic', parsePositiveInt, 1)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts) => exportCommand(opts, io));
+
+  return program;
+}
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const program = createProgram(io);
+  try {
+    // `run` is the default command, so commander would read a mistyped command as an argument of run.
+    const first = argv[0];
+    if (
+      first !== undefined &&
+      first !== 'help' &&
+      !first.startsWith('-') &&
+      !program.commands.some((c) => c.name() === first || c.aliases().includes(first))
+    ) {
+      const names = program.commands.map((c) => c.name()).join(', ');
+      throw new CliError(`unknown command '${first}' (commands: ${names}, help)`);
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version arrive here as "errors" with exit code 0.
+      if (err.exitCode === 0) return EXIT_OK;
+      io.err(`pumer: error: ${oneLine(err.message)}\n`);
+      return EXIT_USAGE;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.err(`pumer: error: ${oneLine(message)}\n`);
+    if (io.env['PUMER_DEBUG'] && err instanceof Error && err.stack) io.err(`${err.stack}\n`);
+    return exitCodeFor(err);
+  }
+}

@@ -1,0 +1,154 @@
+import {
+  type FloatTensor,
+  floatTensor,
+  type IntTensor,
+  interpolatePositionEmbeddings,
+  PumerError,
+  ShapeError,
+  type ViltGeometry,
+  type ViltWeights,
+} from '@pumer/core';
+import { layerNormRows } from '../ops/layer-norm.js';
+
+/**
+ * ViLT's two embedding streams (Hugging Face ViltEmbeddings semantics) and the single sequence the encoder
+ * reads: text rows first, then the image [CLS] and the patches in row-major order.
+ */
+
+/** Text: LayerNorm(word + position + token_type[0]) + modality[0]. Returns [B, T, D]. */
+export function embedText(weights: ViltWeights, geometry: ViltGeometry, inputIds: IntTensor): FloatTensor {
+  const [batch, textLen] = inputIds.shape as [number, number];
+  if (inputIds.shape.length !== 2)
+    throw new ShapeError(`inputIds must be [B, T], got [${inputIds.shape.join(', ')}]`);
+  if (textLen > geometry.maxTextLength) {
+    throw new ShapeError(
+      `inputIds has ${textLen} tokens, more than the model's text window of ${geometry.maxTextLength}`,
+    );
+  }
+  const d = geometry.hiddenSize;
+  const word = weights.wordEmbeddings.data;
+  const pos = weights.textPositionEmbeddings.data;
+  const type0 = weights.textTokenTypeEmbeddings.data; // row 0: every ViLT text token has token type 0
+  const modality = weights.modalityEmbeddings.data; // row 0: text
+  const ids = inputIds.data;
+  const out = new Float32Array(batch * textLen * d);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < textLen; t++) {
+      const id = ids[b * textLen + t];
+      if (!(id >= 0 && id < geometry.vocabSize)) {
+        throw new PumerError(
+          'VALUE',
+          `inputIds[${b}, ${t}] = ${id} is outside the vocabulary [0, ${geometry.vocabSize})`,
+        );
+      }
+      const o = (b * textLen + t) * d;
+      for (let k = 0; k < d; k++) out[o + k] = word[id * d + k] + pos[t * d + k] + type0[k];
+    }
+  }
+  const normed = layerNormRows(out, batch * textLen, d, weights.textNorm);
+  // The modality embedding is added after the text LayerNorm, as in ViltEmbeddings.forward.
+  for (let r = 0; r < batch * textLen; r++)
+    for (let k = 0; k < d; k++) out[r * d + k] = normed[r * d + k] + modality[k];
+  return floatTensor(out, [batch, textLen, d]);
+}
+
+/**
+ * Image: Conv2d patch projection (kernel = stride = patch), image [CLS] prepended, position embeddings
+ * (bilinearly resized, align_corners=True, when the patch grid differs from the trained one) and
+ * modality[1]. Every patch is kept, in row-major order. Returns [B, 1 + h*w, D].
+ */
+export function embedImage(
+  weights: ViltWeights,
+  geometry: ViltGeometry,
+  pixelValues: FloatTensor,
+): FloatTensor {
+  if (pixelValues.shape.length !== 4) {
+    throw new ShapeError(`pixelValues must be [B, C, H, W], got [${pixelValues.shape.join(', ')}]`);
+  }
+  const [batch, channels, height, width] = pixelValues.shape as [number, number, number, number];
+  const p = geometry.patchSize;
+  if (channels !== geometry.numChannels) {
+    throw new ShapeError(`pixelValues has ${channels} channels, the model expects ${geometry.numChannels}`);
+  }
+  if (height % p !== 0 || width % p !== 0 || height === 0 || width === 0) {
+    throw new ShapeError(
+      `pixelValues is ${height}x${width}; both sides must be positive multiples of the patch size ${p}`,
+    );
+  }
+  const gh = height / p;
+  const gw = width / p;
+  const patches = gh * gw;
+  const d = geometry.hiddenSize;
+  const pos = interpolatePositionEmbeddings(weights.imagePositionEmbeddings, gh, gw).data;
+  const modality = weights.modalityEmbeddings.data.subarray(d, 2 * d); // row 1: image
+  const cls = weights.clsToken.data;
+  const kernel = weights.patchProjection.weight.data; // [D, C, p, p]
+  const bias = weights.patchProjection.bias?.data ?? null;
+  const patchLen = channels * p * p;
+  const pix = pixelValues.data;
+  const tokens = 1 + patches;
+  const out = new Float32Array(batch * tokens * d);
+  const patch = new Float32Array(patchLen);
+  for (let b = 0; b < batch; b++) {
+    const base = b * tokens * d;
+    for (let k = 0; k < d; k++) out[base + k] = cls[k] + pos[k] + modality[k];
+    for (let py = 0; py < gh; py++) {
+      for (let px = 0; px < gw; px++) {
+        // Gather the patch in the kernel's (c, ky, kx) order so each output is one contiguous dot product.
+        let n = 0;
+        for (let c = 0; c < channels; c++) {
+          const plane = (b * channels + c) * height * width;
+          for (let ky = 0; ky < p; ky++) {
+            const row = plane + (py * p + ky) * width + px * p;
+            for (let kx = 0; kx < p; kx++) patch[n++] = pix[row + kx];
+          }
+        }
+        const tok = 1 + py * gw + px;
+        const o = base + tok * d;
+        for (let k = 0; k < d; k++) {
+          const wo = k * patchLen;
+          let acc = bias ? bias[k] : 0;
+          for (let i = 0; i < patchLen; i++) acc += patch[i] * kernel[wo + i];
+          out[o + k] = acc + pos[tok * d + k] + modality[k];
+        }
+      }
+    }
+  }
+  return floatTensor(out, [batch, tokens, d]);
+}
+
+/** Concatenates text [B, T, D] and image [B, I, D] rows, and the text mask with ones: ([B, T+I, D], [B, T+I]). */
+export function joinModalities(
+  text: FloatTensor,
+  image: FloatTensor,
+  attentionMask: IntTensor,
+): { x: FloatTensor; mask: FloatTensor } {
+  const [batch, textLen, d] = text.shape as [number, number, number];
+  const imageLen = image.shape[1];
+  if (image.shape[0] !== batch)
+    throw new ShapeError(`text has batch ${batch} but the image has batch ${image.shape[0]}`);
+  if (
+    attentionMask.shape.length !== 2 ||
+    attentionMask.shape[0] !== batch ||
+    attentionMask.shape[1] !== textLen
+  ) {
+    throw new ShapeError(
+      `attentionMask has shape [${attentionMask.shape.join(', ')}], expected [${batch}, ${textLen}]`,
+    );
+  }
+  const n = textLen + imageLen;
+  const x = new Float32Array(batch * n * d);
+  const mask = new Float32Array(batch * n);
+  for (let b = 0; b < batch; b++) {
+    x.set(text.data.subarray(b * textLen * d, (b + 1) * textLen * d), b * n * d);
+    x.set(image.data.subarray(b * imageLen * d, (b + 1) * imageLen * d), (b * n + textLen) * d);
+    for (let t = 0; t < textLen; t++) {
+      const m = attentionMask.data[b * textLen + t];
+      if (m !== 0 && m !== 1)
+        throw new PumerError('VALUE', `attentionMask[${b}, ${t}] = ${m}; it must be 0 or 1`);
+      mask[b * n + t] = m;
+    }
+    mask.fill(1, b * n + textLen, (b + 1) * n);
+  }
+  return { x: floatTensor(x, [batch, n, d]), mask: floatTensor(mask, [batch, n]) };
+}

@@ -1,0 +1,387 @@
+import {
+  type Backend,
+  BackendError,
+  type BackendInfo,
+  type BlockArgs,
+  type BlockResult,
+  type BlockWeights,
+  expectFinite,
+  expectShape,
+  type FloatTensor,
+  floatTensor,
+  type IntTensor,
+  intTensor,
+  type LayerPlan,
+  type LayerTrace,
+  MERGE_STYLES,
+  type MergeArgs,
+  type MergeResult,
+  type Merger,
+  type PruneResult,
+  type Pruner,
+  planLayer,
+  type ReductionConfig,
+  SALIENCY_METHODS,
+  type Saliency,
+  type SaliencyInputs,
+  ShapeError,
+  type ViltInputs,
+  type ViltModel,
+  type ViltOutputs,
+  validateReductionConfig,
+} from '@pumer/core';
+import {
+  buildBlockGraph,
+  buildMergeGraph,
+  buildPruneGraph,
+  buildSaliencyGraph,
+  buildViltGraph,
+  clampedMergeR,
+  type GraphBuilder,
+  scheduleKey,
+  type TraceOutputs,
+  ViltGraphCache,
+  type ViltGraphGeometry,
+} from '@pumer/onnx';
+
+/**
+ * The Backend contract on any onnxruntime JS runtime: pruner, merger, single blocks and the whole reduced
+ * ViLT run as the graphs @pumer/onnx builds, with one session per graph. Nothing here knows which runtime
+ * or device runs them: that comes in as a `GraphRuntime`. (Runtime-agnostic on purpose — this module is a
+ * candidate to move into @pumer/onnx so that the onnxruntime-node backend can share it.)
+ */
+
+/** The slice of onnxruntime-common's Tensor we use. */
+export interface RuntimeTensor {
+  readonly type: string;
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+
+export type RuntimeFeeds = Record<string, RuntimeTensor>;
+export type RuntimeOutputs = Readonly<Record<string, RuntimeTensor>>;
+
+/** One compiled graph. */
+export interface RuntimeSession {
+  run(feeds: RuntimeFeeds): Promise<RuntimeOutputs>;
+  release(): Promise<void>;
+}
+
+/** What a backend needs from an onnxruntime flavour. */
+export interface GraphRuntime {
+  tensor(type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]): RuntimeTensor;
+  /** Compiles a model; `label` names the graph (for errors and placement reports). */
+  createSession(bytes: Uint8Array, label: string): Promise<RuntimeSession>;
+  info(): Omit<BackendInfo, 'name'>;
+}
+
+function readFloat(t: RuntimeTensor | undefined, name: string): FloatTensor {
+  if (!t || t.type !== 'float32') throw new BackendError(`onnxruntime returned no float32 output "${name}"`);
+  return floatTensor(t.data as Float32Array, t.dims.map(Number));
+}
+
+function readInt(t: RuntimeTensor | undefined, name: string): IntTensor {
+  if (!t || t.type !== 'int32') throw new BackendError(`onnxruntime returned no int32 output "${name}"`);
+  return intTensor(t.data as Int32Array, t.dims.map(Number));
+}
+
+/** A layer's trace from its plan and the graph outputs carrying it. */
+function layerTrace(layer: number, plan: LayerPlan, names: TraceOutputs, out: RuntimeOutputs): LayerTrace {
+  const base = {
+    layer,
+    kind: plan.kind,
+    textIn: plan.textIn,
+    imageIn: plan.imageIn,
+    textOut: plan.textOut,
+    imageOut: plan.imageOut,
+  } as const;
+  if (plan.kind === 'pumer') {
+    return {
+      ...base,
+      imageSaliency: readFloat(out[names.saliency!], names.saliency!),
+      keepIdx: readInt(out[names.keepIdx!], names.keepIdx!),
+      imageDst: readInt(out[names.imageDst!], names.imageDst!),
+      textDst: readInt(out[names.textDst!], names.textDst!),
+    };
+  }
+  if (plan.kind === 'tome') return { ...base, tokenDst: readInt(out[names.tokenDst!], names.tokenDst!) };
+  return base;
+}
+
+function noPlan(textIn: number, imageIn: number): LayerPlan {
+  return { kind: 'none', textIn, imageIn, textOut: textIn, imageOut: imageIn };
+}
+
+/** The geometry `inputs` imply for `model` (text length, patch grid), after checking every shape. */
+export function viltGeometryOf(model: ViltModel, inputs: ViltInputs): ViltGraphGeometry {
+  const geo = model.geometry;
+  expectShape('inputIds', inputs.inputIds, [null, null]);
+  const [b, t] = inputs.inputIds.shape;
+  expectShape('attentionMask', inputs.attentionMask, [b, t]);
+  expectShape('pixelValues', inputs.pixelValues, [b, geo.numChannels, null, null]);
+  const [, , h, w] = inputs.pixelValues.shape;
+  const p = geo.patchSize;
+  if (h % p !== 0 || w % p !== 0 || h === 0 || w === 0) {
+    throw new ShapeError(`pixelValues is ${h}x${w}; both sides must be positive multiples of the patch size ${p}`);
+  }
+  if (t < 1 || t > geo.maxTextLength) throw new ShapeError(`text length ${t} must be in [1, ${geo.maxTextLength}]`);
+  return { textLen: t, gridH: h / p, gridW: w / p };
+}
+
+interface CompiledVilt {
+  readonly session: RuntimeSession;
+  readonly layers: readonly { readonly plan: LayerPlan; readonly trace: TraceOutputs }[];
+}
+
+export interface OrtGraphBackendOptions {
+  /** Whole-model sessions kept (each holds the model's weights). Default 2. */
+  readonly modelCacheSize?: number;
+}
+
+export class OrtGraphBackend implements Backend {
+  readonly pruner: Pruner;
+  readonly merger: Merger;
+  private readonly small = new Map<string, Promise<RuntimeSession>>();
+  private readonly blocks = new WeakMap<BlockWeights, Map<string, Promise<{ s: RuntimeSession; trace: TraceOutputs }>>>();
+  private readonly blockSessions = new Set<Promise<RuntimeSession>>();
+  private readonly models: ViltGraphCache<Promise<CompiledVilt>>;
+
+  constructor(
+    readonly name: string,
+    protected readonly runtime: GraphRuntime,
+    options: OrtGraphBackendOptions = {},
+  ) {
+    this.models = new ViltGraphCache<Promise<CompiledVilt>>(
+      options.modelCacheSize ?? 2,
+      (model, geometry, config) => this.compileVilt(model, geometry, config),
+      (evicted) => void evicted.then((c) => c.session.release()).catch(() => undefined),
+    );
+    this.pruner = {
+      saliency: (method, inputs) => this.saliency(method, inputs),
+      prune: (scores, keep) => this.prune(scores, keep),
+    };
+    this.merger = { merge: (args) => this.merge(args) };
+  }
+
+  info(): BackendInfo {
+    return { name: this.name, ...this.runtime.info() };
+  }
+
+  private f32(t: FloatTensor): RuntimeTensor {
+    return this.runtime.tensor('float32', t.data, t.shape);
+  }
+
+  private compile(graph: GraphBuilder | Uint8Array, label: string): Promise<RuntimeSession> {
+    const bytes = graph instanceof Uint8Array ? graph : graph.toOnnxBytes();
+    return this.runtime.createSession(bytes, label);
+  }
+
+  private cachedSmall(key: string, build: () => GraphBuilder): Promise<RuntimeSession> {
+    let hit = this.small.get(key);
+    if (!hit) {
+      hit = Promise.resolve().then(() => this.compile(build(), key));
+      hit.catch(() => this.small.delete(key));
+      this.small.set(key, hit);
+    }
+    return hit;
+  }
+
+  private async run(s: RuntimeSession, feeds: RuntimeFeeds): Promise<RuntimeOutputs> {
+    try {
+      return await s.run(feeds);
+    } catch (err) {
+      throw new BackendError(`onnxruntime run failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  // --- Pruner ---
+
+  private async saliency(method: Saliency, inputs: SaliencyInputs): Promise<FloatTensor> {
+    if (!(SALIENCY_METHODS as readonly string[]).includes(method)) {
+      throw new BackendError(`unknown saliency method "${String(method)}" (expected ${SALIENCY_METHODS.join(', ')})`);
+    }
+    expectShape('textMask', inputs.textMask, [null, null]);
+    const [b, t] = inputs.textMask.shape;
+    const feeds: RuntimeFeeds = { text_mask: this.f32(inputs.textMask) };
+    let n: number;
+    let heads = 0;
+    let hd = 0;
+    if (method === 'first_head' || method === 'mean_head') {
+      if (!inputs.attn) throw new ShapeError(`saliency ${method} needs attn [B, H, N, N]`);
+      expectShape('attn', inputs.attn, [b, null, null, null]);
+      [, heads, n] = inputs.attn.shape;
+      expectShape('attn', inputs.attn, [b, heads, n, n]);
+      feeds['attn'] = this.f32(inputs.attn);
+    } else {
+      if (!inputs.kbar) throw new ShapeError(`saliency ${method} needs kbar [B, N, headDim]`);
+      expectShape('kbar', inputs.kbar, [b, null, null]);
+      [, n, hd] = inputs.kbar.shape;
+      feeds['kbar'] = this.f32(inputs.kbar);
+      if (method === 'qk') {
+        if (!inputs.qbar) throw new ShapeError('saliency qk needs qbar [B, N, headDim]');
+        expectShape('qbar', inputs.qbar, [b, n, hd]);
+        feeds['qbar'] = this.f32(inputs.qbar);
+      }
+    }
+    if (t < 1 || t >= n) throw new ShapeError(`textMask has ${t} columns; it must be in [1, ${n - 1}] for ${n} tokens`);
+    const s = await this.cachedSmall(`saliency|${method}|${heads}|${n}|${t}|${hd}`, () =>
+      buildSaliencyGraph({ method, numHeads: heads, n, t, hd }),
+    );
+    const out = await this.run(s, feeds);
+    return readFloat(out['scores'], 'scores');
+  }
+
+  private async prune(scores: FloatTensor, keep: number): Promise<PruneResult> {
+    expectShape('scores', scores, [null, null]);
+    expectFinite('scores', scores);
+    const n = scores.shape[1]!;
+    if (!Number.isInteger(keep) || keep < 1 || keep > n) {
+      throw new ShapeError(`prune: keep must be an integer in [1, ${n}], got ${keep}`);
+    }
+    const s = await this.cachedSmall(`prune|${n}|${keep}`, () => buildPruneGraph(n, keep));
+    const out = await this.run(s, { scores: this.f32(scores) });
+    return { keepIdx: readInt(out['keep_idx'], 'keep_idx'), scores: readFloat(out['values'], 'values') };
+  }
+
+  // --- Merger ---
+
+  private async merge(args: MergeArgs): Promise<MergeResult> {
+    const { style, x } = args;
+    if (!(MERGE_STYLES as readonly string[]).includes(style)) {
+      throw new BackendError(`unknown merge style "${String(style)}" (expected ${MERGE_STYLES.join(', ')})`);
+    }
+    if (typeof args.r !== 'number' || !Number.isInteger(args.r) || args.r < 0) {
+      throw new ShapeError(`merge: r must be a non-negative integer, got ${String(args.r)}`);
+    }
+    expectShape('x', x, [null, null, null]);
+    expectFinite('x', x);
+    const [b, n, d] = x.shape as [number, number, number];
+    const feeds: RuntimeFeeds = { x: this.f32(x) };
+    let c = 0;
+    if (style !== 'diff') {
+      if (!args.metric) throw new ShapeError(`merge ${style} needs metric [B, n, C]`);
+      expectShape('metric', args.metric, [b, n, null]);
+      expectFinite('metric', args.metric);
+      c = args.metric.shape[2]!;
+      feeds['metric'] = this.f32(args.metric);
+    }
+    if (style !== 'tome') {
+      if (!args.saliency) throw new ShapeError(`merge ${style} needs saliency [B, n]`);
+      expectShape('saliency', args.saliency, [b, n]);
+      expectFinite('saliency', args.saliency);
+      feeds['saliency'] = this.f32(args.saliency);
+    }
+    const withSize = style === 'tome' && args.size !== undefined;
+    if (withSize) {
+      expectShape('size', args.size!, [b, n, 1]);
+      expectFinite('size', args.size!);
+      feeds['size'] = this.f32(args.size!);
+    }
+    const protectFirst = args.protectFirst ?? true;
+    const spec = { style, n, c, d, r: args.r, protectFirst, withSize };
+    const r = clampedMergeR(spec);
+    const s = await this.cachedSmall(`merge|${style}|${n}|${c}|${d}|${r}|${protectFirst}|${withSize}`, () =>
+      buildMergeGraph({ ...spec, r }),
+    );
+    const out = await this.run(s, feeds);
+    return {
+      x: readFloat(out['x_out'], 'x_out'),
+      size: style === 'tome' ? readFloat(out['size_out'], 'size_out') : null,
+      dst: readInt(out['dst'], 'dst'),
+      r,
+    };
+  }
+
+  // --- Blocks and the whole model ---
+
+  async runBlock(args: BlockArgs): Promise<BlockResult> {
+    const { weights, numHeads, x, mask, textLen } = args;
+    expectShape('x', x, [null, null, null]);
+    const [b, n, d] = x.shape as [number, number, number];
+    expectShape('mask', mask, [b, n]);
+    expectFinite('x', x);
+    expectFinite('mask', mask);
+    expectShape('norm1.weight', weights.norm1.weight, [d]);
+    if (!Number.isInteger(numHeads) || numHeads < 1 || d % numHeads !== 0) {
+      throw new ShapeError(`numHeads ${numHeads} must divide the hidden size ${d}`);
+    }
+    if (!Number.isInteger(textLen) || textLen < 1 || textLen >= n) {
+      throw new ShapeError(`textLen ${textLen} must be an integer in [1, ${n - 1}]`);
+    }
+    const config = args.config ? validateReductionConfig(args.config) : null;
+    const plan = config ? planLayer(config, args.layer, textLen, n - textLen) : noPlan(textLen, n - textLen);
+    let perWeights = this.blocks.get(weights);
+    if (!perWeights) {
+      perWeights = new Map();
+      this.blocks.set(weights, perWeights);
+    }
+    const key = `${numHeads}|${JSON.stringify(plan)}|${scheduleKey(config)}`;
+    let hit = perWeights.get(key);
+    if (!hit) {
+      const built = buildBlockGraph({ weights, numHeads, plan, config });
+      hit = this.compile(built.graph, `block|${key}`).then((s) => ({ s, trace: built.trace }));
+      const map = perWeights;
+      hit.catch(() => map.delete(key));
+      perWeights.set(key, hit);
+      this.blockSessions.add(hit.then((h) => h.s));
+    }
+    const { s, trace } = await hit;
+    const out = await this.run(s, { x: this.f32(x), mask: this.f32(mask) });
+    return {
+      x: readFloat(out['x_out'], 'x_out'),
+      mask: readFloat(out['mask_out'], 'mask_out'),
+      textLen: plan.textOut,
+      attn: readFloat(out['attn'], 'attn'),
+      trace: layerTrace(args.layer, plan, trace, out),
+    };
+  }
+
+  private async compileVilt(
+    model: ViltModel,
+    geometry: ViltGraphGeometry,
+    config: ReductionConfig | null,
+  ): Promise<CompiledVilt> {
+    const built = buildViltGraph(model, geometry, config);
+    const label = `vilt|${ViltGraphCache.key(model, geometry, config)}`;
+    const session = await this.compile(built.graph.toOnnxBytes(), label);
+    return { session, layers: built.layers };
+  }
+
+  async runVilt(model: ViltModel, inputs: ViltInputs, config: ReductionConfig | null): Promise<ViltOutputs> {
+    const geometry = viltGeometryOf(model, inputs);
+    const vocab = model.geometry.vocabSize;
+    for (const id of inputs.inputIds.data) {
+      if (id < 0 || id >= vocab) throw new ShapeError(`inputIds holds token id ${id}, outside the vocabulary [0, ${vocab})`);
+    }
+    expectFinite('pixelValues', inputs.pixelValues);
+    const cfg = config ? validateReductionConfig(config, model.geometry.numLayers) : null;
+    const hit = this.models.get(model, geometry, cfg);
+    let compiled: CompiledVilt;
+    try {
+      compiled = await hit;
+    } catch (err) {
+      // The cache cannot drop one entry: release the others and start afresh rather than keep a failure.
+      for (const other of this.models.values()) if (other !== hit) void other.then((c) => c.session.release(), () => undefined);
+      this.models.clear();
+      throw err;
+    }
+    const [b, t] = inputs.inputIds.shape as [number, number];
+    const out = await this.run(compiled.session, {
+      input_ids: this.runtime.tensor('int32', inputs.inputIds.data, [b, t]),
+      attention_mask: this.runtime.tensor('float32', Float32Array.from(inputs.attentionMask.data), [b, t]),
+      pixel_values: this.f32(inputs.pixelValues),
+    });
+    return {
+      logits: readFloat(out['logits'], 'logits'),
+      layers: compiled.layers.map((l, i) => layerTrace(i, l.plan, l.trace, out)),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.small.values(), ...this.blockSessions, ...this.models.values().map((p) => p.then((c) => c.session))];
+    this.small.clear();
+    this.blockSessions.clear();
+    this.models.clear();
+    await Promise.all(all.map((p) => p.then((s) => s.release(), () => undefined)));
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The page side of the Chromium tests: the real backend (ESM bundle) running golden cases and whole-model
+ * runs on WebGPU inside the browser. The test process drives it through `window.pumerTest`.
+ */
+import type { ReductionConfig } from '@pumer/core';
+import { viltFromFiles, type LoadedVilt } from '@pumer/vilt';
+import { runGoldenDocument } from '../../../../tools/parity/src/runner.js';
+import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendInfo } from '../../src/index.js';
+import { inputsFromWire, outputsToWire, type WireInputs, type WireOutputs } from './wire.js';
+
+const backends = new Map<string, WebGpuBackend>();
+const models = new Map<string, Promise<LoadedVilt>>();
+
+async function backend(provider: 'webgpu' | 'wasm'): Promise<WebGpuBackend> {
+  let b = backends.get(provider);
+  if (!b) {
+    b = await createWebGpuBackend({ provider, wasmPaths: '/ort/' });
+    backends.set(provider, b);
+  }
+  return b;
+}
+
+async function fetchOk(url: string): Promise<Response> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
+  return res;
+}
+
+function model(name: string): Promise<LoadedVilt> {
+  let m = models.get(name);
+  if (!m) {
+    m = (async () => {
+      const base = `/models/${name}/`;
+      const [config, weights, tokenizer, preprocessor] = await Promise.all([
+        fetchOk(`${base}config.json`).then((r) => r.json()),
+        fetchOk(`${base}model.safetensors`).then((r) => r.arrayBuffer()),
+        fetchOk(`${base}tokenizer.json`).then((r) => r.json()),
+        fetchOk(`${base}preprocessor_config.json`).then((r) => r.json()),
+      ]);
+      return viltFromFiles({ config, weights: new Uint8Array(weights), tokenizer, preprocessor, id: `page:${name}` });
+    })();
+    models.set(name, m);
+  }
+  return m;
+}
+
+export interface PageApi {
+  init(provider: 'webgpu' | 'wasm'): Promise<WebGpuBackendInfo>;
+  info(provider: 'webgpu' | 'wasm'): Promise<WebGpuBackendInfo>;
+  golden(files: string[]): Promise<{ name: string; passed: boolean; maxAbsErr: number; reason?: string }[]>;
+  runVilt(provider: 'webgpu' | 'wasm', name: string, inputs: WireInputs, config: ReductionConfig | null): Promise<WireOutputs>;
+  /** Median milliseconds of `repeats` runVilt calls after one warm-up. */
+  time(provider: 'webgpu' | 'wasm', name: string, inputs: WireInputs, config: ReductionConfig | null, repeats: number): Promise<number>;
+}
+
+const api: PageApi = {
+  async init(provider) {
+    return (await backend(provider)).info();
+  },
+  async info(provider) {
+    return (await backend(provider)).info();
+  },
+  async golden(files) {
+    const b = await backend('webgpu');
+    const results = [];
+    for (const f of files) {
+      const doc = await fetchOk(`/golden/${f}`).then((r) => r.json());
+      const r = await runGoldenDocument(doc, f, b);
+      results.push({ name: r.name, passed: r.passed, maxAbsErr: r.maxAbsErr, ...(r.reason ? { reason: r.reason } : {}) });
+    }
+    return results;
+  },
+  async runVilt(provider, name, inputs, config) {
+    const b = await backend(provider);
+    return outputsToWire(await b.runVilt((await model(name)).model, inputsFromWire(inputs), config));
+  },
+  async time(provider, name, inputs, config, repeats) {
+    const b = await backend(provider);
+    const m = (await model(name)).model;
+    const batch = inputsFromWire(inputs);
+    await b.runVilt(m, batch, config);
+    const times: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const t = performance.now();
+      await b.runVilt(m, batch, config);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, c) => a - c);
+    return times[Math.floor(times.length / 2)]!;
+  },
+};
+
+(globalThis as unknown as { pumerTest: PageApi }).pumerTest = api;
+document.title = 'pumer-webgpu-test ready';

@@ -1,0 +1,150 @@
+import type { BlockWeights, LayerPlan, ReductionConfig } from '@pumer/core';
+import type { GraphBuilder } from './builder.js';
+import { fusedLinear, gelu, l2Normalize, layerNorm, linear, maskHat, softMaskedSoftmax } from './nn.js';
+import { bipartiteDst, identityDst, mergeImage, mergeRows, saliencyScores, selectTop } from './reduce.js';
+
+/** Trace values a reducing layer produces (graph value names; indices in float until the caller casts). */
+export interface BlockTrace {
+  readonly saliency?: string; // [B, I]
+  readonly keepIdx?: string; // [B, keep]
+  readonly imageDst?: string; // [B, keep]
+  readonly textDst?: string; // [B, T]
+  readonly tokenDst?: string; // [B, N]
+}
+
+export interface BlockState {
+  /** Token states [B, N, D]. */
+  readonly x: string;
+  /** Mask [B, N]: text part possibly fractional, image part ones. */
+  readonly mask: string;
+  /** mhat [B, 1, N, N] for this mask; rebuilt only after a reduction changes the mask. */
+  readonly maskHat: string;
+}
+
+export interface BlockOutput extends BlockState {
+  /** Attention probabilities before reduction [B, H, N, N]. */
+  readonly attn: string;
+  readonly trace: BlockTrace;
+}
+
+/**
+ * One pre-norm ViLT block with PuMer's reduce step between the attention and the MLP (DESIGN.md §1), as in
+ * the reference's Block.forward. Counts come from `plan` (core's planLayer): nothing is recomputed here.
+ */
+export function transformerBlock(
+  g: GraphBuilder,
+  state: BlockState,
+  w: BlockWeights,
+  numHeads: number,
+  plan: LayerPlan,
+  config: ReductionConfig | null,
+  hint: string,
+): BlockOutput {
+  const d = w.query.weight.shape[0];
+  const hd = d / numHeads;
+  const n = plan.textIn + plan.imageIn;
+  const scale = 1 / Math.sqrt(hd);
+
+  // Attention: one fused Q|K|V projection; the 1/sqrt(hd) scale is folded into the query weights.
+  const h = layerNorm(g, state.x, w.norm1, `${hint}.norm1`);
+  const qkv = fusedLinear(
+    g,
+    h,
+    [
+      { lw: w.query, scale },
+      { lw: w.key, scale: 1 },
+      { lw: w.value, scale: 1 },
+    ],
+    `${hint}.qkv`,
+  ); // [B, N, 3D]
+  const [q, k, v] = g.split(qkv, 2, [d, d, d]).map((t) => g.reshape(t, [0, 0, numHeads, hd])); // [B, N, H, hd]
+  const scores = g.matmul(g.transpose(q, [0, 2, 1, 3]), g.transpose(k, [0, 2, 3, 1])); // [B, H, N, N]
+  const attn = softMaskedSoftmax(g, scores, state.maskHat, n);
+  const ctx = g.reshape(g.transpose(g.matmul(attn, g.transpose(v, [0, 2, 1, 3])), [0, 2, 1, 3]), [0, 0, d]);
+  let x = g.add(state.x, linear(g, ctx, w.proj, `${hint}.proj`));
+  let mask = state.mask;
+  let hat = state.maskHat;
+  let trace: BlockTrace = {};
+
+  const outerScope = g.scope;
+  // Reduce-step nodes get their own name scope, so a profile separates reducer time from the block's.
+  g.scope = outerScope ? `${outerScope}/reduce` : 'reduce';
+  if (plan.kind !== 'none' && config) {
+    const kbar = g.reduce('ReduceMean', k, [2], false); // [B, N, hd]
+    if (plan.kind === 'pumer') {
+      const t = plan.textIn;
+      const qbar =
+        config.saliency === 'qk'
+          ? g.mul(g.reduce('ReduceMean', q, [2], false), g.float(1 / scale))
+          : undefined;
+      const textMask = g.slice(mask, 1, 0, t);
+      const saliency = saliencyScores(g, config.saliency, { attn, kbar, qbar, textMask }, t, n);
+      const top = selectTop(g, saliency, plan.imageIn, plan.keep);
+      const keptX = g.matmul(top.pick, g.slice(x, 1, t, n)); // [B, keep, D]
+      let imageX = keptX;
+      let imageDst: string;
+      if (plan.imageMergeR > 0) {
+        const needsMetric = config.mergeStyle !== 'diff';
+        const merged = mergeImage(g, {
+          style: config.mergeStyle,
+          x: keptX,
+          kbar: needsMetric ? g.matmul(top.pick, g.slice(kbar, 1, t, n)) : null,
+          saliency: top.values,
+          n: plan.keep,
+          r: plan.imageMergeR,
+        });
+        imageX = merged.x;
+        imageDst = merged.dst;
+      } else {
+        imageDst = identityDst(g, top.idx, plan.keep);
+      }
+      let textX = g.slice(x, 1, 0, t);
+      let textMaskOut = textMask;
+      let textDst: string;
+      if (plan.textMergeR > 0) {
+        const { dst, nOut } = bipartiteDst(g, {
+          n: t,
+          r: plan.textMergeR,
+          protectFirst: true,
+          unmergedOrder: 'position',
+          score: { kind: 'similarity', metric: l2Normalize(g, g.slice(kbar, 1, 0, t)) },
+        });
+        const merged = mergeRows(g, textX, dst, nOut, 'mean');
+        textX = merged.x;
+        textMaskOut = g.squeeze(
+          g.div(g.matmul(merged.matrix, g.unsqueeze(textMask, [2])), merged.size!),
+          [2],
+        );
+        textDst = dst;
+      } else {
+        textDst = identityDst(g, textMask, t);
+      }
+      x = g.concat([textX, imageX], 1);
+      mask = g.pad(textMaskOut, 2, 1, 0, plan.imageOut, 1);
+      trace = { saliency, keepIdx: top.idx, imageDst, textDst };
+    } else {
+      const { dst, nOut } = bipartiteDst(g, {
+        n,
+        r: plan.tomeR,
+        protectFirst: true,
+        unmergedOrder: 'position',
+        score: { kind: 'similarity', metric: l2Normalize(g, kbar) },
+      });
+      const merged = mergeRows(g, x, dst, nOut, 'mean');
+      x = merged.x;
+      mask = g.squeeze(g.div(g.matmul(merged.matrix, g.unsqueeze(mask, [2])), merged.size!), [2]);
+      trace = { tokenDst: dst };
+    }
+    hat = maskHat(g, mask, plan.textOut + plan.imageOut);
+  }
+  g.scope = outerScope;
+
+  const f = linear(
+    g,
+    gelu(g, linear(g, layerNorm(g, x, w.norm2, `${hint}.norm2`), w.fc1, `${hint}.fc1`)),
+    w.fc2,
+    `${hint}.fc2`,
+  );
+  x = g.add(x, f);
+  return { x, mask, maskHat: hat, attn, trace };
+}

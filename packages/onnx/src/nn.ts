@@ -1,0 +1,101 @@
+import type { FloatTensor, LayerNormWeights, LinearWeights } from '@pumer/core';
+import { attr, type GraphBuilder } from './builder.js';
+
+/**
+ * Transformer pieces as graph fragments. Weights become initializers laid out for the fast path: linear
+ * weights pre-transposed to [in, out] so every projection is a plain MatMul.
+ */
+
+/** W [out, in] -> W^T [in, out], optionally times `scale`. */
+export function transposed(w: FloatTensor, scale = 1): Float32Array {
+  const [out, inp] = w.shape as [number, number];
+  const src = w.data;
+  const dst = new Float32Array(out * inp);
+  for (let o = 0; o < out; o++) {
+    for (let i = 0; i < inp; i++) dst[i * out + o] = src[o * inp + i] * scale;
+  }
+  return dst;
+}
+
+/** y = x W^T + b for x [..., in]. */
+export function linear(g: GraphBuilder, x: string, lw: LinearWeights, hint: string): string {
+  const [out, inp] = lw.weight.shape as [number, number];
+  const w = g.initializer(`${hint}.weight_t`, 'float32', [inp, out], transposed(lw.weight));
+  const y = g.matmul(x, w);
+  if (!lw.bias) return y;
+  return g.add(y, g.initializer(`${hint}.bias`, 'float32', [out], lw.bias.data));
+}
+
+/** Several linears over the same input fused into one MatMul (Q|K|V): returns the concatenated output. */
+export function fusedLinear(
+  g: GraphBuilder,
+  x: string,
+  parts: readonly { lw: LinearWeights; scale: number }[],
+  hint: string,
+): string {
+  const inp = parts[0].lw.weight.shape[1];
+  const outs = parts.map((p) => p.lw.weight.shape[0]);
+  const total = outs.reduce((a, b) => a + b, 0);
+  const w = new Float32Array(inp * total);
+  const b = new Float32Array(total);
+  let col = 0;
+  for (let k = 0; k < parts.length; k++) {
+    const { lw, scale } = parts[k];
+    const t = transposed(lw.weight, scale); // [in, out_k]
+    const o = outs[k];
+    for (let i = 0; i < inp; i++) w.set(t.subarray(i * o, (i + 1) * o), i * total + col);
+    if (lw.bias) for (let j = 0; j < o; j++) b[col + j] = lw.bias.data[j] * scale;
+    col += o;
+  }
+  const y = g.matmul(x, g.initializer(`${hint}.weight_t`, 'float32', [inp, total], w));
+  return g.add(y, g.initializer(`${hint}.bias`, 'float32', [total], b));
+}
+
+/** LayerNormalization over the last axis (opset 17 op; ORT has a fused kernel for it). */
+export function layerNorm(g: GraphBuilder, x: string, ln: LayerNormWeights, hint: string): string {
+  const d = ln.weight.shape[0];
+  const scale = g.initializer(`${hint}.weight`, 'float32', [d], ln.weight.data);
+  const bias = g.initializer(`${hint}.bias`, 'float32', [d], ln.bias.data);
+  return g.op(
+    'LayerNormalization',
+    [x, scale, bias],
+    { axis: attr.int(-1), epsilon: attr.float(ln.eps) },
+    hint,
+  );
+}
+
+/** Exact GELU: x * 0.5 * (1 + erf(x / sqrt 2)) — ORT fuses this pattern into one Gelu kernel. */
+export function gelu(g: GraphBuilder, x: string): string {
+  const erf = g.op('Erf', [g.div(x, g.float(Math.SQRT2))]);
+  return g.mul(g.mul(x, g.add(erf, g.float(1))), g.float(0.5));
+}
+
+/** x / ||x|| over the last axis (ToMe's metric normalisation; no epsilon, like the reference). */
+export function l2Normalize(g: GraphBuilder, x: string): string {
+  return g.div(x, g.op('ReduceL2', [x], { axes: attr.ints([-1]), keepdims: attr.int(1) }));
+}
+
+/**
+ * PuMer's soft-masked attention weights (DESIGN.md §1): e = exp(s - rowmax(s)) * mhat,
+ * p = (e + eps/N) / (rowsum(e) + eps). `maskHat` is [B, 1, N, N].
+ */
+export function softMaskedSoftmax(
+  g: GraphBuilder,
+  s: string,
+  maskHat: string,
+  n: number,
+  eps = 1e-6,
+): string {
+  const e = g.mul(g.op('Exp', [g.sub(s, g.reduce('ReduceMax', s, [-1]))]), maskHat);
+  const denom = g.add(g.reduceSum(e, [-1]), g.float(eps));
+  return g.div(g.add(e, g.float(eps / n)), denom);
+}
+
+/** mhat[b, 0, i, j] = m_j + (1 - m_j) [i == j]: a masked row still sees itself. mask [B, N] -> [B, 1, N, N]. */
+export function maskHat(g: GraphBuilder, mask: string, n: number): string {
+  const eye = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) eye[i * n + i] = 1;
+  const mj = g.unsqueeze(mask, [1, 2]); // [B, 1, 1, N]
+  const eyeC = g.initializer('eye', 'float32', [n, n], eye);
+  return g.add(mj, g.mul(g.sub(g.float(1), mj), eyeC));
+}

@@ -1,0 +1,141 @@
+import { floatTensor, PAPER_SCHEDULE, ShapeError, type ViltModel } from '@pumer/core';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { buildViltGraph, scheduleKey, ViltGraphCache } from './vilt.js';
+
+function tinyModel(id: string): ViltModel {
+  const d = 8;
+  let seed = 7;
+  const r = (shape: number[]) =>
+    floatTensor(
+      Float32Array.from(
+        { length: shape.reduce((a, b) => a * b, 1) },
+        () => ((seed = (seed * 48271) % 2147483647) / 2147483647 - 0.5) * 0.4,
+      ),
+      shape,
+    );
+  const lin = (o: number, i: number) => ({ weight: r([o, i]), bias: r([o]) });
+  const ln = (n = d) => ({ weight: floatTensor(new Float32Array(n).fill(1), [n]), bias: r([n]), eps: 1e-12 });
+  return {
+    id,
+    labels: ['a', 'b', 'c'],
+    geometry: {
+      hiddenSize: d,
+      numLayers: 3,
+      numHeads: 2,
+      intermediateSize: 16,
+      layerNormEps: 1e-12,
+      vocabSize: 11,
+      maxTextLength: 6,
+      imageSize: 16,
+      patchSize: 4,
+      numChannels: 3,
+      numLabels: 3,
+    },
+    weights: {
+      wordEmbeddings: r([11, d]),
+      textPositionEmbeddings: r([6, d]),
+      textTokenTypeEmbeddings: r([2, d]),
+      textNorm: ln(),
+      clsToken: r([d]),
+      imagePositionEmbeddings: r([17, d]),
+      patchProjection: { weight: r([d, 3, 4, 4]), bias: r([d]) },
+      modalityEmbeddings: r([2, d]),
+      layers: Array.from({ length: 3 }, () => ({
+        norm1: ln(),
+        query: lin(d, d),
+        key: lin(d, d),
+        value: lin(d, d),
+        proj: lin(d, d),
+        norm2: ln(),
+        fc1: lin(16, d),
+        fc2: lin(d, 16),
+      })),
+      finalNorm: ln(),
+      pooler: lin(d, d),
+      classifier: { fc1: lin(2 * d, d), norm: ln(2 * d), fc2: lin(3, 2 * d) },
+    },
+  };
+}
+
+describe('whole-model graph', () => {
+  const config = {
+    ...PAPER_SCHEDULE,
+    reduceLayers: [1],
+    pruneRatio: 0.3,
+    mergeRatio: 0.3,
+    textMergeRatio: 0.4,
+  };
+
+  it('follows core planLayer and exposes a trace per reducing layer; batch is dynamic', async () => {
+    const built = buildViltGraph(tinyModel('m'), { textLen: 5, gridH: 3, gridW: 5 }, config);
+    expect(built.layers.map((l) => l.plan.kind)).toEqual(['none', 'pumer', 'none']);
+    const plan = built.layers[1].plan;
+    if (plan.kind !== 'pumer') throw new Error('expected a pumer layer');
+    expect([plan.textIn, plan.imageIn, plan.keep]).toEqual([5, 16, 11]);
+    const session = await ort.InferenceSession.create(built.graph.toOnnxBytes());
+    for (const b of [1, 3]) {
+      const out = await session.run({
+        input_ids: new ort.Tensor(
+          'int32',
+          Int32Array.from({ length: b * 5 }, (_, i) => i % 11),
+          [b, 5],
+        ),
+        attention_mask: new ort.Tensor(
+          'float32',
+          Float32Array.from({ length: b * 5 }, (_, i) => (i % 5 < 4 ? 1 : 0)),
+          [b, 5],
+        ),
+        pixel_values: new ort.Tensor(
+          'float32',
+          new Float32Array(b * 3 * 12 * 20).map((_, i) => Math.sin(i)),
+          [b, 3, 12, 20],
+        ),
+      });
+      expect(out['logits'].dims).toEqual([b, 3]);
+      expect(out['layer1_keep_idx'].dims).toEqual([b, plan.keep]);
+      expect(out['layer1_image_dst'].dims).toEqual([b, plan.keep]);
+      expect(out['layer1_text_dst'].dims).toEqual([b, 5]);
+      expect(out['layer1_saliency'].dims).toEqual([b, 16]);
+      const keep = Array.from(out['layer1_keep_idx'].data as Int32Array).slice(0, plan.keep);
+      expect(new Set(keep).size).toBe(plan.keep);
+      expect(Math.max(...(out['layer1_image_dst'].data as Int32Array))).toBe(plan.imageOut - 1);
+    }
+    await session.release();
+  });
+
+  it('rejects geometries the model cannot take', () => {
+    expect(() => buildViltGraph(tinyModel('m'), { textLen: 7, gridH: 4, gridW: 4 }, null)).toThrow(
+      ShapeError,
+    );
+    expect(() => buildViltGraph(tinyModel('m'), { textLen: 5, gridH: 0, gridW: 4 }, null)).toThrow(
+      /patch grid/,
+    );
+    expect(() =>
+      buildViltGraph(tinyModel('m'), { textLen: 5, gridH: 4, gridW: 4 }, { ...config, reduceLayers: [3] }),
+    ).toThrow(/layer 3 is out of range/);
+  });
+
+  it('caches per (model id, geometry, schedule) and evicts the oldest', () => {
+    const made: string[] = [];
+    const evicted: string[] = [];
+    const cache = new ViltGraphCache<string>(
+      2,
+      (m, g, c) => {
+        const k = `${m.id}:${g.textLen}:${scheduleKey(c)}`;
+        made.push(k);
+        return k;
+      },
+      (v) => evicted.push(v),
+    );
+    const a = tinyModel('a');
+    const geo = { textLen: 5, gridH: 4, gridW: 4 };
+    cache.get(a, geo, null);
+    cache.get(a, geo, null);
+    cache.get(a, geo, config);
+    cache.get(tinyModel('b'), geo, null);
+    expect(made).toEqual(['a:5:unreduced', `a:5:${scheduleKey(config)}`, 'b:5:unreduced']);
+    expect(evicted).toEqual(['a:5:unreduced']);
+    expect(scheduleKey({ ...config, reduceLayers: [1] })).toBe(scheduleKey(config));
+  });
+});

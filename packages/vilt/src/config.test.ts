@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PumerError } from '@pumer/core';
+import { describe, expect, it } from 'vitest';
+import { parseViltConfig } from './config.js';
+import { defaultModelDir } from './node/assets.js';
+
+const base = JSON.parse(readFileSync(join(defaultModelDir(), 'config.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
+
+function configError(json: unknown): PumerError {
+  try {
+    parseViltConfig(json);
+  } catch (err) {
+    expect(err).toBeInstanceOf(PumerError);
+    expect((err as PumerError).code).toBe('CONFIG');
+    return err as PumerError;
+  }
+  throw new Error('expected a PumerError');
+}
+
+describe('parseViltConfig', () => {
+  it('reads the geometry, labels and PuMer schedule of the bundled checkpoint', () => {
+    const c = parseViltConfig(base);
+    expect(c.geometry).toEqual({
+      hiddenSize: 64,
+      numLayers: 6,
+      numHeads: 4,
+      intermediateSize: 256,
+      layerNormEps: 1e-12,
+      vocabSize: 31,
+      maxTextLength: 16,
+      imageSize: 64,
+      patchSize: 8,
+      numChannels: 3,
+      numLabels: 14,
+    });
+    expect(c.labels.slice(0, 3)).toEqual(['yes', 'no', 'red']);
+    expect(c.labels[13]).toBe('4');
+    expect(c.reduction).toEqual({
+      reduceLayers: [1, 3],
+      pruneRatio: 0.1,
+      mergeRatio: 0.3,
+      textMergeRatio: 0.2,
+      saliency: 'first_head',
+      mergeStyle: 'tip',
+      tomeCount: 0,
+    });
+    const { pumer: _, ...plain } = base;
+    expect(parseViltConfig(plain).reduction).toBeNull();
+  });
+
+  it.each([
+    'hidden_size',
+    'num_hidden_layers',
+    'num_attention_heads',
+    'intermediate_size',
+    'layer_norm_eps',
+    'vocab_size',
+    'max_position_embeddings',
+    'image_size',
+    'patch_size',
+    'id2label',
+  ])('names a missing required field: %s', (field) => {
+    const { [field]: _, ...rest } = base;
+    expect(configError(rest).message).toContain(`"${field}" is missing`);
+  });
+
+  it('rejects invalid values with the field name', () => {
+    expect(configError({ ...base, hidden_size: 64.5 }).message).toMatch(
+      /"hidden_size" must be a positive integer/,
+    );
+    expect(configError({ ...base, num_attention_heads: 5 }).message).toMatch(
+      /"num_attention_heads" \(5\) must divide hidden_size/,
+    );
+    expect(configError({ ...base, patch_size: 7 }).message).toMatch(/"patch_size"/);
+    expect(configError({ ...base, layer_norm_eps: 'tiny' }).message).toMatch(/"layer_norm_eps"/);
+    expect(configError({ ...base, id2label: { 0: 'a', 2: 'b' } }).message).toMatch(
+      /"id2label" keys must be the ids 0..1/,
+    );
+    expect(configError({ ...base, pumer: { ...(base['pumer'] as object), prune_r: 1.5 } }).message).toMatch(
+      /pruneRatio/,
+    );
+    expect(
+      configError({ ...base, pumer: { ...(base['pumer'] as object), reduce_layers: [9] } }).message,
+    ).toMatch(/layer 9 is out of range/);
+    expect(
+      configError({ ...base, pumer: { ...(base['pumer'] as object), attention: 'softmax' } }).message,
+    ).toMatch(/pumer.attention/);
+    expect(configError([]).message).toMatch(/expected a JSON object/);
+  });
+});

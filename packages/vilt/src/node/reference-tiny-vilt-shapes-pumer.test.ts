@@ -1,0 +1,3 @@
+import { referenceSuite } from '../testing/reference-suite.js';
+
+referenceSuite('tiny-vilt-shapes-pumer');

@@ -1,0 +1,148 @@
+import { type Backend, type BackendInfo, PumerError } from '@pumer/core';
+import { loadBackend } from './backends.js';
+import { Comparison } from './compare.js';
+import { blockArgsFromGolden, mergeArgsFromGolden } from './convert.js';
+import { type GoldenCase, parseGoldenCase } from './golden.js';
+
+export interface CaseResult {
+  /** The case's name (the file name when the file could not be read). */
+  readonly name: string;
+  /** The file it came from, when read from a directory. */
+  readonly file?: string;
+  readonly passed: boolean;
+  /** Largest |actual - golden| over every compared value; NaN when nothing was compared. */
+  readonly maxAbsErr: number;
+  /** Why it failed. */
+  readonly reason?: string;
+}
+
+export interface ParityReport {
+  /** What ran: the backend's own report (provider, fallback reason, …). */
+  readonly backend: BackendInfo;
+  readonly cases: readonly CaseResult[];
+  readonly passed: number;
+  readonly failed: number;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs one parsed case through the Backend contract and compares every output with the golden values. */
+export async function runGoldenCase(c: GoldenCase, backend: Backend): Promise<CaseResult> {
+  const cmp = new Comparison();
+  try {
+    if (c.kind === 'vilt_block') {
+      const res = await backend.runBlock(blockArgsFromGolden(c));
+      cmp.count('text_len', res.textLen, c.scalars['text_len']!);
+      cmp.tensor('x', res.x, c.outputs['x']!);
+      cmp.tensor('mask', res.mask, c.outputs['mask']!);
+      cmp.tensor('attn', res.attn, c.outputs['attn']!);
+    } else {
+      const res = await backend.merger.merge(mergeArgsFromGolden(c));
+      cmp.tensor('x', res.x, c.outputs['x']!);
+      if (c.kind === 'tome_merge') cmp.tensor('size', res.size, c.outputs['size']!);
+    }
+  } catch (err) {
+    return { name: c.name, passed: false, maxAbsErr: Number.NaN, reason: `error: ${message(err)}` };
+  }
+  return cmp.ok
+    ? { name: c.name, passed: true, maxAbsErr: cmp.maxAbsErr }
+    : { name: c.name, passed: false, maxAbsErr: cmp.maxAbsErr, reason: cmp.problems.join('; ') };
+}
+
+/** Parses and runs one document (already JSON-decoded); a malformed one is a failed case, not a throw. */
+export async function runGoldenDocument(doc: unknown, source: string, backend: Backend): Promise<CaseResult> {
+  let c: GoldenCase;
+  try {
+    c = parseGoldenCase(doc, source);
+  } catch (err) {
+    return {
+      name: source,
+      passed: false,
+      maxAbsErr: Number.NaN,
+      reason: `malformed golden file: ${message(err)}`,
+    };
+  }
+  return runGoldenCase(c, backend);
+}
+
+export interface GoldenParityOptions {
+  /** A directory of `pumer-golden/1` JSON files. */
+  readonly dir: string;
+  /** A backend instance, or a registry name whose package is imported (cpu, node, webgpu). Default 'cpu'. */
+  readonly backend?: Backend | string;
+  /** Called once the backend is ready, before the first case. */
+  readonly onStart?: (info: BackendInfo, files: readonly string[]) => void;
+  /** Called after each case (the CLI prints as it goes). */
+  readonly onCase?: (result: CaseResult) => void;
+}
+
+/**
+ * Runs every `*.json` file of `dir` (sorted by name) on the backend. Each file is one case: unreadable,
+ * malformed or failing files are failed cases with a reason. Throws a PumerError (code GOLDEN) when the
+ * directory is missing or holds no JSON file, and (code BACKEND) when the backend cannot be loaded.
+ */
+export async function runGoldenParity(options: GoldenParityOptions): Promise<ParityReport> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const dir = options.dir;
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  } catch (err) {
+    throw new PumerError('GOLDEN', `cannot read golden directory ${dir}: ${message(err)}`, { cause: err });
+  }
+  if (names.length === 0) throw new PumerError('GOLDEN', `golden directory ${dir} holds no .json files`);
+  const backend =
+    typeof options.backend === 'object' ? options.backend : await loadBackend(options.backend ?? 'cpu');
+  const info = backend.info();
+  options.onStart?.(info, names);
+  const cases: CaseResult[] = [];
+  for (const file of names) {
+    const source = file.replace(/\.json$/, '');
+    let result: CaseResult;
+    let text: string | null = null;
+    try {
+      text = await readFile(join(dir, file), 'utf8');
+    } catch (err) {
+      result = {
+        name: source,
+        passed: false,
+        maxAbsErr: Number.NaN,
+        reason: `unreadable golden file: ${message(err)}`,
+      };
+    }
+    if (text !== null) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch (err) {
+        doc = undefined;
+        result = {
+          name: source,
+          passed: false,
+          maxAbsErr: Number.NaN,
+          reason: `malformed golden file: invalid JSON (${message(err)})`,
+        };
+      }
+      if (doc !== undefined) result = await runGoldenDocument(doc, source, backend);
+    }
+    result = { ...result!, file };
+    cases.push(result);
+    options.onCase?.(result);
+  }
+  const passed = cases.filter((c) => c.passed).length;
+  return { backend: info, cases, passed, failed: cases.length - passed };
+}
+
+/** One report line: `<name>  max_abs_err=<e>  PASS|FAIL [reason]`. */
+export function formatCaseLine(c: CaseResult): string {
+  const err = Number.isFinite(c.maxAbsErr) ? c.maxAbsErr.toExponential(2) : 'nan';
+  return `${c.name}  max_abs_err=${err}  ${c.passed ? 'PASS' : `FAIL ${c.reason ?? ''}`.trimEnd()}`;
+}
+
+/** The closing line the test harnesses read. */
+export function formatSummary(r: { passed: number; failed: number }): string {
+  return `${r.passed} passed, ${r.failed} failed`;
+}
