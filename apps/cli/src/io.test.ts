@@ -11,7 +11,9 @@ describe('colours', () => {
 
   it('FORCE_COLOR turns them on, NO_COLOR wins over it', async () => {
     expect((await runCli(['schedule'], { env: { FORCE_COLOR: '1' } })).stdout).toContain(ESC);
-    expect((await runCli(['schedule'], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } })).stdout).not.toContain(ESC);
+    expect((await runCli(['schedule'], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } })).stdout).not.toContain(
+      ESC,
+    );
   });
 
   it('--json output is never coloured', async () => {

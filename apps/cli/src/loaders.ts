@@ -102,58 +102,45 @@ export async function bundledImages(): Promise<{ path: string; question: string;
   return (await vilt()).bundledImages();
 }
 
-/** Kernel microseconds per ONNX op type in an onnxruntime profile (the `*_kernel_time` events). */
-export function kernelTimeByOpType(
-  events: readonly { cat?: string; name?: string; dur?: number; args?: { op_name?: string } }[],
-): Map<string, number> {
-  const byOp = new Map<string, number>();
-  for (const e of events) {
-    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
-    byOp.set(e.args.op_name, (byOp.get(e.args.op_name) ?? 0) + (e.dur ?? 0));
-  }
-  return byOp;
+/** One kernel in an onnxruntime profile. */
+interface KernelEvent {
+  readonly cat?: string;
+  readonly name?: string;
+  readonly dur?: number;
+  readonly args?: { readonly op_name?: string };
 }
 
 /**
- * Runs the whole-model graph `runs` times in a fresh node-backend session with onnxruntime's profiler on and
- * returns kernel microseconds per op type (summed over the runs).
+ * Kernel microseconds in an onnxruntime profile: in total, and for the nodes of the reduce steps, which
+ * @pumer/onnx names `layer<i>/reduce/…` (profile events are `<node name>_kernel_time`), per op type.
  */
-async function profileNode(
-  provider: string,
-  model: ViltModel,
-  inputs: ViltInputs,
-  config: ReductionConfig | null,
-  runs: number,
-): Promise<Map<string, number>> {
-  const node = await import('@pumer/backend-node');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pumer-profile-'));
-  const backend = await node.createNodeBackend({
-    provider: provider === 'cuda' ? 'cuda' : 'cpu',
-    profilePrefix: path.join(dir, 'profile'),
-    modelCacheSize: 1,
-  });
-  try {
-    for (let i = 0; i < runs; i++) await backend.runVilt(model, inputs, config);
-    const cfg = config ? validateReductionConfig(config, model.geometry.numLayers) : null;
-    const compiled = await backend.viltSession(model, node.NodeBackend.geometryOf(model, inputs), cfg);
-    compiled.session.endProfiling();
-    const file = readdirSync(dir).find((f) => f.endsWith('.json'));
-    if (!file) throw new Error('onnxruntime wrote no profile');
-    return kernelTimeByOpType(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
-  } finally {
-    await backend.dispose();
-    rmSync(dir, { recursive: true, force: true });
+export function reducerKernelTime(events: readonly KernelEvent[]): {
+  total: number;
+  reducer: number;
+  byOpType: Map<string, number>;
+} {
+  let total = 0;
+  let reducer = 0;
+  const byOpType = new Map<string, number>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time')) continue;
+    const us = e.dur ?? 0;
+    total += us;
+    if (/(^|\/)reduce\//.test(e.name)) {
+      reducer += us;
+      const op = e.args?.op_name ?? 'unknown';
+      byOpType.set(op, (byOpType.get(op) ?? 0) + us);
+    }
   }
+  return { total, reducer, byOpType };
 }
 
-const profileCache = new Map<string, Promise<Map<string, number>>>();
 const PROFILED_RUNS = 3;
 
 /**
- * The node backend's share of kernel time in reducer ops, from onnxruntime's own profiler: the reduced and
- * the unreduced graph are each profiled over a few runs in a separate session (profiling slows a session,
- * so the timed sessions never have it on); the op types that occur only in the reduced graph are the
- * reducer's, and their kernel time is divided by all kernel time of the reduced graph.
+ * The node backend's share of kernel time spent in the reduce steps, from onnxruntime's own profiler. The
+ * reduced graph is profiled over a few runs in a separate session (profiling slows a session, so the timed
+ * sessions never have it on).
  */
 export async function nodeReducerShare(
   backend: Backend,
@@ -161,29 +148,31 @@ export async function nodeReducerShare(
   inputs: ViltInputs,
   config: ReductionConfig,
 ): Promise<ReducerShare> {
-  const provider = backend.info().provider;
-  const baseKey = `${model.id}|${inputs.inputIds.shape.join('x')}|${provider}`;
-  let base = profileCache.get(baseKey);
-  if (!base) {
-    base = profileNode(provider, model, inputs, null, PROFILED_RUNS);
-    profileCache.set(baseKey, base);
+  const node = await import('@pumer/backend-node');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pumer-profile-'));
+  const profiled = await node.createNodeBackend({
+    provider: backend.info().provider === 'cuda' ? 'cuda' : 'cpu',
+    profilePrefix: path.join(dir, 'profile'),
+    modelCacheSize: 1,
+  });
+  let events: KernelEvent[];
+  try {
+    for (let i = 0; i < PROFILED_RUNS; i++) await profiled.runVilt(model, inputs, config);
+    const cfg = validateReductionConfig(config, model.geometry.numLayers);
+    const compiled = await profiled.viltSession(model, node.NodeBackend.geometryOf(model, inputs), cfg);
+    compiled.session.endProfiling();
+    const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error('onnxruntime wrote no profile');
+    events = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as KernelEvent[];
+  } finally {
+    await profiled.dispose();
+    rmSync(dir, { recursive: true, force: true });
   }
-  const reduced = await profileNode(provider, model, inputs, config, PROFILED_RUNS);
-  const baseOps = await base;
-  let total = 0;
-  let reducer = 0;
-  const opTypes: Record<string, number> = {};
-  for (const [op, us] of reduced) {
-    total += us;
-    if (!baseOps.has(op)) {
-      reducer += us;
-      opTypes[op] = us / 1000 / PROFILED_RUNS;
-    }
-  }
+  const { total, reducer, byOpType } = reducerKernelTime(events);
+  if (total === 0) throw new Error('the onnxruntime profile holds no kernel events');
   return {
-    share: total > 0 ? reducer / total : 0,
-    method:
-      "onnxruntime's profiler, in a separate session (3 profiled runs): kernel time of the op types that occur only in the reduced graph ÷ all kernel time of the reduced graph. A lower bound: reducer kernels of op types that attention and the MLP also use (MatMul, ReduceSum, Mul, Gather, …) are not counted.",
-    opTypes,
+    share: reducer / total,
+    method: `onnxruntime's profiler on the reduced graph, in a separate profiled session (${PROFILED_RUNS} runs): kernel time of the nodes @pumer/onnx scopes as layer<i>/reduce/… (saliency, top-k, merges, mask updates) ÷ all kernel time`,
+    opTypes: Object.fromEntries([...byOpType].map(([op, us]) => [op, us / 1000 / PROFILED_RUNS])),
   };
 }

@@ -147,6 +147,12 @@ describe('runBlockSync', () => {
       expect(() => runBlockSync({ ...good, x })).toThrow(/x contains a non-finite value/);
       const weights = { ...good.weights, fc2: { weight: randomTensor(rng(1), [8, 9]), bias: null } };
       expect(() => runBlockSync({ ...good, weights })).toThrow(ShapeError);
+      const nanBias = floatTensor(good.weights.fc1.bias!.data.slice(), good.weights.fc1.bias!.shape);
+      nanBias.data[2] = Number.NaN;
+      const nanWeights = { ...good.weights, fc1: { ...good.weights.fc1, bias: nanBias } };
+      expect(() => runBlockSync({ ...good, weights: nanWeights })).toThrow(
+        /fc1\.bias contains a non-finite value/,
+      );
       const mask = floatTensor(good.mask.data.slice(), good.mask.shape);
       for (let t = 0; t < 4; t++) mask.data[t] = 0;
       expect(() => runBlockSync({ ...good, mask })).toThrow(/text mask of example 0 sums to 0/);

@@ -57,9 +57,10 @@ export interface NodeBackendOptions {
   /** Turns on ORT's profiler for whole-model sessions; files are written under this prefix. */
   readonly profilePrefix?: string;
   /**
-   * Let idle onnxruntime worker threads spin-wait for work (ORT's default). Off by default: every session owns a
-   * thread pool, and this backend keeps several sessions (reducer graphs, one per model geometry and schedule);
-   * pools left spinning after a run steal the cores the next session needs.
+   * Keep onnxruntime's worker threads spin-waiting between runs (ORT's default). Off by default: threads spin
+   * during a run (fast op dispatch) and stop when it ends. Every session owns a thread pool, and this backend
+   * keeps several (reducer graphs, one per model geometry and schedule); pools left spinning after their run
+   * steal the cores the next session needs (up to 4x slower in an interleaved benchmark).
    */
   readonly spinWait?: boolean;
 }
@@ -184,7 +185,7 @@ export class NodeBackend implements Backend {
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      extra: { session: { intra_op: { allow_spinning: this.spinWait ? '1' : '0' } } },
+      extra: { session: { intra_op: { allow_spinning: '1' }, force_spinning_stop: this.spinWait ? '0' : '1' } },
       ...(profile && this.profilePrefix
         ? { enableProfiling: true, profileFilePrefix: this.profilePrefix }
         : {}),

@@ -190,8 +190,9 @@ export async function acquireGpu(options: AcquireOptions): Promise<GpuEnvironmen
   }
   const adapter = await gpu.requestAdapter();
   if (!adapter) {
+    const vulkan = notes.filter((n) => n.startsWith('VK_'));
     const hint = node
-      ? `Dawn found no usable Vulkan driver${notes.length ? ` (${notes.join('; ')})` : ''}; ` +
+      ? `Dawn found no usable Vulkan driver${vulkan.length ? ` (${vulkan.join('; ')})` : ''}; ` +
         `on Debian/Ubuntu: apt-get install -y chromium libvulkan1 (SwiftShader's ICD at ${SWIFTSHADER_ICD})`
       : 'the browser exposes navigator.gpu but returned no adapter (blocklisted GPU or WebGPU disabled)';
     throw new GpuUnavailable(`no WebGPU adapter: ${hint}`);

@@ -11,7 +11,7 @@ import {
   type ValueInfoProtoInit,
 } from './proto.js';
 
-/** The ONNX opset every PuMer graph targets (LayerNormalization needs 17; ScatterElements add needs 16). */
+/** The ONNX opset every PuMer graph targets (LayerNormalization needs 17). */
 export const OPSET = 17;
 /** IR version 8 goes with opset 17. */
 export const IR_VERSION = 8;

@@ -4,7 +4,7 @@ import { l2Normalize } from './nn.js';
 
 /**
  * The reducers as graph fragments. Every selection and merge is expressed as a 0/1 matrix built by comparing
- * float ranks with constants, applied with MatMul: no TopK, no int64, no dynamic shapes — deterministic, cheap
+ * float ranks with constants, applied with MatMul: no TopK, no run-time int64, no dynamic shapes — deterministic, cheap
  * at PuMer's token counts, and placeable on any execution provider (WebGPU included). Index values are kept
  * in float32 (exact for the small integers involved) and cast to int32 only for trace outputs.
  */

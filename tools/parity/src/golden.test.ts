@@ -144,3 +144,16 @@ describe('blockArgsFromGolden', () => {
     expect(Array.from(args.mask.data.slice(0, 8)).every((v) => v === 0 || v === 1)).toBe(true);
   });
 });
+
+describe('runGoldenParity', () => {
+  it('throws a GOLDEN PumerError for a missing directory and a BACKEND one for an unknown backend', async () => {
+    const { runGoldenParity } = await import('./runner.js');
+    await expect(runGoldenParity({ dir: '/nonexistent/golden', backend: 'cpu' })).rejects.toMatchObject({
+      code: 'GOLDEN',
+    });
+    await expect(runGoldenParity({ dir: defaultGoldenDir(), backend: 'tpu' })).rejects.toMatchObject({
+      code: 'BACKEND',
+      message: expect.stringMatching(/unknown backend "tpu"/),
+    });
+  });
+});

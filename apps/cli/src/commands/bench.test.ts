@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AGGRESSIVE_SCHEDULE, PUMER_SCHEDULE, TINY_GEOMETRY } from '../schedules.js';
 import { runCli } from '../testing.js';
 
-describe('pumer bench (tiny, cpu, smoke-sized)', () => {
+describe('pumer bench (tiny, cpu and node, smoke-sized)', () => {
   it('writes a synthetic checkpoint, times every schedule and writes JSON, Markdown and SVG', async () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'pumer-bench-'));
     const out = path.join(tmp, 'out');
@@ -21,7 +21,7 @@ describe('pumer bench (tiny, cpu, smoke-sized)', () => {
       '--warmup',
       '1',
       '--backend',
-      'cpu',
+      'cpu,node',
       '--out',
       out,
       '--json',
@@ -31,10 +31,15 @@ describe('pumer bench (tiny, cpu, smoke-sized)', () => {
     const json = JSON.parse(r.stdout);
     expect(json.checkpoint.startsWith(path.join(tmp, 'cache'))).toBe(true);
     expect(existsSync(path.join(json.checkpoint, 'model.safetensors'))).toBe(true);
-    expect(json.rows.map((row: { schedule: string }) => row.schedule)).toEqual([
-      'unreduced',
-      'pumer',
-      'aggressive',
+    expect(
+      json.rows.map((row: { backend: string; schedule: string }) => `${row.backend} ${row.schedule}`),
+    ).toEqual([
+      'cpu unreduced',
+      'cpu pumer',
+      'cpu aggressive',
+      'node unreduced',
+      'node pumer',
+      'node aggressive',
     ]);
     const ideal = {
       unreduced: 1,
@@ -42,8 +47,7 @@ describe('pumer bench (tiny, cpu, smoke-sized)', () => {
       aggressive: schedule(TINY_GEOMETRY, AGGRESSIVE_SCHEDULE).idealSpeedup,
     };
     for (const row of json.rows) {
-      expect(row.backend).toBe('cpu');
-      expect(row.provider).toBe('typescript');
+      expect(row.provider).toBe(row.backend === 'cpu' ? 'typescript' : 'cpu');
       expect(row.runsMs).toHaveLength(2);
       expect(row.idealSpeedup).toBeCloseTo(ideal[row.schedule as keyof typeof ideal], 12);
       expect(row.imagesPerSecond.median).toBeGreaterThan(0);
@@ -57,22 +61,30 @@ describe('pumer bench (tiny, cpu, smoke-sized)', () => {
         expect(row.achievedOverIdeal).toBeCloseTo(row.speedup / row.idealSpeedup, 12);
         expect(row.reducerShare.share).toBeGreaterThan(0);
         expect(row.reducerShare.share).toBeLessThanOrEqual(1);
+        if (row.backend === 'node') {
+          expect(row.reducerShare.method).toContain("onnxruntime's profiler");
+          expect(Object.keys(row.reducerShare.opTypes).length).toBeGreaterThan(3);
+        } else {
+          expect(row.reducerShare.method).toContain('Pruner and Merger');
+        }
       }
     }
     const written = JSON.parse(readFileSync(path.join(out, 'bench.json'), 'utf8'));
-    expect(written.rows).toHaveLength(3);
+    expect(written.rows).toHaveLength(6);
     const md = readFileSync(path.join(out, 'bench.md'), 'utf8');
     expect(md).toContain(os.cpus()[0]!.model.trim());
     expect(md).toContain(process.version);
     expect(md).toContain(
-      'pumer bench --geometry tiny --batch 1 --backend cpu --schedules unreduced,pumer,aggressive --repeats 2 --warmup 1',
+      'pumer bench --geometry tiny --batch 1 --backend cpu,node --schedules unreduced,pumer,aggressive --repeats 2 --warmup 1',
     );
-    expect(md).toMatch(/\| cpu \| typescript \| 1 \| pumer \|/);
+    expect(md).toMatch(/^\| cpu +\| typescript \| +1 \| pumer +\|/m);
     expect(md).toContain('smoke run');
     const svg = readFileSync(path.join(out, 'bench.svg'), 'utf8');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
-    expect(svg.match(/<rect [^>]*fill="#0072B2"><title>/g)).toHaveLength(2); // one bar per reduced schedule
+    // one bar per reduced schedule and backend (series colours in legend order)
+    expect(svg.match(/<rect [^>]*fill="#0072B2"><title>/g)).toHaveLength(2);
+    expect(svg.match(/<rect [^>]*fill="#E69F00"><title>/g)).toHaveLength(2);
     // The second run reuses the cached checkpoint.
     const again = await runCli(argv.slice(0, -1).concat(['--schedules', 'unreduced', '--json']), {
       env: { PUMER_CACHE: path.join(tmp, 'cache') },

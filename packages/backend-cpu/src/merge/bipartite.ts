@@ -1,3 +1,4 @@
+import { mergeLimit } from '@pumer/core';
 import type { Floats } from '../ops/arrays.js';
 import { argsortAscending, argsortDescending } from '../prune.js';
 
@@ -78,6 +79,7 @@ export function similarityDst(
   protectFirst: boolean,
   resort: boolean,
 ): DstMap {
+  r = Math.min(r, mergeLimit(n, protectFirst)); // never the protected row, never more A rows than exist
   if (r <= 0) return identityDst(B, n);
   const na = Math.ceil(n / 2);
   const nb = Math.floor(n / 2);
@@ -115,6 +117,7 @@ export function similarityDst(
  * lower index); the r smallest differences merge; no protected row; unmerged A rows keep ascending order.
  */
 export function saliencyDiffDst(saliency: Floats, B: number, n: number, r: number): DstMap {
+  r = Math.min(r, mergeLimit(n, false));
   if (r <= 0) return identityDst(B, n);
   const na = Math.ceil(n / 2);
   const nb = Math.floor(n / 2);

@@ -74,12 +74,16 @@ export function softMaskAttentionArrays(
   const v = linearRows(h, rows, D, w.value);
   const probs = new Float64Array(B * numHeads * N * N);
   const ctx = new Float64Array(rows * D);
-  // Per (example, head) scratch: keys and values transposed to [headDim, N], so both inner loops (scores
-  // of one query against all keys, and one output feature over all keys) run over contiguous memory.
-  const kt = new Float64Array(hd * N);
+  // Per (example, head) scratch: queries and keys as contiguous [N, headDim] rows, values transposed to
+  // [headDim, N], so every inner loop is a dot product over contiguous memory. Both products are blocked
+  // by four (four keys per query, four output features per row) to reuse each load.
+  const qh = new Float64Array(N * hd);
+  const kh = new Float64Array(N * hd);
   const vt = new Float64Array(hd * N);
   const scores = new Float64Array(N);
   const scale = 1 / Math.sqrt(hd);
+  const n4 = N - (N % 4);
+  const hd4 = hd - (hd % 4);
   for (let b = 0; b < B; b++) {
     const base = b * N;
     for (let head = 0; head < numHeads; head++) {
@@ -87,26 +91,71 @@ export function softMaskAttentionArrays(
       for (let j = 0; j < N; j++) {
         const src = (base + j) * D + ho;
         for (let d = 0; d < hd; d++) {
-          kt[d * N + j] = k[src + d]!;
+          qh[j * hd + d] = q[src + d]!;
+          kh[j * hd + d] = k[src + d]!;
           vt[d * N + j] = v[src + d]!;
         }
       }
       for (let i = 0; i < N; i++) {
-        const qo = (base + i) * D + ho;
-        scores.fill(0);
-        for (let d = 0; d < hd; d++) {
-          const qd = q[qo + d]!;
-          const ko = d * N;
-          for (let j = 0; j < N; j++) scores[j] += qd * kt[ko + j]!;
+        const qo = i * hd;
+        let j = 0;
+        for (; j < n4; j += 4) {
+          const k0 = j * hd;
+          const k1 = k0 + hd;
+          const k2 = k1 + hd;
+          const k3 = k2 + hd;
+          let s0 = 0;
+          let s1 = 0;
+          let s2 = 0;
+          let s3 = 0;
+          for (let d = 0; d < hd; d++) {
+            const qd = qh[qo + d]!;
+            s0 += qd * kh[k0 + d]!;
+            s1 += qd * kh[k1 + d]!;
+            s2 += qd * kh[k2 + d]!;
+            s3 += qd * kh[k3 + d]!;
+          }
+          scores[j] = s0 * scale;
+          scores[j + 1] = s1 * scale;
+          scores[j + 2] = s2 * scale;
+          scores[j + 3] = s3 * scale;
         }
-        for (let j = 0; j < N; j++) scores[j] *= scale;
+        for (; j < N; j++) {
+          const ko = j * hd;
+          let acc = 0;
+          for (let d = 0; d < hd; d++) acc += qh[qo + d]! * kh[ko + d]!;
+          scores[j] = acc * scale;
+        }
         const po = ((b * numHeads + head) * N + i) * N;
         softMaskRow(scores, mask, base, i, N, probs, po);
-        for (let d = 0; d < hd; d++) {
+        const co = (base + i) * D + ho;
+        let d = 0;
+        for (; d < hd4; d += 4) {
+          const v0 = d * N;
+          const v1 = v0 + N;
+          const v2 = v1 + N;
+          const v3 = v2 + N;
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          let a3 = 0;
+          for (let jj = 0; jj < N; jj++) {
+            const p = probs[po + jj]!;
+            a0 += p * vt[v0 + jj]!;
+            a1 += p * vt[v1 + jj]!;
+            a2 += p * vt[v2 + jj]!;
+            a3 += p * vt[v3 + jj]!;
+          }
+          ctx[co + d] = a0;
+          ctx[co + d + 1] = a1;
+          ctx[co + d + 2] = a2;
+          ctx[co + d + 3] = a3;
+        }
+        for (; d < hd; d++) {
           const vo = d * N;
           let acc = 0;
-          for (let j = 0; j < N; j++) acc += probs[po + j]! * vt[vo + j]!;
-          ctx[qo + d] = acc;
+          for (let jj = 0; jj < N; jj++) acc += probs[po + jj]! * vt[vo + jj]!;
+          ctx[co + d] = acc;
         }
       }
     }

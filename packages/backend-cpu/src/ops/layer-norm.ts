@@ -1,4 +1,4 @@
-import { expectShape, type FloatTensor, type LayerNormWeights, PumerError } from '@pumer/core';
+import { expectFinite, expectShape, type FloatTensor, type LayerNormWeights, PumerError } from '@pumer/core';
 import { type Floats, toFloatTensor } from './arrays.js';
 
 /** LayerNorm over each contiguous row of `dim` values: biased variance, eps inside the square root (PyTorch). */
@@ -32,6 +32,8 @@ export function layerNormRows(
 export function expectLayerNorm(name: string, w: LayerNormWeights, dim: number): void {
   expectShape(`${name}.weight`, w.weight, [dim]);
   expectShape(`${name}.bias`, w.bias, [dim]);
+  expectFinite(`${name}.weight`, w.weight);
+  expectFinite(`${name}.bias`, w.bias);
   if (!(typeof w.eps === 'number' && w.eps >= 0 && Number.isFinite(w.eps))) {
     throw new PumerError('VALUE', `${name}.eps must be a finite number >= 0, got ${String(w.eps)}`);
   }

@@ -1,4 +1,4 @@
-import { expectShape, type FloatTensor, type LinearWeights } from '@pumer/core';
+import { expectFinite, expectShape, type FloatTensor, type LinearWeights } from '@pumer/core';
 import { type Floats, toFloatTensor } from './arrays.js';
 
 /** One output row by plain dot products (the tail of linearRows: an odd last row). */
@@ -112,8 +112,12 @@ export function expectLinear(
   outDim: number | null = null,
 ): number {
   expectShape(`${name}.weight`, w.weight, [outDim, inDim]);
+  expectFinite(`${name}.weight`, w.weight);
   const out = w.weight.shape[0]!;
-  if (w.bias !== null && w.bias !== undefined) expectShape(`${name}.bias`, w.bias, [out]);
+  if (w.bias !== null && w.bias !== undefined) {
+    expectShape(`${name}.bias`, w.bias, [out]);
+    expectFinite(`${name}.bias`, w.bias);
+  }
   return out;
 }
 

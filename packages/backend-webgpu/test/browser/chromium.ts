@@ -85,7 +85,9 @@ export async function serveStatic(
       res.end(body);
     };
     const memory = files[path];
-    if (memory !== undefined) return send(200, memory, MIME[extname(path)] ?? 'application/octet-stream');
+    if (memory !== undefined) {
+      return send(200, memory, path.endsWith('/') ? MIME['.html'] : (MIME[extname(path)] ?? 'application/octet-stream'));
+    }
     const prefix = prefixes.find((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
     if (prefix === undefined) return send(404, 'not found');
     const root = resolve(mounts[prefix]!);

@@ -1,0 +1,164 @@
+import type { DecodedImage, LoadedVilt } from '@pumer/vilt';
+import { ask, type BackendChoice, type BundledImage, imageUrl, loadBundledImages, loadModel, type ScheduleChoice } from './engine.js';
+import { drawLayer, summarise } from './overlay.js';
+
+/** The page: pick an image, ask, switch backend or schedule, see the answer and the patches' fates. */
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const gallery = $<HTMLDivElement>('gallery');
+const upload = $<HTMLInputElement>('upload');
+const questionBox = $<HTMLInputElement>('question');
+const questionList = $<HTMLDataListElement>('questions');
+const backendSelect = $<HTMLSelectElement>('backend');
+const scheduleSelect = $<HTMLSelectElement>('schedule');
+const askButton = $<HTMLButtonElement>('ask');
+const status = $<HTMLParagraphElement>('status');
+
+let model: LoadedVilt | null = null;
+let current: { pixels: DecodedImage; bitmap: HTMLImageElement; name: string } | null = null;
+let running = false;
+
+function setStatus(state: 'loading' | 'ready' | 'running' | 'done' | 'error', text: string): void {
+  status.dataset['state'] = state;
+  status.textContent = text;
+}
+
+/** Decodes an image element into RGBA pixels through a canvas. */
+function pixelsOf(img: HTMLImageElement): DecodedImage {
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  return { data: data.data, width: data.width, height: data.height, channels: 4 };
+}
+
+function loadImage(src: string): Promise<HTMLImageElement> {
+  return new Promise((ok, fail) => {
+    const img = new Image();
+    img.onload = () => ok(img);
+    img.onerror = () => fail(new Error(`could not decode ${src}`));
+    img.src = src;
+  });
+}
+
+async function selectImage(src: string, name: string, question?: string): Promise<void> {
+  const img = await loadImage(src);
+  current = { pixels: pixelsOf(img), bitmap: img, name };
+  for (const el of gallery.querySelectorAll('button')) el.classList.toggle('selected', el.dataset['name'] === name);
+  if (question) questionBox.value = question;
+}
+
+function renderGallery(images: BundledImage[]): void {
+  for (const item of images) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.dataset['name'] = item.image;
+    button.title = item.question;
+    const img = document.createElement('img');
+    img.src = imageUrl(item.image);
+    img.alt = item.question;
+    button.append(img);
+    button.addEventListener('click', () => void selectImage(imageUrl(item.image), item.image, item.question));
+    gallery.append(button);
+    const option = document.createElement('option');
+    option.value = item.question;
+    questionList.append(option);
+  }
+}
+
+function renderResult(run: Awaited<ReturnType<typeof ask>>): void {
+  const { result, ms, info } = run;
+  const best = result.answers[0]!;
+  $('answer').textContent = best.label;
+  const scores = $<HTMLOListElement>('scores');
+  scores.replaceChildren(
+    ...result.answers.map((a) => {
+      const li = document.createElement('li');
+      li.innerHTML = `<span class="label"></span><span class="bar"><i style="width:${(a.score * 100).toFixed(1)}%"></i></span><span class="score">${a.score.toFixed(3)}</span>`;
+      li.querySelector('.label')!.textContent = a.label;
+      return li;
+    }),
+  );
+  $('latency').textContent = `${ms.toFixed(1)} ms`;
+  const provider = info.fallbackReason ? `${info.provider} (fallback: ${info.fallbackReason})` : info.provider;
+  const adapter = (info as { adapter?: string }).adapter;
+  $('provider').textContent = `${info.name} → ${provider}${adapter ? ` · ${adapter}` : ''}`;
+  $('provider').dataset['provider'] = info.provider;
+  const details = result.details!;
+  const first = details.layers[0]!;
+  const last = details.layers[details.layers.length - 1]!;
+  $('tokens').textContent = `${first.textIn} text + ${first.imageIn} image → ${last.textOut} + ${last.imageOut}`;
+  const overlays = $<HTMLDivElement>('overlays');
+  overlays.replaceChildren();
+  const original = document.createElement('figure');
+  const originalCanvas = document.createElement('canvas');
+  originalCanvas.width = details.grid.cols * 32;
+  originalCanvas.height = details.grid.rows * 32;
+  const octx = originalCanvas.getContext('2d')!;
+  octx.imageSmoothingEnabled = false;
+  octx.drawImage(current!.bitmap, 0, 0, originalCanvas.width, originalCanvas.height);
+  original.append(originalCanvas, Object.assign(document.createElement('figcaption'), { textContent: 'input image' }));
+  overlays.append(original);
+  if (details.reduceLayers.length === 0) {
+    overlays.append(Object.assign(document.createElement('p'), { className: 'note', textContent: 'Schedule off: every layer keeps all tokens.' }));
+  }
+  for (const layer of details.reduceLayers) {
+    const figure = document.createElement('figure');
+    figure.className = 'reduce-layer';
+    const canvas = document.createElement('canvas');
+    drawLayer(canvas, current!.bitmap, details, layer);
+    const s = summarise(layer);
+    const caption = document.createElement('figcaption');
+    caption.innerHTML = `<b>layer ${layer.layer}</b> · image ${layer.imageIn} → ${layer.imageOut}, text ${layer.textIn} → ${layer.textOut}<br><span>${s.kept} kept · ${s.merged} merged · ${s.pruned} pruned</span>`;
+    figure.append(canvas, caption);
+    overlays.append(figure);
+  }
+}
+
+async function run(): Promise<void> {
+  if (!model || !current || running) return;
+  running = true;
+  askButton.disabled = true;
+  const backend = backendSelect.value as BackendChoice;
+  const schedule = scheduleSelect.value as ScheduleChoice;
+  setStatus('running', `Running on ${backend}${backend === 'webgpu' ? ' (the first run compiles shaders)' : ''}…`);
+  try {
+    const result = await ask(model, current.pixels, questionBox.value, backend, schedule);
+    renderResult(result);
+    setStatus('done', `Answered on ${backend} with schedule “${scheduleSelect.selectedOptions[0]!.text}”.`);
+  } catch (err) {
+    setStatus('error', err instanceof Error ? err.message : String(err));
+  } finally {
+    running = false;
+    askButton.disabled = false;
+  }
+}
+
+askButton.addEventListener('click', () => void run());
+questionBox.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') void run();
+});
+// Switching backend or schedule re-runs the same question in place.
+backendSelect.addEventListener('change', () => void run());
+scheduleSelect.addEventListener('change', () => void run());
+upload.addEventListener('change', () => {
+  const file = upload.files?.[0];
+  if (file) void selectImage(URL.createObjectURL(file), file.name).catch((e: Error) => setStatus('error', e.message));
+});
+
+async function start(): Promise<void> {
+  try {
+    const [loaded, images] = await Promise.all([loadModel(), loadBundledImages()]);
+    model = loaded;
+    renderGallery(images);
+    const first = images.find((i) => i.question === questionBox.value) ?? images[0]!;
+    await selectImage(imageUrl(first.image), first.image, first.question);
+    setStatus('ready', `Model loaded: ${loaded.config.geometry.numLayers} layers, ${loaded.model.labels.length} answers. Ask away.`);
+  } catch (err) {
+    setStatus('error', err instanceof Error ? err.message : String(err));
+  }
+}
+
+void start();

@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import { createCpuBackend } from '@pumer/backend-cpu';
+import { loadVilt } from '@pumer/vilt/node';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareOutputs, evalBatch } from '../../../tools/parity/src/model-parity.js';
+import type { WebGpuBackendInfo } from '../src/index.js';
+import { bundlePage } from './browser/bundle.js';
+import { type LaunchedChromium, launchChromium, type StaticServer, serveStatic } from './browser/chromium.js';
+import { ortDistDir } from './browser/ort-files.js';
+import type { PageApi } from './browser/page.js';
+import { inputsToWire, outputsFromWire } from './browser/wire.js';
+import { EVAL_JSONL, GOLDEN_DIR, goldenFiles, MODEL_NAMES, MODELS_DIR, PARITY_BATCH, SCHEDULES } from './fixtures.js';
+
+/**
+ * The backend as an ESM bundle inside headless Chromium (WebGPU on SwiftShader): golden cases and model
+ * parity against the CPU reference computed here in Node. A fallback to wasm fails the test.
+ */
+let chromium: LaunchedChromium;
+let server: StaticServer;
+let page: Page;
+const pageErrors: string[] = [];
+
+declare const pumerTest: PageApi;
+
+beforeAll(async () => {
+  const bundle = await bundlePage();
+  const html =
+    '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>pumer-webgpu-test</title>' +
+    '<script type="module" src="/page.js"></script>';
+  server = await serveStatic(
+    { '/ort': ortDistDir(), '/golden': GOLDEN_DIR, '/models': MODELS_DIR },
+    { '/': html, '/index.html': html, '/page.js': bundle },
+  );
+  chromium = await launchChromium();
+  page = await chromium.context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => document.title === 'pumer-webgpu-test ready', undefined, { timeout: 30_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await chromium?.close();
+  await server?.close();
+});
+
+describe('webgpu backend in Chromium', () => {
+  it('runs on the webgpu provider (a fallback to wasm is a failure)', async () => {
+    const info: WebGpuBackendInfo = await page.evaluate(() => pumerTest.init('webgpu'));
+    console.log(`[webgpu/chromium] ${JSON.stringify(info)}`);
+    expect(info.provider).toBe('webgpu');
+    expect(info.fallbackReason).toBeUndefined();
+    expect(info.adapter).toMatch(/swiftshader|\S/i);
+  }, 120_000);
+
+  it('passes every golden case inside the page', async () => {
+    const files = goldenFiles();
+    const results = await page.evaluate((f) => pumerTest.golden(f), files);
+    expect(results).toHaveLength(files.length);
+    expect(results.filter((r) => !r.passed)).toEqual([]);
+    console.log(`[webgpu/chromium] golden ${results.length} passed, worst max_abs_err ${Math.max(...results.map((r) => r.maxAbsErr)).toExponential(2)}`);
+  }, 600_000);
+
+  it('matches the CPU reference on both tiny checkpoints x unreduced / pumer / aggressive', async () => {
+    const cpu = createCpuBackend();
+    const failures: string[] = [];
+    for (const name of MODEL_NAMES) {
+      const loaded = loadVilt(join(MODELS_DIR, name));
+      const inputs = evalBatch(loaded, EVAL_JSONL, PARITY_BATCH);
+      const wire = inputsToWire(inputs);
+      for (const s of SCHEDULES) {
+        const want = await cpu.runVilt(loaded.model, inputs, s.config);
+        const got = outputsFromWire(
+          await page.evaluate(([n, i, c]) => pumerTest.runVilt('webgpu', n, i, c), [name, wire, s.config] as const),
+        );
+        const { maxAbs, reason } = compareOutputs(got, want, 1e-3);
+        console.log(`[webgpu/chromium] ${name} ${s.name}  max|dlogit| ${maxAbs.toExponential(2)}  ${reason ?? 'PASS'}`);
+        if (reason) failures.push(`${name} ${s.name}: ${reason}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    const info = await page.evaluate(() => pumerTest.info('webgpu'));
+    expect(info.provider).toBe('webgpu');
+    expect(Array.isArray(info.offloadedOps)).toBe(true);
+    console.log(`[webgpu/chromium] offloadedOps: [${info.offloadedOps!.join(', ')}]`);
+  }, 900_000);
+
+  it('measures webgpu vs wasm latency in the page (tiny pumer model, batch 1)', async () => {
+    const loaded = loadVilt(join(MODELS_DIR, 'tiny-vilt-shapes-pumer'));
+    const wire = inputsToWire(evalBatch(loaded, EVAL_JSONL, 1));
+    const config = SCHEDULES[1]!.config;
+    const gpuMs = await page.evaluate(([i, c]) => pumerTest.time('webgpu', 'tiny-vilt-shapes-pumer', i, c, 3), [wire, config] as const);
+    const wasmMs = await page.evaluate(([i, c]) => pumerTest.time('wasm', 'tiny-vilt-shapes-pumer', i, c, 3), [wire, config] as const);
+    console.log(`[webgpu/chromium] tiny pumer batch 1: webgpu ${gpuMs.toFixed(1)} ms, wasm ${wasmMs.toFixed(1)} ms, ratio webgpu/wasm ${(gpuMs / wasmMs).toFixed(1)}`);
+    expect(gpuMs).toBeGreaterThan(0);
+    expect(wasmMs).toBeGreaterThan(0);
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
+});

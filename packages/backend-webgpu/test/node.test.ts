@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCpuBackend } from '@pumer/backend-cpu';
+import { loadVilt } from '@pumer/vilt/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareOutputs, evalBatch, runModelParity } from '../../../tools/parity/src/model-parity.js';
+import { runGoldenDocument } from '../../../tools/parity/src/runner.js';
+import { createWebGpuBackend, type WebGpuBackend } from '../src/index.js';
+import { EVAL_JSONL, GOLDEN_DIR, goldenFiles, MODEL_NAMES, MODELS_DIR, PARITY_BATCH, SCHEDULES } from './fixtures.js';
+
+/**
+ * The backend for real in Node: Dawn + SwiftShader's Vulkan driver, onnxruntime-web's webgpu provider.
+ * One backend for the whole file, so shaders compiled for one case serve the next.
+ */
+let backend: WebGpuBackend;
+
+beforeAll(async () => {
+  backend = await createWebGpuBackend({ provider: 'webgpu' });
+}, 60_000);
+
+afterAll(async () => {
+  await backend?.dispose();
+});
+
+describe('webgpu backend in Node (Dawn)', () => {
+  it('runs on the webgpu provider with a SwiftShader (or real) adapter', () => {
+    const info = backend.info();
+    expect(info.name).toBe('webgpu');
+    expect(info.provider).toBe('webgpu');
+    expect(info.fallbackReason).toBeUndefined();
+    expect(info.adapter).toMatch(/\S/);
+  });
+
+  it('passes every golden case through the Backend contract', async () => {
+    const files = goldenFiles();
+    expect(files.length).toBeGreaterThanOrEqual(15);
+    const results = [];
+    for (const f of files) {
+      results.push(await runGoldenDocument(JSON.parse(readFileSync(join(GOLDEN_DIR, f), 'utf8')), f, backend));
+    }
+    const failed = results.filter((r) => !r.passed).map((r) => `${r.name}: ${r.reason}`);
+    expect(failed).toEqual([]);
+    const worst = Math.max(...results.map((r) => r.maxAbsErr));
+    console.log(`[webgpu/node] golden ${results.length} passed, worst max_abs_err ${worst.toExponential(2)}`);
+  }, 600_000);
+
+  it('matches the CPU reference on both tiny checkpoints x unreduced / pumer / aggressive', async () => {
+    const report = await runModelParity({
+      backend,
+      reference: createCpuBackend(),
+      models: MODEL_NAMES.map((m) => join(MODELS_DIR, m)),
+      schedules: SCHEDULES,
+      data: EVAL_JSONL,
+      examples: PARITY_BATCH,
+      tolerance: 1e-3,
+    });
+    for (const c of report.cases) console.log(`[webgpu/node] ${c.name}  max|dlogit| ${c.maxAbsLogitDiff.toExponential(2)}  ${c.passed ? 'PASS' : `FAIL ${c.reason}`}`);
+    expect(report.cases).toHaveLength(6);
+    expect(report.cases.filter((c) => !c.passed)).toEqual([]);
+    expect(report.backend.provider).toBe('webgpu');
+  }, 900_000);
+
+  it('reports where ORT placed the whole-model graphs, and which ops it kept off WebGPU', () => {
+    const vilt = [...backend.placements()].filter(([label]) => label.startsWith('vilt|'));
+    expect(vilt.length).toBe(6);
+    for (const [label, p] of vilt) {
+      expect(p.nodeCounts['WebGpuExecutionProvider'], label).toBeGreaterThan(0);
+      const cpu = p.byProvider['CPUExecutionProvider'] ?? [];
+      console.log(`[webgpu/node] ${label.split('|').pop()}: ${JSON.stringify(p.nodeCounts)} on CPU: [${cpu.join(', ')}]`);
+      // The heavy ops must be on the GPU.
+      for (const op of ['MatMul', 'Softmax', 'LayerNormalization', 'Gemm', 'TopK', 'ScatterElements']) expect(cpu).not.toContain(op);
+    }
+    const offloaded = backend.info().offloadedOps;
+    expect(Array.isArray(offloaded)).toBe(true);
+    console.log(`[webgpu/node] offloadedOps: [${offloaded!.join(', ')}]`);
+  });
+
+  it('gives the same answers on its wasm provider; latency webgpu vs wasm measured', async () => {
+    const wasm = await createWebGpuBackend({ provider: 'wasm' });
+    try {
+      expect(wasm.info()).toMatchObject({ name: 'webgpu', provider: 'wasm' });
+      expect(wasm.info().fallbackReason).toBeUndefined();
+      const loaded = loadVilt(join(MODELS_DIR, 'tiny-vilt-shapes-pumer'));
+      const inputs = evalBatch(loaded, EVAL_JSONL, 1);
+      const config = SCHEDULES[1]!.config;
+      const median = async (b: WebGpuBackend) => {
+        await b.runVilt(loaded.model, inputs, config);
+        const t: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const s = performance.now();
+          await b.runVilt(loaded.model, inputs, config);
+          t.push(performance.now() - s);
+        }
+        return t.sort((a, c) => a - c)[1]!;
+      };
+      const gpuMs = await median(backend);
+      const wasmMs = await median(wasm);
+      console.log(
+        `[webgpu/node] tiny pumer batch 1: webgpu ${gpuMs.toFixed(1)} ms, wasm ${wasmMs.toFixed(1)} ms, ratio webgpu/wasm ${(gpuMs / wasmMs).toFixed(1)}`,
+      );
+      const a = await backend.runVilt(loaded.model, inputs, config);
+      const b = await wasm.runVilt(loaded.model, inputs, config);
+      expect(compareOutputs(a, b, 1e-3).reason).toBeNull();
+    } finally {
+      await wasm.dispose();
+    }
+  }, 300_000);
+});
