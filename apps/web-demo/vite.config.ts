@@ -46,7 +46,11 @@ function demoRuntimeFiles(): Plugin {
     generateBundle() {
       for (const folder of Object.keys(RUNTIME_FILES)) {
         for (const name of filesOf(folder)) {
-          this.emitFile({ type: 'asset', fileName: `${folder}/${name}`, source: readFileSync(join(RUNTIME_FILES[folder]!.dir, name)) });
+          this.emitFile({
+            type: 'asset',
+            fileName: `${folder}/${name}`,
+            source: readFileSync(join(RUNTIME_FILES[folder]!.dir, name)),
+          });
         }
       }
     },

@@ -3,21 +3,45 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 const [dir, name, description] = process.argv.slice(2);
 mkdirSync(join(dir, 'src'), { recursive: true });
-const write = (f, s) => { if (!existsSync(join(dir, f))) writeFileSync(join(dir, f), s); };
-write('package.json', JSON.stringify({
-  name, version: '0.1.0', description, license: 'MIT', type: 'module', sideEffects: false,
-  main: './dist/index.cjs', module: './dist/index.js', types: './dist/index.d.ts',
-  exports: { '.': {
-    '@pumer/source': './src/index.ts',
-    import: { types: './dist/index.d.ts', default: './dist/index.js' },
-    require: { types: './dist/index.d.cts', default: './dist/index.cjs' } },
-    './package.json': './package.json' },
-  files: ['dist', 'README.md'],
-  scripts: { build: 'tsup', typecheck: 'tsc --noEmit', lint: 'biome check .', test: 'vitest run' },
-  engines: { node: '>=20.19' },
-}, null, 2) + '\n');
-write('tsconfig.json', JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src', 'test'] }, null, 2) + '\n');
-write('tsup.config.ts', `import { defineConfig } from 'tsup';
+const write = (f, s) => {
+  if (!existsSync(join(dir, f))) writeFileSync(join(dir, f), s);
+};
+write(
+  'package.json',
+  JSON.stringify(
+    {
+      name,
+      version: '0.1.0',
+      description,
+      license: 'MIT',
+      type: 'module',
+      sideEffects: false,
+      main: './dist/index.cjs',
+      module: './dist/index.js',
+      types: './dist/index.d.ts',
+      exports: {
+        '.': {
+          '@pumer/source': './src/index.ts',
+          import: { types: './dist/index.d.ts', default: './dist/index.js' },
+          require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
+        },
+        './package.json': './package.json',
+      },
+      files: ['dist', 'README.md'],
+      scripts: { build: 'tsup', typecheck: 'tsc --noEmit', lint: 'biome check .', test: 'vitest run' },
+      engines: { node: '>=20.19' },
+    },
+    null,
+    2,
+  ) + '\n',
+);
+write(
+  'tsconfig.json',
+  JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src', 'test'] }, null, 2) + '\n',
+);
+write(
+  'tsup.config.ts',
+  `import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: ['src/index.ts'],
@@ -27,12 +51,16 @@ export default defineConfig({
   clean: true,
   target: 'node20',
 });
-`);
-write('vitest.config.ts', `import { defineProject } from 'vitest/config';
+`,
+);
+write(
+  'vitest.config.ts',
+  `import { defineProject } from 'vitest/config';
 
 export default defineProject({
   resolve: { conditions: ['@pumer/source'] },
   ssr: { resolve: { conditions: ['@pumer/source'] } },
   test: { name: '${name}', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
 });
-`);
+`,
+);

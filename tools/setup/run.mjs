@@ -63,7 +63,9 @@ function systemPackages() {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const hasApt = spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
   if (!isRoot || !hasApt) {
-    console.error(`The browser and WebGPU tests need Chromium and the Vulkan loader. Install them with:\n  sudo ${command.replace('&& apt-get', '&& sudo apt-get')}`);
+    console.error(
+      `The browser and WebGPU tests need Chromium and the Vulkan loader. Install them with:\n  sudo ${command.replace('&& apt-get', '&& sudo apt-get')}`,
+    );
     process.exit(1);
   }
   console.log(`installing: ${command}`);
@@ -86,7 +88,15 @@ function test() {
   step('tests (vitest, every package)');
   mkdirSync(join(root, '.cache'), { recursive: true });
   const report = join(root, '.cache', 'vitest-report.json');
-  const status = pnpm(['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args]);
+  const status = pnpm([
+    'exec',
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...args,
+  ]);
   let passed = 0;
   let failed = 0;
   let skipped = 0;

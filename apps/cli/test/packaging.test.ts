@@ -6,6 +6,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -58,14 +59,28 @@ function sh(cmd: string, args: string[], cwd: string): string {
   }
 }
 
+/** Newest modification time of the non-test sources under `dir`. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || /\.test\.ts$/.test(entry.name)) continue;
+    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
 let tmp = '';
 let scratch = '';
 
 beforeAll(() => {
   for (const pkg of PACKAGES) {
     const dist = path.join(ROOT, pkg, 'dist');
-    if (!existsSync(dist))
-      throw new Error(`${pkg}/dist is missing: run \`npx turbo run build\` in ${ROOT} first`);
+    const build = `run \`npx turbo run build\` in ${ROOT} first (turbo needs pnpm on PATH; \`npm test\` does it for you)`;
+    if (!existsSync(path.join(dist, 'index.js'))) throw new Error(`${pkg}/dist is missing: ${build}`);
+    // A stale dist would test yesterday's code: the packed tarball must be what the sources say.
+    if (newestSource(path.join(ROOT, pkg, 'src')) > statSync(path.join(dist, 'index.js')).mtimeMs) {
+      throw new Error(`${pkg}/dist is older than its src/: ${build}`);
+    }
   }
   tmp = mkdtempSync(path.join(os.tmpdir(), 'pumer-pack-'));
   const tarballs = path.join(tmp, 'tarballs');

@@ -1,7 +1,14 @@
 import { createCpuBackend } from '@pumer/backend-cpu';
 import { createWebGpuBackend } from '@pumer/backend-webgpu';
 import type { Backend, BackendInfo } from '@pumer/core';
-import { createVqaPipeline, type DecodedImage, type LoadedVilt, type VqaPipeline, type VqaResult, viltFromFiles } from '@pumer/vilt';
+import {
+  createVqaPipeline,
+  type DecodedImage,
+  type LoadedVilt,
+  type VqaPipeline,
+  type VqaResult,
+  viltFromFiles,
+} from '@pumer/vilt';
 
 /**
  * The demo's model and backends, created once and kept: switching backend or schedule reuses what is
@@ -27,7 +34,13 @@ export async function loadModel(): Promise<LoadedVilt> {
     fetchOk('model/tokenizer.json').then((r) => r.json()),
     fetchOk('model/preprocessor_config.json').then((r) => r.json()),
   ]);
-  return viltFromFiles({ config, weights: new Uint8Array(weights), tokenizer, preprocessor, id: 'web-demo:tiny-vilt-shapes-pumer' });
+  return viltFromFiles({
+    config,
+    weights: new Uint8Array(weights),
+    tokenizer,
+    preprocessor,
+    id: 'web-demo:tiny-vilt-shapes-pumer',
+  });
 }
 
 export interface BundledImage {
@@ -74,7 +87,11 @@ export interface DemoRun {
   readonly result: VqaResult;
   readonly ms: number;
   readonly info: BackendInfo;
+  /** The first run of this backend + schedule: its time includes building and compiling the graph. */
+  readonly firstRun: boolean;
 }
+
+const ran = new Set<string>();
 
 export async function ask(
   model: LoadedVilt,
@@ -84,7 +101,11 @@ export async function ask(
   schedule: ScheduleChoice,
 ): Promise<DemoRun> {
   const p = await pipeline(model, choice, schedule);
+  const key = `${choice}|${schedule}`;
   const start = performance.now();
   const result = await p.answer(image, question, { topK: 5, details: true });
-  return { result, ms: performance.now() - start, info: p.backend.info() };
+  const ms = performance.now() - start;
+  const firstRun = !ran.has(key);
+  ran.add(key);
+  return { result, ms, info: p.backend.info(), firstRun };
 }

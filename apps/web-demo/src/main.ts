@@ -1,11 +1,19 @@
 import type { DecodedImage, LoadedVilt } from '@pumer/vilt';
-import { ask, type BackendChoice, type BundledImage, imageUrl, loadBundledImages, loadModel, type ScheduleChoice } from './engine.js';
+import {
+  ask,
+  type BackendChoice,
+  type BundledImage,
+  imageUrl,
+  loadBundledImages,
+  loadModel,
+  type ScheduleChoice,
+} from './engine.js';
 import { drawLayer, summarise } from './overlay.js';
 
 /** The page: pick an image, ask, switch backend or schedule, see the answer and the patches' fates. */
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const gallery = $<HTMLDivElement>('gallery');
+const gallery = $<HTMLFieldSetElement>('gallery');
 const upload = $<HTMLInputElement>('upload');
 const questionBox = $<HTMLInputElement>('question');
 const questionList = $<HTMLDataListElement>('questions');
@@ -46,7 +54,8 @@ function loadImage(src: string): Promise<HTMLImageElement> {
 async function selectImage(src: string, name: string, question?: string): Promise<void> {
   const img = await loadImage(src);
   current = { pixels: pixelsOf(img), bitmap: img, name };
-  for (const el of gallery.querySelectorAll('button')) el.classList.toggle('selected', el.dataset['name'] === name);
+  for (const el of gallery.querySelectorAll('button'))
+    el.classList.toggle('selected', el.dataset['name'] === name);
   if (question) questionBox.value = question;
 }
 
@@ -81,15 +90,27 @@ function renderResult(run: Awaited<ReturnType<typeof ask>>): void {
       return li;
     }),
   );
-  $('latency').textContent = `${ms.toFixed(1)} ms`;
-  const provider = info.fallbackReason ? `${info.provider} (fallback: ${info.fallbackReason})` : info.provider;
-  const adapter = (info as { adapter?: string }).adapter;
-  $('provider').textContent = `${info.name} → ${provider}${adapter ? ` · ${adapter}` : ''}`;
+  const latency = $('latency');
+  latency.textContent = ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+  if (run.firstRun && info.name !== 'cpu')
+    latency.append(
+      Object.assign(document.createElement('small'), {
+        textContent: ' (first run: includes compiling the graph)',
+      }),
+    );
+  const provider = info.fallbackReason
+    ? `${info.provider} (fallback: ${info.fallbackReason})`
+    : info.provider;
+  $('provider').textContent = `${info.name} · provider ${provider}`;
   $('provider').dataset['provider'] = info.provider;
+  $('adapter').textContent =
+    (info as { adapter?: string }).adapter ??
+    (info.provider === 'typescript' ? 'none (plain TypeScript)' : 'none (CPU)');
   const details = result.details!;
   const first = details.layers[0]!;
   const last = details.layers[details.layers.length - 1]!;
-  $('tokens').textContent = `${first.textIn} text + ${first.imageIn} image → ${last.textOut} + ${last.imageOut}`;
+  $('tokens').textContent =
+    `${first.textIn} text + ${first.imageIn} image → ${last.textOut} + ${last.imageOut}`;
   const overlays = $<HTMLDivElement>('overlays');
   overlays.replaceChildren();
   const original = document.createElement('figure');
@@ -99,10 +120,18 @@ function renderResult(run: Awaited<ReturnType<typeof ask>>): void {
   const octx = originalCanvas.getContext('2d')!;
   octx.imageSmoothingEnabled = false;
   octx.drawImage(current!.bitmap, 0, 0, originalCanvas.width, originalCanvas.height);
-  original.append(originalCanvas, Object.assign(document.createElement('figcaption'), { textContent: 'input image' }));
+  original.append(
+    originalCanvas,
+    Object.assign(document.createElement('figcaption'), { textContent: 'input image' }),
+  );
   overlays.append(original);
   if (details.reduceLayers.length === 0) {
-    overlays.append(Object.assign(document.createElement('p'), { className: 'note', textContent: 'Schedule off: every layer keeps all tokens.' }));
+    overlays.append(
+      Object.assign(document.createElement('p'), {
+        className: 'note',
+        textContent: 'Schedule off: every layer keeps all tokens.',
+      }),
+    );
   }
   for (const layer of details.reduceLayers) {
     const figure = document.createElement('figure');
@@ -123,7 +152,10 @@ async function run(): Promise<void> {
   askButton.disabled = true;
   const backend = backendSelect.value as BackendChoice;
   const schedule = scheduleSelect.value as ScheduleChoice;
-  setStatus('running', `Running on ${backend}${backend === 'webgpu' ? ' (the first run compiles shaders)' : ''}…`);
+  setStatus(
+    'running',
+    `Running on ${backend}${backend === 'webgpu' ? ' (the first run compiles shaders)' : ''}…`,
+  );
   try {
     const result = await ask(model, current.pixels, questionBox.value, backend, schedule);
     renderResult(result);
@@ -145,7 +177,8 @@ backendSelect.addEventListener('change', () => void run());
 scheduleSelect.addEventListener('change', () => void run());
 upload.addEventListener('change', () => {
   const file = upload.files?.[0];
-  if (file) void selectImage(URL.createObjectURL(file), file.name).catch((e: Error) => setStatus('error', e.message));
+  if (file)
+    void selectImage(URL.createObjectURL(file), file.name).catch((e: Error) => setStatus('error', e.message));
 });
 
 async function start(): Promise<void> {
@@ -155,7 +188,10 @@ async function start(): Promise<void> {
     renderGallery(images);
     const first = images.find((i) => i.question === questionBox.value) ?? images[0]!;
     await selectImage(imageUrl(first.image), first.image, first.question);
-    setStatus('ready', `Model loaded: ${loaded.config.geometry.numLayers} layers, ${loaded.model.labels.length} answers. Ask away.`);
+    setStatus(
+      'ready',
+      `Model loaded: ${loaded.config.geometry.numLayers} layers, ${loaded.model.labels.length} answers. Ask away.`,
+    );
   } catch (err) {
     setStatus('error', err instanceof Error ? err.message : String(err));
   }

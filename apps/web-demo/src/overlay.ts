@@ -2,7 +2,8 @@ import type { ReduceLayerDetails, VqaDetails } from '@pumer/vilt';
 
 /**
  * One canvas per reduce layer: the image, and over every original patch what that layer left of it —
- * kept (tinted by its text saliency), merged (a line to the patch its group lives on), or pruned (dark).
+ * kept (tinted by its text saliency), merged (filled with its group's hue, a line to the patch the group
+ * lives on, which gets a ring of that hue), or pruned (dark, crossed).
  */
 
 const CELL = 32; // on-screen pixels per patch
@@ -40,7 +41,12 @@ export function summarise(layer: ReduceLayerDetails): LayerSummary {
   return { kept: count('kept'), merged: count('merged'), pruned: count('pruned') };
 }
 
-export function drawLayer(canvas: HTMLCanvasElement, image: CanvasImageSource, details: VqaDetails, layer: ReduceLayerDetails): void {
+export function drawLayer(
+  canvas: HTMLCanvasElement,
+  image: CanvasImageSource,
+  details: VqaDetails,
+  layer: ReduceLayerDetails,
+): void {
   const { rows, cols } = details.grid;
   canvas.width = cols * CELL;
   canvas.height = rows * CELL;
@@ -49,40 +55,55 @@ export function drawLayer(canvas: HTMLCanvasElement, image: CanvasImageSource, d
   ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
   const norm = normaliser(layer);
   const centre = (p: number) => [((p % cols) + 0.5) * CELL, (Math.floor(p / cols) + 0.5) * CELL] as const;
+  // Patches merged together share a hue: the group's kept patch gets a ring, its members a fill and a
+  // thin line to it.
+  const hue = (into: number) => (into < 0 ? 0 : (into * 137.508) % 360);
+  const groups = new Set<number>();
   layer.patches.forEach((fate, p) => {
     const x = (p % cols) * CELL;
     const y = Math.floor(p / cols) * CELL;
     if (fate.status === 'pruned') {
-      ctx.fillStyle = 'rgba(15, 17, 26, 0.82)';
+      ctx.fillStyle = 'rgba(15, 17, 26, 0.85)';
       ctx.fillRect(x, y, CELL, CELL);
-      ctx.strokeStyle = 'rgba(255, 255, 255, 0.25)';
+      ctx.strokeStyle = 'rgba(255, 255, 255, 0.3)';
+      ctx.lineWidth = 1.5;
       ctx.beginPath();
-      ctx.moveTo(x + 8, y + 8);
-      ctx.lineTo(x + CELL - 8, y + CELL - 8);
-      ctx.moveTo(x + CELL - 8, y + 8);
-      ctx.lineTo(x + 8, y + CELL - 8);
+      ctx.moveTo(x + 9, y + 9);
+      ctx.lineTo(x + CELL - 9, y + CELL - 9);
+      ctx.moveTo(x + CELL - 9, y + 9);
+      ctx.lineTo(x + 9, y + CELL - 9);
       ctx.stroke();
       return;
     }
-    ctx.fillStyle = saliencyColour(norm(fate.saliency), fate.status === 'kept' ? 0.5 : 0.28);
+    if (fate.status === 'merged') {
+      if (fate.into !== null) groups.add(fate.into);
+      ctx.fillStyle = `hsla(${hue(fate.into ?? 0)}, 70%, 62%, 0.38)`;
+      ctx.fillRect(x, y, CELL, CELL);
+      return;
+    }
+    ctx.fillStyle = saliencyColour(norm(fate.saliency), 0.5);
     ctx.fillRect(x, y, CELL, CELL);
-    ctx.strokeStyle = fate.status === 'kept' ? 'rgba(255, 255, 255, 0.55)' : 'rgba(255, 255, 255, 0.2)';
+    ctx.strokeStyle = 'rgba(255, 255, 255, 0.35)';
+    ctx.lineWidth = 1;
     ctx.strokeRect(x + 0.5, y + 0.5, CELL - 1, CELL - 1);
   });
-  // Merge lines on top: from each merged patch to the patch its group is kept on.
-  ctx.lineWidth = 2;
+  ctx.lineWidth = 1.25;
   layer.patches.forEach((fate, p) => {
     if (fate.status !== 'merged' || fate.into === null) return;
     const [x0, y0] = centre(p);
-    const [x1, y1] = fate.into >= 0 ? centre(fate.into) : [4, 4]; // the image [CLS] has no patch: top-left corner
-    ctx.strokeStyle = 'rgba(255, 255, 255, 0.9)';
+    const [x1, y1] = fate.into >= 0 ? centre(fate.into) : [6, 6]; // the image [CLS] has no patch: top-left corner
+    ctx.strokeStyle = `hsla(${hue(fate.into)}, 90%, 85%, 0.6)`;
     ctx.beginPath();
     ctx.moveTo(x0, y0);
     ctx.lineTo(x1, y1);
     ctx.stroke();
-    ctx.fillStyle = 'rgba(255, 255, 255, 0.95)';
-    ctx.beginPath();
-    ctx.arc(x0, y0, 3, 0, Math.PI * 2);
-    ctx.fill();
   });
+  ctx.lineWidth = 3;
+  for (const into of groups) {
+    if (into < 0) continue;
+    const x = (into % cols) * CELL;
+    const y = Math.floor(into / cols) * CELL;
+    ctx.strokeStyle = `hsl(${hue(into)}, 85%, 62%)`;
+    ctx.strokeRect(x + 1.5, y + 1.5, CELL - 3, CELL - 3);
+  }
 }

@@ -32,7 +32,11 @@ function newest(path: string): number {
 /** Reuses dist/ when it is newer than the sources, else builds it (Vite, ~10 s). */
 async function ensureBuild(): Promise<void> {
   const built = join(DIST, 'index.html');
-  const sources = Math.max(newest(join(APP, 'src')), newest(join(APP, 'index.html')), newest(join(APP, 'vite.config.ts')));
+  const sources = Math.max(
+    newest(join(APP, 'src')),
+    newest(join(APP, 'index.html')),
+    newest(join(APP, 'vite.config.ts')),
+  );
   if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
   await build({ root: APP, configFile: join(APP, 'vite.config.ts'), logLevel: 'warn' });
 }
@@ -46,7 +50,11 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   const circles = bundledImages().find((i) => i.question === QUESTION);
   if (!circles) throw new Error(`no bundled image asks "${QUESTION}"`);
-  const reference = await createVqaPipeline({ model: loadVilt(defaultModelDir()), backend: 'cpu', reduction: 'model' });
+  const reference = await createVqaPipeline({
+    model: loadVilt(defaultModelDir()),
+    backend: 'cpu',
+    reduction: 'model',
+  });
   expected = (await reference.answer(circles.path, QUESTION)).answers[0]!.label;
   await ensureBuild();
   server = await serveStatic({ '/': DIST });
@@ -63,7 +71,9 @@ afterAll(async () => {
 });
 
 async function answerOn(backend: string): Promise<{ answer: string; provider: string }> {
-  await page.waitForSelector(`#provider[data-provider="${backend === 'cpu' ? 'typescript' : backend}"]`, { timeout: 300_000 });
+  await page.waitForSelector(`#provider[data-provider="${backend === 'cpu' ? 'typescript' : backend}"]`, {
+    timeout: 300_000,
+  });
   await page.waitForSelector('#status[data-state="done"]', { timeout: 300_000 });
   return {
     answer: (await page.textContent('#answer'))!.trim(),
@@ -101,7 +111,9 @@ describe('web demo (production build) in Chromium', () => {
       expect(o.opaque).toBeGreaterThan(0);
       expect(o.colours).toBeGreaterThan(10); // image + saliency tints + pruned/merged marks
     }
-    const captions = await page.$$eval('figure.reduce-layer figcaption', (els) => els.map((e) => e.textContent ?? ''));
+    const captions = await page.$$eval('figure.reduce-layer figcaption', (els) =>
+      els.map((e) => e.textContent ?? ''),
+    );
     expect(captions.join(' ')).toMatch(/pruned/);
     mkdirSync(RESULTS, { recursive: true });
     await page.screenshot({ path: join(RESULTS, 'web-demo-webgpu.png'), fullPage: true });

@@ -185,7 +185,9 @@ export class NodeBackend implements Backend {
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      extra: { session: { intra_op: { allow_spinning: '1' }, force_spinning_stop: this.spinWait ? '0' : '1' } },
+      extra: {
+        session: { intra_op: { allow_spinning: '1' }, force_spinning_stop: this.spinWait ? '0' : '1' },
+      },
       ...(profile && this.profilePrefix
         ? { enableProfiling: true, profileFilePrefix: this.profilePrefix }
         : {}),

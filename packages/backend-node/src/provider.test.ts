@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BackendError, disposeBackends, listBackends, setBackend } from '@pumer/core';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +39,16 @@ describe('execution provider selection', () => {
 
   it.runIf(noCuda)('reports the missing library path', async () => {
     expect(await cudaUnavailableReason()).toContain(cudaLibrary);
+  });
+
+  it('uses full graph optimisation, every core, and stops spinning after a run', async () => {
+    const backend = await createNodeBackend({ provider: 'cpu' });
+    const opts = backend.sessionOptions();
+    expect(opts.graphOptimizationLevel).toBe('all');
+    expect(opts.intraOpNumThreads).toBe(availableParallelism());
+    expect(opts.executionProviders).toEqual(['cpu']);
+    expect(opts.extra).toEqual({ session: { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' } });
+    await backend.dispose();
   });
 
   it('parses PUMER_NODE_PROVIDER', () => {

@@ -1,6 +1,11 @@
 import { OrtGraphBackend } from './ort-backend.js';
 import type { Placement } from './placement.js';
-import { type Provider, type WebGpuBackendInfo, WebGpuRuntime, type WebGpuRuntimeOptions } from './runtime.js';
+import {
+  type Provider,
+  type WebGpuBackendInfo,
+  WebGpuRuntime,
+  type WebGpuRuntimeOptions,
+} from './runtime.js';
 
 export interface WebGpuBackendOptions extends WebGpuRuntimeOptions {
   /** Whole-model sessions kept (each holds the model's weights on the device). Default 2. */

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" />
 /**
  * Where WebGPU comes from. In a browser it is `navigator.gpu`. In Node there is none, so we bring Dawn's
  * Node binding (the optional npm package `webgpu`) and make it look like a browser to onnxruntime-web:
@@ -11,7 +12,10 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 export function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined';
+  return (
+    typeof p?.versions?.node === 'string' &&
+    typeof (globalThis as { window?: unknown }).window === 'undefined'
+  );
 }
 
 /** Imports a module the bundler must not follow (Node built-ins and the native `webgpu` package). */
@@ -119,7 +123,12 @@ async function dawnGpu(): Promise<GPU> {
 export function copySharedViewsOnWrite(device: GPUDevice): void {
   const queue = device.queue;
   const write = queue.writeBuffer.bind(queue) as (...args: unknown[]) => undefined;
-  const patched = (buffer: GPUBuffer, offset: number, data: ArrayBufferView | ArrayBufferLike, ...rest: unknown[]) => {
+  const patched = (
+    buffer: GPUBuffer,
+    offset: number,
+    data: ArrayBufferView | ArrayBufferLike,
+    ...rest: unknown[]
+  ) => {
     if (typeof SharedArrayBuffer !== 'undefined') {
       if (data instanceof SharedArrayBuffer) data = new Uint8Array(data).slice().buffer;
       else if (ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer) {

@@ -76,12 +76,12 @@ export interface GraphRuntime {
 }
 
 function readFloat(t: RuntimeTensor | undefined, name: string): FloatTensor {
-  if (!t || t.type !== 'float32') throw new BackendError(`onnxruntime returned no float32 output "${name}"`);
+  if (t?.type !== 'float32') throw new BackendError(`onnxruntime returned no float32 output "${name}"`);
   return floatTensor(t.data as Float32Array, t.dims.map(Number));
 }
 
 function readInt(t: RuntimeTensor | undefined, name: string): IntTensor {
-  if (!t || t.type !== 'int32') throw new BackendError(`onnxruntime returned no int32 output "${name}"`);
+  if (t?.type !== 'int32') throw new BackendError(`onnxruntime returned no int32 output "${name}"`);
   return intTensor(t.data as Int32Array, t.dims.map(Number));
 }
 
@@ -122,9 +122,12 @@ export function viltGeometryOf(model: ViltModel, inputs: ViltInputs): ViltGraphG
   const [, , h, w] = inputs.pixelValues.shape;
   const p = geo.patchSize;
   if (h % p !== 0 || w % p !== 0 || h === 0 || w === 0) {
-    throw new ShapeError(`pixelValues is ${h}x${w}; both sides must be positive multiples of the patch size ${p}`);
+    throw new ShapeError(
+      `pixelValues is ${h}x${w}; both sides must be positive multiples of the patch size ${p}`,
+    );
   }
-  if (t < 1 || t > geo.maxTextLength) throw new ShapeError(`text length ${t} must be in [1, ${geo.maxTextLength}]`);
+  if (t < 1 || t > geo.maxTextLength)
+    throw new ShapeError(`text length ${t} must be in [1, ${geo.maxTextLength}]`);
   return { textLen: t, gridH: h / p, gridW: w / p };
 }
 
@@ -142,7 +145,10 @@ export class OrtGraphBackend implements Backend {
   readonly pruner: Pruner;
   readonly merger: Merger;
   private readonly small = new Map<string, Promise<RuntimeSession>>();
-  private readonly blocks = new WeakMap<BlockWeights, Map<string, Promise<{ s: RuntimeSession; trace: TraceOutputs }>>>();
+  private readonly blocks = new WeakMap<
+    BlockWeights,
+    Map<string, Promise<{ s: RuntimeSession; trace: TraceOutputs }>>
+  >();
   private readonly blockSessions = new Set<Promise<RuntimeSession>>();
   private readonly models: ViltGraphCache<Promise<CompiledVilt>>;
 
@@ -190,7 +196,9 @@ export class OrtGraphBackend implements Backend {
     try {
       return await s.run(feeds);
     } catch (err) {
-      throw new BackendError(`onnxruntime run failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new BackendError(`onnxruntime run failed: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -198,7 +206,9 @@ export class OrtGraphBackend implements Backend {
 
   private async saliency(method: Saliency, inputs: SaliencyInputs): Promise<FloatTensor> {
     if (!(SALIENCY_METHODS as readonly string[]).includes(method)) {
-      throw new BackendError(`unknown saliency method "${String(method)}" (expected ${SALIENCY_METHODS.join(', ')})`);
+      throw new BackendError(
+        `unknown saliency method "${String(method)}" (expected ${SALIENCY_METHODS.join(', ')})`,
+      );
     }
     expectShape('textMask', inputs.textMask, [null, null]);
     const [b, t] = inputs.textMask.shape;
@@ -223,7 +233,8 @@ export class OrtGraphBackend implements Backend {
         feeds['qbar'] = this.f32(inputs.qbar);
       }
     }
-    if (t < 1 || t >= n) throw new ShapeError(`textMask has ${t} columns; it must be in [1, ${n - 1}] for ${n} tokens`);
+    if (t < 1 || t >= n)
+      throw new ShapeError(`textMask has ${t} columns; it must be in [1, ${n - 1}] for ${n} tokens`);
     const s = await this.cachedSmall(`saliency|${method}|${heads}|${n}|${t}|${hd}`, () =>
       buildSaliencyGraph({ method, numHeads: heads, n, t, hd }),
     );
@@ -351,7 +362,8 @@ export class OrtGraphBackend implements Backend {
     const geometry = viltGeometryOf(model, inputs);
     const vocab = model.geometry.vocabSize;
     for (const id of inputs.inputIds.data) {
-      if (id < 0 || id >= vocab) throw new ShapeError(`inputIds holds token id ${id}, outside the vocabulary [0, ${vocab})`);
+      if (id < 0 || id >= vocab)
+        throw new ShapeError(`inputIds holds token id ${id}, outside the vocabulary [0, ${vocab})`);
     }
     expectFinite('pixelValues', inputs.pixelValues);
     const cfg = config ? validateReductionConfig(config, model.geometry.numLayers) : null;
@@ -361,7 +373,12 @@ export class OrtGraphBackend implements Backend {
       compiled = await hit;
     } catch (err) {
       // The cache cannot drop one entry: release the others and start afresh rather than keep a failure.
-      for (const other of this.models.values()) if (other !== hit) void other.then((c) => c.session.release(), () => undefined);
+      for (const other of this.models.values())
+        if (other !== hit)
+          void other.then(
+            (c) => c.session.release(),
+            () => undefined,
+          );
       this.models.clear();
       throw err;
     }
@@ -378,10 +395,21 @@ export class OrtGraphBackend implements Backend {
   }
 
   async dispose(): Promise<void> {
-    const all = [...this.small.values(), ...this.blockSessions, ...this.models.values().map((p) => p.then((c) => c.session))];
+    const all = [
+      ...this.small.values(),
+      ...this.blockSessions,
+      ...this.models.values().map((p) => p.then((c) => c.session)),
+    ];
     this.small.clear();
     this.blockSessions.clear();
     this.models.clear();
-    await Promise.all(all.map((p) => p.then((s) => s.release(), () => undefined)));
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (s) => s.release(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }

@@ -1,8 +1,20 @@
 import { BackendError, type BackendInfo } from '@pumer/core';
 import type * as OrtModule from 'onnxruntime-web';
 import { acquireGpu, type GpuEnvironment, GpuUnavailable, isNode } from './environment.js';
-import type { GraphRuntime, RuntimeFeeds, RuntimeOutputs, RuntimeSession, RuntimeTensor } from './ort-backend.js';
-import { captureOrtLog, opsOffloadedFrom, type Placement, parsePlacement, prepareLogCapture } from './placement.js';
+import type {
+  GraphRuntime,
+  RuntimeFeeds,
+  RuntimeOutputs,
+  RuntimeSession,
+  RuntimeTensor,
+} from './ort-backend.js';
+import {
+  captureOrtLog,
+  opsOffloadedFrom,
+  type Placement,
+  parsePlacement,
+  prepareLogCapture,
+} from './placement.js';
 
 type Ort = typeof OrtModule;
 
@@ -94,7 +106,9 @@ export class WebGpuRuntime implements GraphRuntime {
   static async create(options: WebGpuRuntimeOptions = {}): Promise<WebGpuRuntime> {
     const requested = options.provider ?? 'auto';
     if (!(PROVIDER_REQUESTS as readonly string[]).includes(requested)) {
-      throw new BackendError(`provider must be one of ${PROVIDER_REQUESTS.join(', ')}; got "${String(requested)}"`);
+      throw new BackendError(
+        `provider must be one of ${PROVIDER_REQUESTS.join(', ')}; got "${String(requested)}"`,
+      );
     }
     const recordPlacement = options.recordPlacement ?? true;
     // Browsers bind ORT's log sinks when its wasm is instantiated: intercept before that.
@@ -143,7 +157,8 @@ export class WebGpuRuntime implements GraphRuntime {
   offloadedOps(): string[] | undefined {
     if (this.providerNow !== 'webgpu' || this.placementByGraph.size === 0) return undefined;
     const ops = new Set<string>();
-    for (const p of this.placementByGraph.values()) for (const op of opsOffloadedFrom(p, WEBGPU_EP)) ops.add(op);
+    for (const p of this.placementByGraph.values())
+      for (const op of opsOffloadedFrom(p, WEBGPU_EP)) ops.add(op);
     return [...ops].sort();
   }
 
@@ -174,7 +189,9 @@ export class WebGpuRuntime implements GraphRuntime {
         return this.wrap(session);
       } catch (err) {
         if (this.requested !== 'auto' || this.webgpuSessions > 0) {
-          throw new BackendError(`onnxruntime-web (webgpu) could not load graph ${label}: ${message(err)}`, { cause: err });
+          throw new BackendError(`onnxruntime-web (webgpu) could not load graph ${label}: ${message(err)}`, {
+            cause: err,
+          });
         }
         // The provider itself does not start here: everything moves to wasm, and we say so.
         this.providerNow = 'wasm';
@@ -182,17 +199,24 @@ export class WebGpuRuntime implements GraphRuntime {
       }
     }
     try {
-      const session = await this.ort.InferenceSession.create(bytes, { ...this.baseOptions(), executionProviders: ['wasm'] });
+      const session = await this.ort.InferenceSession.create(bytes, {
+        ...this.baseOptions(),
+        executionProviders: ['wasm'],
+      });
       return this.wrap(session);
     } catch (err) {
-      throw new BackendError(`onnxruntime-web (wasm) could not load graph ${label}: ${message(err)}`, { cause: err });
+      throw new BackendError(`onnxruntime-web (wasm) could not load graph ${label}: ${message(err)}`, {
+        cause: err,
+      });
     }
   }
 
   private async createWebGpuSession(bytes: Uint8Array, label: string): Promise<OrtModule.InferenceSession> {
     const options: OrtModule.InferenceSession.SessionOptions = {
       ...this.baseOptions(),
-      executionProviders: [{ name: 'webgpu', device: this.gpu!.device } as OrtModule.InferenceSession.ExecutionProviderConfig],
+      executionProviders: [
+        { name: 'webgpu', device: this.gpu!.device } as OrtModule.InferenceSession.ExecutionProviderConfig,
+      ],
       logSeverityLevel: 2,
     };
     if (this.recordPlacement) {
@@ -212,7 +236,8 @@ export class WebGpuRuntime implements GraphRuntime {
 
   private wrap(session: OrtModule.InferenceSession): RuntimeSession {
     return {
-      run: async (feeds: RuntimeFeeds): Promise<RuntimeOutputs> => session.run(feeds as OrtModule.InferenceSession.FeedsType),
+      run: async (feeds: RuntimeFeeds): Promise<RuntimeOutputs> =>
+        session.run(feeds as OrtModule.InferenceSession.FeedsType),
       release: () => session.release(),
     };
   }

@@ -10,7 +10,15 @@ import { type LaunchedChromium, launchChromium, type StaticServer, serveStatic }
 import { ortDistDir } from './browser/ort-files.js';
 import type { PageApi } from './browser/page.js';
 import { inputsToWire, outputsFromWire } from './browser/wire.js';
-import { EVAL_JSONL, GOLDEN_DIR, goldenFiles, MODEL_NAMES, MODELS_DIR, PARITY_BATCH, SCHEDULES } from './fixtures.js';
+import {
+  EVAL_JSONL,
+  GOLDEN_DIR,
+  goldenFiles,
+  MODEL_NAMES,
+  MODELS_DIR,
+  PARITY_BATCH,
+  SCHEDULES,
+} from './fixtures.js';
 
 /**
  * The backend as an ESM bundle inside headless Chromium (WebGPU on SwiftShader): golden cases and model
@@ -39,7 +47,9 @@ beforeAll(async () => {
     if (m.type() === 'error') pageErrors.push(m.text());
   });
   await page.goto(`${server.url}/`);
-  await page.waitForFunction(() => document.title === 'pumer-webgpu-test ready', undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => document.title === 'pumer-webgpu-test ready', undefined, {
+    timeout: 30_000,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -61,7 +71,9 @@ describe('webgpu backend in Chromium', () => {
     const results = await page.evaluate((f) => pumerTest.golden(f), files);
     expect(results).toHaveLength(files.length);
     expect(results.filter((r) => !r.passed)).toEqual([]);
-    console.log(`[webgpu/chromium] golden ${results.length} passed, worst max_abs_err ${Math.max(...results.map((r) => r.maxAbsErr)).toExponential(2)}`);
+    console.log(
+      `[webgpu/chromium] golden ${results.length} passed, worst max_abs_err ${Math.max(...results.map((r) => r.maxAbsErr)).toExponential(2)}`,
+    );
   }, 600_000);
 
   it('matches the CPU reference on both tiny checkpoints x unreduced / pumer / aggressive', async () => {
@@ -74,10 +86,16 @@ describe('webgpu backend in Chromium', () => {
       for (const s of SCHEDULES) {
         const want = await cpu.runVilt(loaded.model, inputs, s.config);
         const got = outputsFromWire(
-          await page.evaluate(([n, i, c]) => pumerTest.runVilt('webgpu', n, i, c), [name, wire, s.config] as const),
+          await page.evaluate(([n, i, c]) => pumerTest.runVilt('webgpu', n, i, c), [
+            name,
+            wire,
+            s.config,
+          ] as const),
         );
         const { maxAbs, reason } = compareOutputs(got, want, 1e-3);
-        console.log(`[webgpu/chromium] ${name} ${s.name}  max|dlogit| ${maxAbs.toExponential(2)}  ${reason ?? 'PASS'}`);
+        console.log(
+          `[webgpu/chromium] ${name} ${s.name}  max|dlogit| ${maxAbs.toExponential(2)}  ${reason ?? 'PASS'}`,
+        );
         if (reason) failures.push(`${name} ${s.name}: ${reason}`);
       }
     }
@@ -92,9 +110,17 @@ describe('webgpu backend in Chromium', () => {
     const loaded = loadVilt(join(MODELS_DIR, 'tiny-vilt-shapes-pumer'));
     const wire = inputsToWire(evalBatch(loaded, EVAL_JSONL, 1));
     const config = SCHEDULES[1]!.config;
-    const gpuMs = await page.evaluate(([i, c]) => pumerTest.time('webgpu', 'tiny-vilt-shapes-pumer', i, c, 3), [wire, config] as const);
-    const wasmMs = await page.evaluate(([i, c]) => pumerTest.time('wasm', 'tiny-vilt-shapes-pumer', i, c, 3), [wire, config] as const);
-    console.log(`[webgpu/chromium] tiny pumer batch 1: webgpu ${gpuMs.toFixed(1)} ms, wasm ${wasmMs.toFixed(1)} ms, ratio webgpu/wasm ${(gpuMs / wasmMs).toFixed(1)}`);
+    const gpuMs = await page.evaluate(
+      ([i, c]) => pumerTest.time('webgpu', 'tiny-vilt-shapes-pumer', i, c, 3),
+      [wire, config] as const,
+    );
+    const wasmMs = await page.evaluate(
+      ([i, c]) => pumerTest.time('wasm', 'tiny-vilt-shapes-pumer', i, c, 3),
+      [wire, config] as const,
+    );
+    console.log(
+      `[webgpu/chromium] tiny pumer batch 1: webgpu ${gpuMs.toFixed(1)} ms, wasm ${wasmMs.toFixed(1)} ms, ratio webgpu/wasm ${(gpuMs / wasmMs).toFixed(1)}`,
+    );
     expect(gpuMs).toBeGreaterThan(0);
     expect(wasmMs).toBeGreaterThan(0);
     expect(pageErrors).toEqual([]);

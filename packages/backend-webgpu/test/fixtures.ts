@@ -23,10 +23,24 @@ export const SCHEDULES: readonly { readonly name: string; readonly config: Reduc
   { name: 'unreduced', config: null },
   {
     name: 'pumer',
-    config: { reduceLayers: [1, 3], pruneRatio: 0.1, mergeRatio: 0.3, textMergeRatio: 0.2, saliency: 'first_head', mergeStyle: 'tip' },
+    config: {
+      reduceLayers: [1, 3],
+      pruneRatio: 0.1,
+      mergeRatio: 0.3,
+      textMergeRatio: 0.2,
+      saliency: 'first_head',
+      mergeStyle: 'tip',
+    },
   },
   {
     name: 'aggressive',
-    config: { reduceLayers: [0, 2, 4], pruneRatio: 0.3, mergeRatio: 0.5, textMergeRatio: 0.2, saliency: 'first_head', mergeStyle: 'tip' },
+    config: {
+      reduceLayers: [0, 2, 4],
+      pruneRatio: 0.3,
+      mergeRatio: 0.5,
+      textMergeRatio: 0.2,
+      saliency: 'first_head',
+      mergeStyle: 'tip',
+    },
   },
 ];

@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareOutputs, evalBatch, runModelParity } from '../../../tools/parity/src/model-parity.js';
 import { runGoldenDocument } from '../../../tools/parity/src/runner.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/index.js';
-import { EVAL_JSONL, GOLDEN_DIR, goldenFiles, MODEL_NAMES, MODELS_DIR, PARITY_BATCH, SCHEDULES } from './fixtures.js';
+import {
+  EVAL_JSONL,
+  GOLDEN_DIR,
+  goldenFiles,
+  MODEL_NAMES,
+  MODELS_DIR,
+  PARITY_BATCH,
+  SCHEDULES,
+} from './fixtures.js';
 
 /**
  * The backend for real in Node: Dawn + SwiftShader's Vulkan driver, onnxruntime-web's webgpu provider.
@@ -36,7 +44,9 @@ describe('webgpu backend in Node (Dawn)', () => {
     expect(files.length).toBeGreaterThanOrEqual(15);
     const results = [];
     for (const f of files) {
-      results.push(await runGoldenDocument(JSON.parse(readFileSync(join(GOLDEN_DIR, f), 'utf8')), f, backend));
+      results.push(
+        await runGoldenDocument(JSON.parse(readFileSync(join(GOLDEN_DIR, f), 'utf8')), f, backend),
+      );
     }
     const failed = results.filter((r) => !r.passed).map((r) => `${r.name}: ${r.reason}`);
     expect(failed).toEqual([]);
@@ -54,7 +64,10 @@ describe('webgpu backend in Node (Dawn)', () => {
       examples: PARITY_BATCH,
       tolerance: 1e-3,
     });
-    for (const c of report.cases) console.log(`[webgpu/node] ${c.name}  max|dlogit| ${c.maxAbsLogitDiff.toExponential(2)}  ${c.passed ? 'PASS' : `FAIL ${c.reason}`}`);
+    for (const c of report.cases)
+      console.log(
+        `[webgpu/node] ${c.name}  max|dlogit| ${c.maxAbsLogitDiff.toExponential(2)}  ${c.passed ? 'PASS' : `FAIL ${c.reason}`}`,
+      );
     expect(report.cases).toHaveLength(6);
     expect(report.cases.filter((c) => !c.passed)).toEqual([]);
     expect(report.backend.provider).toBe('webgpu');
@@ -66,9 +79,12 @@ describe('webgpu backend in Node (Dawn)', () => {
     for (const [label, p] of vilt) {
       expect(p.nodeCounts['WebGpuExecutionProvider'], label).toBeGreaterThan(0);
       const cpu = p.byProvider['CPUExecutionProvider'] ?? [];
-      console.log(`[webgpu/node] ${label.split('|').pop()}: ${JSON.stringify(p.nodeCounts)} on CPU: [${cpu.join(', ')}]`);
+      console.log(
+        `[webgpu/node] ${label.split('|').pop()}: ${JSON.stringify(p.nodeCounts)} on CPU: [${cpu.join(', ')}]`,
+      );
       // The heavy ops must be on the GPU.
-      for (const op of ['MatMul', 'Softmax', 'LayerNormalization', 'Gemm', 'TopK', 'ScatterElements']) expect(cpu).not.toContain(op);
+      for (const op of ['MatMul', 'Softmax', 'LayerNormalization', 'Gemm', 'TopK', 'ScatterElements'])
+        expect(cpu).not.toContain(op);
     }
     const offloaded = backend.info().offloadedOps;
     expect(Array.isArray(offloaded)).toBe(true);

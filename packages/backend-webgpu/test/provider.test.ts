@@ -55,11 +55,16 @@ describe('provider choice', () => {
     const env = { ...process.env } as Record<string, string>;
     delete env['VK_ICD_FILENAMES'];
     const r = await new Promise<ProbeResult>((ok, fail) => {
-      execFile(process.execPath, [TSX, '--conditions=@pumer/source', PROBE, 'auto'], { env, timeout: 120_000 }, (err, stdout) => {
-        const line = stdout.split('\n').find((l) => l.startsWith('{'));
-        if (!line) return fail(err ?? new Error(stdout));
-        ok(JSON.parse(line) as ProbeResult);
-      });
+      execFile(
+        process.execPath,
+        [TSX, '--conditions=@pumer/source', PROBE, 'auto'],
+        { env, timeout: 120_000 },
+        (err, stdout) => {
+          const line = stdout.split('\n').find((l) => l.startsWith('{'));
+          if (!line) return fail(err ?? new Error(stdout));
+          ok(JSON.parse(line) as ProbeResult);
+        },
+      );
     });
     expect(r.ok).toBe(true);
     expect(r.info).toMatchObject({ provider: 'webgpu' });
@@ -71,6 +76,8 @@ describe('provider choice', () => {
     expect(parseProviderRequest(undefined, 'X')).toBe('auto');
     expect(parseProviderRequest(' WebGPU ', 'X')).toBe('webgpu');
     expect(parseProviderRequest('wasm', 'X')).toBe('wasm');
-    expect(() => parseProviderRequest('cuda', 'PUMER_WEBGPU_PROVIDER')).toThrow(/PUMER_WEBGPU_PROVIDER must be one of auto, webgpu, wasm; got "cuda"/);
+    expect(() => parseProviderRequest('cuda', 'PUMER_WEBGPU_PROVIDER')).toThrow(
+      /PUMER_WEBGPU_PROVIDER must be one of auto, webgpu, wasm; got "cuda"/,
+    );
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PAPER_SCHEDULE, type ReductionConfig, reductionConfigFromReference, validateReductionConfig } from './config.js';
+import {
+  PAPER_SCHEDULE,
+  type ReductionConfig,
+  reductionConfigFromReference,
+  validateReductionConfig,
+} from './config.js';
 import { ConfigError } from './errors.js';
 
 function expectFieldError(cfg: unknown, field: string, numLayers = 12): void {
@@ -57,8 +62,18 @@ describe('validateReductionConfig', () => {
 
 describe('reductionConfigFromReference', () => {
   it('reads a ratio merge_r as mergeRatio and an integer one as the ToMe count', () => {
-    const a = reductionConfigFromReference({ prune_r: 0.1, merge_r: 0.3, merge_text: 0.2, sim_method: 'qk', merge_style: 'diff' }, [0]);
-    expect(a).toMatchObject({ pruneRatio: 0.1, mergeRatio: 0.3, textMergeRatio: 0.2, saliency: 'qk', mergeStyle: 'diff', tomeCount: 0 });
+    const a = reductionConfigFromReference(
+      { prune_r: 0.1, merge_r: 0.3, merge_text: 0.2, sim_method: 'qk', merge_style: 'diff' },
+      [0],
+    );
+    expect(a).toMatchObject({
+      pruneRatio: 0.1,
+      mergeRatio: 0.3,
+      textMergeRatio: 0.2,
+      saliency: 'qk',
+      mergeStyle: 'diff',
+      tomeCount: 0,
+    });
     const b = reductionConfigFromReference({ prune_r: 0, merge_r: 4 }, [0]);
     expect(b).toMatchObject({ mergeRatio: 0, tomeCount: 4 });
   });

@@ -34,7 +34,8 @@ export const PAPER_SCHEDULE: ReductionConfig = Object.freeze({
 });
 
 function checkRatio(field: string, v: unknown): void {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new ConfigError(field, `must be a number, got ${String(v)}`);
+  if (typeof v !== 'number' || Number.isNaN(v))
+    throw new ConfigError(field, `must be a number, got ${String(v)}`);
   if (!(v >= 0 && v < 1)) throw new ConfigError(field, `must be in [0, 1), got ${v}`);
 }
 
@@ -45,10 +46,12 @@ function checkRatio(field: string, v: unknown): void {
 export function validateReductionConfig(config: ReductionConfig, numLayers?: number): ReductionConfig {
   if (config === null || typeof config !== 'object') throw new ConfigError('config', 'must be an object');
   const layers = config.reduceLayers;
-  if (!Array.isArray(layers)) throw new ConfigError('reduceLayers', `must be an array of layer indices, got ${String(layers)}`);
+  if (!Array.isArray(layers))
+    throw new ConfigError('reduceLayers', `must be an array of layer indices, got ${String(layers)}`);
   const seen = new Set<number>();
   for (const l of layers) {
-    if (typeof l !== 'number' || !Number.isInteger(l)) throw new ConfigError('reduceLayers', `must hold integers, got ${String(l)}`);
+    if (typeof l !== 'number' || !Number.isInteger(l))
+      throw new ConfigError('reduceLayers', `must hold integers, got ${String(l)}`);
     if (l < 0 || (numLayers !== undefined && l >= numLayers)) {
       const range = numLayers === undefined ? '>= 0' : `in [0, ${numLayers - 1}]`;
       throw new ConfigError('reduceLayers', `layer ${l} is out of range (must be ${range})`);
@@ -60,14 +63,23 @@ export function validateReductionConfig(config: ReductionConfig, numLayers?: num
   checkRatio('mergeRatio', config.mergeRatio);
   checkRatio('textMergeRatio', config.textMergeRatio);
   if (!(SALIENCY_METHODS as readonly string[]).includes(config.saliency)) {
-    throw new ConfigError('saliency', `must be one of ${SALIENCY_METHODS.join(', ')}, got ${String(config.saliency)}`);
+    throw new ConfigError(
+      'saliency',
+      `must be one of ${SALIENCY_METHODS.join(', ')}, got ${String(config.saliency)}`,
+    );
   }
   if (!(MERGE_STYLES as readonly string[]).includes(config.mergeStyle)) {
-    throw new ConfigError('mergeStyle', `must be one of ${MERGE_STYLES.join(', ')}, got ${String(config.mergeStyle)}`);
+    throw new ConfigError(
+      'mergeStyle',
+      `must be one of ${MERGE_STYLES.join(', ')}, got ${String(config.mergeStyle)}`,
+    );
   }
   const tome = config.tomeCount ?? 0;
   if (typeof tome !== 'number' || !Number.isInteger(tome) || tome < 0) {
-    throw new ConfigError('tomeCount', `must be a non-negative integer token count, got ${String(config.tomeCount)}`);
+    throw new ConfigError(
+      'tomeCount',
+      `must be a non-negative integer token count, got ${String(config.tomeCount)}`,
+    );
   }
   return {
     reduceLayers: [...layers].sort((a, b) => a - b),
@@ -90,7 +102,8 @@ export function reductionConfigFromReference(
   reduceLayers: readonly number[] = (p['reduce_layers'] as number[] | undefined) ?? [],
 ): ReductionConfig {
   const mergeR = Number(p['merge_r'] ?? 0);
-  if (Number.isNaN(mergeR) || mergeR < 0) throw new ConfigError('merge_r', `must be a number >= 0, got ${String(p['merge_r'])}`);
+  if (Number.isNaN(mergeR) || mergeR < 0)
+    throw new ConfigError('merge_r', `must be a number >= 0, got ${String(p['merge_r'])}`);
   if (mergeR >= 1 && !Number.isInteger(mergeR)) {
     throw new ConfigError('merge_r', `is a ToMe token count from 1 up and must be an integer, got ${mergeR}`);
   }

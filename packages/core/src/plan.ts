@@ -9,7 +9,13 @@ import { roundHalfEven } from './rounding.js';
  * - `none`: the layer passes its tokens through.
  */
 export type LayerPlan =
-  | { readonly kind: 'none'; readonly textIn: number; readonly imageIn: number; readonly textOut: number; readonly imageOut: number }
+  | {
+      readonly kind: 'none';
+      readonly textIn: number;
+      readonly imageIn: number;
+      readonly textOut: number;
+      readonly imageOut: number;
+    }
   | {
       readonly kind: 'pumer';
       readonly textIn: number;
@@ -40,7 +46,12 @@ export function mergeLimit(n: number, protectFirst: boolean): number {
 }
 
 /** The plan of one layer that sees `textIn` text and `imageIn` image tokens (image [CLS] included). */
-export function planLayer(config: ReductionConfig, layer: number, textIn: number, imageIn: number): LayerPlan {
+export function planLayer(
+  config: ReductionConfig,
+  layer: number,
+  textIn: number,
+  imageIn: number,
+): LayerPlan {
   const none = { kind: 'none', textIn, imageIn, textOut: textIn, imageOut: imageIn } as const;
   if (!config.reduceLayers.includes(layer)) return none;
   const pruneCount = roundHalfEven(config.pruneRatio * imageIn);

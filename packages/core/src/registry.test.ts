@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend } from './contracts.js';
 import { BackendError } from './errors.js';
-import { disposeBackends, findBackend, getBackend, listBackends, ready, registerBackend, removeBackend, setBackend } from './registry.js';
+import {
+  disposeBackends,
+  findBackend,
+  getBackend,
+  listBackends,
+  ready,
+  registerBackend,
+  removeBackend,
+  setBackend,
+} from './registry.js';
 
 function fakeBackend(name: string, disposed: string[] = []): Backend {
   const unsupported = async () => {
@@ -60,9 +69,13 @@ describe('backend registry', () => {
   });
 
   it('ready() falls back past a backend that fails to initialise, and reports why a factory failed', async () => {
-    registerBackend('broken', () => {
-      throw new Error('no adapter');
-    }, 10);
+    registerBackend(
+      'broken',
+      () => {
+        throw new Error('no adapter');
+      },
+      10,
+    );
     registerBackend('fine', () => fakeBackend('fine'), 1);
     expect((await ready()).name).toBe('fine');
     await expect(findBackend('broken')).rejects.toThrow(/broken.*no adapter/);

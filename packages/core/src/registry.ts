@@ -19,7 +19,8 @@ let active: { name: string; backend: Backend } | null = null;
 
 /** Registers (or replaces) a backend factory. Higher priority wins in `ready()`. */
 export function registerBackend(name: string, factory: BackendFactory, priority = 0): void {
-  if (typeof name !== 'string' || name.length === 0) throw new BackendError('backend name must be a non-empty string');
+  if (typeof name !== 'string' || name.length === 0)
+    throw new BackendError('backend name must be a non-empty string');
   if (typeof factory !== 'function') throw new BackendError(`backend "${name}": factory must be a function`);
   entries.set(name, { factory, priority });
 }
@@ -34,7 +35,9 @@ export async function findBackend(name: string): Promise<Backend> {
   const entry = entries.get(name);
   if (!entry) {
     const known = [...entries.keys()].join(', ') || 'none';
-    throw new BackendError(`unknown backend "${name}" (registered: ${known}); import its package first, e.g. @pumer/backend-${name}`);
+    throw new BackendError(
+      `unknown backend "${name}" (registered: ${known}); import its package first, e.g. @pumer/backend-${name}`,
+    );
   }
   if (!entry.instance) {
     entry.instance = Promise.resolve()
@@ -58,7 +61,9 @@ export async function setBackend(name: string): Promise<Backend> {
 /** The active backend. Throws if none was set: call `await setBackend(name)` or `await ready()` first. */
 export function getBackend(): Backend {
   if (!active) {
-    throw new BackendError(`no active backend: call await setBackend(name) or await ready() first (registered: ${[...entries.keys()].join(', ') || 'none'})`);
+    throw new BackendError(
+      `no active backend: call await setBackend(name) or await ready() first (registered: ${[...entries.keys()].join(', ') || 'none'})`,
+    );
   }
   return active.backend;
 }
@@ -75,7 +80,9 @@ export async function ready(): Promise<Backend> {
       failures.push(err instanceof Error ? err.message : String(err));
     }
   }
-  throw new BackendError(`no backend could be initialised${failures.length ? `: ${failures.join('; ')}` : ' (none registered)'}`);
+  throw new BackendError(
+    `no backend could be initialised${failures.length ? `: ${failures.join('; ')}` : ' (none registered)'}`,
+  );
 }
 
 export interface BackendListing {
@@ -87,7 +94,12 @@ export interface BackendListing {
 
 export function listBackends(): BackendListing[] {
   return [...entries.entries()]
-    .map(([name, e]) => ({ name, priority: e.priority, initialised: e.instance !== undefined, active: active?.name === name }))
+    .map(([name, e]) => ({
+      name,
+      priority: e.priority,
+      initialised: e.instance !== undefined,
+      active: active?.name === name,
+    }))
     .sort((a, b) => b.priority - a.priority);
 }
 

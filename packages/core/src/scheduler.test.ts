@@ -56,7 +56,12 @@ describe('schedule() edge cases', () => {
   });
 
   it('never keeps fewer than one image token', () => {
-    const cfg: ReductionConfig = { ...PAPER_SCHEDULE, reduceLayers: [0, 1, 2, 3], pruneRatio: 0.99, mergeRatio: 0.99 };
+    const cfg: ReductionConfig = {
+      ...PAPER_SCHEDULE,
+      reduceLayers: [0, 1, 2, 3],
+      pruneRatio: 0.99,
+      mergeRatio: 0.99,
+    };
     const s = schedule({ ...VILT_B32_GEOMETRY, imageTokens: 3 }, cfg);
     expect(s.layers.every((l) => l.imageTokens >= 1)).toBe(true);
   });

@@ -70,9 +70,17 @@ export function layerActivationBytes(g: ModelGeometry, nIn: number, nOut: number
 }
 
 function checkGeometry(g: ModelGeometry): void {
-  for (const k of ['numLayers', 'hiddenSize', 'numHeads', 'intermediateSize', 'textTokens', 'imageTokens'] as const) {
+  for (const k of [
+    'numLayers',
+    'hiddenSize',
+    'numHeads',
+    'intermediateSize',
+    'textTokens',
+    'imageTokens',
+  ] as const) {
     const v = g[k];
-    if (!Number.isInteger(v) || v < 1) throw new ConfigError(`geometry.${k}`, `must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1)
+      throw new ConfigError(`geometry.${k}`, `must be a positive integer, got ${v}`);
   }
   if (g.hiddenSize % g.numHeads !== 0) {
     throw new ConfigError('geometry.numHeads', `must divide hiddenSize ${g.hiddenSize}, got ${g.numHeads}`);
@@ -102,7 +110,14 @@ export function schedule(geometry: ModelGeometry, config: ReductionConfig | null
     const nOut = plan.textOut + plan.imageOut;
     const f = layerFlops(geometry, nIn, nOut);
     const mem = layerActivationBytes(geometry, nIn, nOut);
-    layers.push({ layer, plan, textTokens: plan.textOut, imageTokens: plan.imageOut, flops: f, activationBytes: mem });
+    layers.push({
+      layer,
+      plan,
+      textTokens: plan.textOut,
+      imageTokens: plan.imageOut,
+      flops: f,
+      activationBytes: mem,
+    });
     flops += f;
     baselineFlops += layerFlops(geometry, n0, n0);
     peak = Math.max(peak, mem);

@@ -11,7 +11,9 @@ describe('tensor', () => {
   });
 
   it('expectShape names the tensor and both shapes', () => {
-    expect(() => expectShape('x', zeros([2, 3]), [2, null, 4])).toThrow(/x has shape \[2, 3\], expected \[2, \?, 4\]/);
+    expect(() => expectShape('x', zeros([2, 3]), [2, null, 4])).toThrow(
+      /x has shape \[2, 3\], expected \[2, \?, 4\]/,
+    );
     expect(() => expectShape('x', zeros([2, 3, 4]), [2, null, 4])).not.toThrow();
   });
 

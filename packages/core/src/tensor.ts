@@ -17,7 +17,8 @@ export type IntTensor = Tensor<'int32'>;
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`invalid dimension ${d} in shape [${shape.join(', ')}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new ShapeError(`invalid dimension ${d} in shape [${shape.join(', ')}]`);
     n *= d;
   }
   return n;
@@ -26,7 +27,9 @@ export function sizeOf(shape: readonly number[]): number {
 function make<D extends DType>(dtype: D, data: DataOf<D>, shape: readonly number[]): Tensor<D> {
   const n = sizeOf(shape);
   if (data.length !== n) {
-    throw new ShapeError(`${dtype} data of length ${data.length} does not fit shape [${shape.join(', ')}] (${n} elements)`);
+    throw new ShapeError(
+      `${dtype} data of length ${data.length} does not fit shape [${shape.join(', ')}] (${n} elements)`,
+    );
   }
   return { dtype, data, shape: [...shape] };
 }

@@ -45,8 +45,11 @@ export function transformerBlock(
   const n = plan.textIn + plan.imageIn;
   const scale = 1 / Math.sqrt(hd);
 
+  // Token rows [B*N, D] for the projections (Gemm with bias); [B, N, D] for attention and the reduce step.
+  const rows = (t: string) => g.reshape(t, [-1, d]);
   // Attention: one fused Q|K|V projection; the 1/sqrt(hd) scale is folded into the query weights.
-  const h = layerNorm(g, state.x, w.norm1, `${hint}.norm1`);
+  const xRows = rows(state.x);
+  const h = layerNorm(g, xRows, w.norm1, `${hint}.norm1`);
   const qkv = fusedLinear(
     g,
     h,
@@ -56,12 +59,12 @@ export function transformerBlock(
       { lw: w.value, scale: 1 },
     ],
     `${hint}.qkv`,
-  ); // [B, N, 3D]
-  const [q, k, v] = g.split(qkv, 2, [d, d, d]).map((t) => g.reshape(t, [0, 0, numHeads, hd])); // [B, N, H, hd]
+  ); // [B*N, 3D]
+  const [q, k, v] = g.split(qkv, 1, [d, d, d]).map((t) => g.reshape(t, [-1, n, numHeads, hd])); // [B, N, H, hd]
   const scores = g.matmul(g.transpose(q, [0, 2, 1, 3]), g.transpose(k, [0, 2, 3, 1])); // [B, H, N, N]
   const attn = softMaskedSoftmax(g, scores, state.maskHat, n);
-  const ctx = g.reshape(g.transpose(g.matmul(attn, g.transpose(v, [0, 2, 1, 3])), [0, 2, 1, 3]), [0, 0, d]);
-  let x = g.add(state.x, linear(g, ctx, w.proj, `${hint}.proj`));
+  const ctx = rows(g.transpose(g.matmul(attn, g.transpose(v, [0, 2, 1, 3])), [0, 2, 1, 3])); // [B*N, D]
+  let x = g.reshape(g.add(xRows, linear(g, ctx, w.proj, `${hint}.proj`, true)), [-1, n, d]); // [B, N, D]
   let mask = state.mask;
   let hat = state.maskHat;
   let trace: BlockTrace = {};
@@ -139,12 +142,10 @@ export function transformerBlock(
   }
   g.scope = outerScope;
 
-  const f = linear(
-    g,
-    gelu(g, linear(g, layerNorm(g, x, w.norm2, `${hint}.norm2`), w.fc1, `${hint}.fc1`)),
-    w.fc2,
-    `${hint}.fc2`,
-  );
-  x = g.add(x, f);
+  // MLP on token rows.
+  const nOut = plan.textOut + plan.imageOut;
+  const yRows = rows(x);
+  const hidden = gelu(g, linear(g, layerNorm(g, yRows, w.norm2, `${hint}.norm2`), w.fc1, `${hint}.fc1`, true));
+  x = g.reshape(g.add(yRows, linear(g, hidden, w.fc2, `${hint}.fc2`, true)), [-1, nOut, d]);
   return { x, mask, maskHat: hat, attn, trace };
 }

@@ -3,7 +3,7 @@ import { attr, type GraphBuilder } from './builder.js';
 
 /**
  * Transformer pieces as graph fragments. Weights become initializers laid out for the fast path: linear
- * weights pre-transposed to [in, out] so every projection is a plain MatMul.
+ * weights pre-transposed to [in, out] so every projection is a plain MatMul / Gemm.
  */
 
 /** W [out, in] -> W^T [in, out], optionally times `scale`. */
@@ -17,16 +17,20 @@ export function transposed(w: FloatTensor, scale = 1): Float32Array {
   return dst;
 }
 
-/** y = x W^T + b for x [..., in]. */
-export function linear(g: GraphBuilder, x: string, lw: LinearWeights, hint: string): string {
+/**
+ * y = x W^T + b for x [..., in]. With `rows` (x is 2-D [rows, in]) it is one Gemm with the bias folded in,
+ * which saves a pass over the output compared with MatMul + Add.
+ */
+export function linear(g: GraphBuilder, x: string, lw: LinearWeights, hint: string, rows = false): string {
   const [out, inp] = lw.weight.shape as [number, number];
   const w = g.initializer(`${hint}.weight_t`, 'float32', [inp, out], transposed(lw.weight));
+  const b = lw.bias ? g.initializer(`${hint}.bias`, 'float32', [out], lw.bias.data) : null;
+  if (rows) return g.op('Gemm', b ? [x, w, b] : [x, w]);
   const y = g.matmul(x, w);
-  if (!lw.bias) return y;
-  return g.add(y, g.initializer(`${hint}.bias`, 'float32', [out], lw.bias.data));
+  return b ? g.add(y, b) : y;
 }
 
-/** Several linears over the same input fused into one MatMul (Q|K|V): returns the concatenated output. */
+/** Several linears over the same 2-D input [rows, in] fused into one Gemm (Q|K|V): the concatenated output. */
 export function fusedLinear(
   g: GraphBuilder,
   x: string,
@@ -47,8 +51,9 @@ export function fusedLinear(
     if (lw.bias) for (let j = 0; j < o; j++) b[col + j] = lw.bias.data[j] * scale;
     col += o;
   }
-  const y = g.matmul(x, g.initializer(`${hint}.weight_t`, 'float32', [inp, total], w));
-  return g.add(y, g.initializer(`${hint}.bias`, 'float32', [total], b));
+  // x is 2-D [rows, in]: one Gemm with the bias folded in.
+  const wt = g.initializer(`${hint}.weight_t`, 'float32', [inp, total], w);
+  return g.op('Gemm', [x, wt, g.initializer(`${hint}.bias`, 'float32', [total], b)]);
 }
 
 /** LayerNormalization over the last axis (opset 17 op; ORT has a fused kernel for it). */

@@ -192,9 +192,10 @@ export function saliencyScores(
   let summed: string;
   if (method === 'first_head' || method === 'mean_head') {
     if (!src.attn) throw new Error(`saliency ${method} needs attention probabilities`);
-    let cross = g.slice(g.slice(src.attn, 2, 0, t), 3, t, n); // [B, H, T, I]
-    if (method === 'first_head') cross = g.slice(cross, 1, 0, 1);
-    else cross = g.reduce('ReduceMean', cross, [1]);
+    // first_head: take head 0 before anything else, so only one head's rows are copied.
+    const heads = method === 'first_head' ? g.slice(src.attn, 1, 0, 1) : src.attn;
+    let cross = g.slice(g.slice(heads, 2, 0, t), 3, t, n); // [B, H or 1, T, I]
+    if (method === 'mean_head') cross = g.reduce('ReduceMean', cross, [1]);
     summed = g.reduceSum(cross, [1, 2], false);
   } else {
     const textSide = method === 'qk' ? src.qbar : src.kbar;

@@ -155,12 +155,12 @@ export function buildViltGraph(
 
   // Head: final LayerNorm of the text [CLS] row, pooler (tanh), classifier fc1 -> LayerNorm -> GELU -> fc2.
   const cls = g.reshape(layerNorm(g, g.slice(x, 1, 0, 1), w.finalNorm, 'final_norm'), [0, d]);
-  const pooled = g.op('Tanh', [linear(g, cls, w.pooler, 'pooler')]);
+  const pooled = g.op('Tanh', [linear(g, cls, w.pooler, 'pooler', true)]);
   const hidden = gelu(
     g,
-    layerNorm(g, linear(g, pooled, w.classifier.fc1, 'classifier.fc1'), w.classifier.norm, 'classifier.norm'),
+    layerNorm(g, linear(g, pooled, w.classifier.fc1, 'classifier.fc1', true), w.classifier.norm, 'classifier.norm'),
   );
-  g.output(linear(g, hidden, w.classifier.fc2, 'classifier.fc2'), 'logits', 'float32', [B, geo.numLabels]);
+  g.output(linear(g, hidden, w.classifier.fc2, 'classifier.fc2', true), 'logits', 'float32', [B, geo.numLabels]);
   return { graph: g, geometry, config: cfg, layers };
 }
 

@@ -52,14 +52,14 @@ function sliceRows(x: FloatTensor, from: number, to: number): FloatTensor {
  * Milliseconds one forward pass spends in the reduce steps on `backend`: for every reduce layer of the
  * schedule, the backend's own Pruner and Merger (the contract its block uses) are timed at that layer's exact
  * shapes and counts — saliency, top-k pruning, gathering the kept rows, the image merge and the text merge —
- * on random data of those shapes. Median of `repeats` passes.
+ * on random data of those shapes. Median of `repeats` passes, after two untimed ones.
  */
 export async function timeReduceSteps(
   backend: Backend,
   geometry: ModelGeometry,
   config: ReductionConfig,
   batch: number,
-  repeats = 5,
+  repeats = 15,
 ): Promise<number> {
   const rand = seededRandom(7);
   const headDim = geometry.hiddenSize / geometry.numHeads;
@@ -81,7 +81,8 @@ export async function timeReduceSteps(
     };
   });
   const passes: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  // Two untimed passes first: the reducer code's first calls pay for JIT compilation.
+  for (let r = -2; r < repeats; r++) {
     let total = 0;
     for (const c of cases) {
       const start = performance.now();
@@ -128,7 +129,7 @@ export async function timeReduceSteps(
       }
       total += performance.now() - start;
     }
-    passes.push(total);
+    if (r >= 0) passes.push(total);
   }
   return median(passes);
 }

@@ -35,6 +35,9 @@ export function benchSvg(report: BenchReport): string {
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
   );
+  out.push(
+    `<title>${esc(`PuMer speed-up over unreduced against schedule — ${String(report.geometry.name)}`)}</title>`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(
     `<text x="${left}" y="24" font-size="15" font-weight="600">${esc(`PuMer speed-up over unreduced — ${String(report.geometry.name)}`)}</text>`,
@@ -57,7 +60,20 @@ export function benchSvg(report: BenchReport): string {
   out.push(`<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);
   const groupW = plotW / Math.max(1, schedules.length);
   const barW = Math.min(48, (groupW * 0.8) / Math.max(1, series.length));
+  // Drawn in layers: ideal lines under the bars, every label on top (with a white halo) so none hides another.
+  const labels: string[] = [];
+  const halo = 'stroke="#fff" stroke-width="3" paint-order="stroke"';
   schedules.forEach((sched, gi) => {
+    const ideal = rows.find((r) => r.schedule === sched)?.idealSpeedup;
+    if (ideal !== undefined) {
+      const yy = y(ideal).toFixed(1);
+      out.push(
+        `<line x1="${(left + gi * groupW + 6).toFixed(1)}" x2="${(left + (gi + 1) * groupW - 6).toFixed(1)}" y1="${yy}" y2="${yy}" stroke="#C00" stroke-width="2" stroke-dasharray="6 4"><title>${esc(`ideal ${ideal.toFixed(2)}×`)}</title></line>`,
+      );
+      labels.push(
+        `<text x="${(left + (gi + 1) * groupW - 6).toFixed(1)}" y="${(Number(yy) - 5).toFixed(1)}" text-anchor="end" font-size="10" fill="#C00" ${halo}>ideal ${ideal.toFixed(2)}×</text>`,
+      );
+    }
     const x0 = left + gi * groupW + (groupW - barW * series.length) / 2;
     series.forEach((name, si) => {
       const row = rows.find(
@@ -69,24 +85,15 @@ export function benchSvg(report: BenchReport): string {
       out.push(
         `<rect x="${x.toFixed(1)}" y="${top_.toFixed(1)}" width="${(barW - 3).toFixed(1)}" height="${(top + plotH - top_).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"><title>${esc(`${sched}, ${name}: ${row.speedup.toFixed(2)}× (ideal ${row.idealSpeedup.toFixed(2)}×)`)}</title></rect>`,
       );
-      out.push(
-        `<text x="${(x + (barW - 3) / 2).toFixed(1)}" y="${(top_ - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="#222">${row.speedup.toFixed(2)}</text>`,
+      labels.push(
+        `<text x="${(x + (barW - 3) / 2).toFixed(1)}" y="${(top_ - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="#222" ${halo}>${row.speedup.toFixed(2)}</text>`,
       );
     });
-    const ideal = rows.find((r) => r.schedule === sched)?.idealSpeedup;
-    if (ideal !== undefined) {
-      const yy = y(ideal).toFixed(1);
-      out.push(
-        `<line x1="${(left + gi * groupW + 6).toFixed(1)}" x2="${(left + (gi + 1) * groupW - 6).toFixed(1)}" y1="${yy}" y2="${yy}" stroke="#C00" stroke-width="2" stroke-dasharray="6 4"><title>${esc(`ideal ${ideal.toFixed(2)}×`)}</title></line>`,
-      );
-      out.push(
-        `<text x="${(left + (gi + 1) * groupW - 6).toFixed(1)}" y="${(Number(yy) - 5).toFixed(1)}" text-anchor="end" font-size="10" fill="#C00">ideal ${ideal.toFixed(2)}×</text>`,
-      );
-    }
-    out.push(
+    labels.push(
       `<text x="${(left + (gi + 0.5) * groupW).toFixed(1)}" y="${top + plotH + 20}" text-anchor="middle" font-size="13">${esc(sched)}</text>`,
     );
   });
+  out.push(...labels);
   out.push(
     `<text x="${left + plotW / 2}" y="${height - 12}" text-anchor="middle" fill="#333">schedule</text>`,
   );

@@ -82,6 +82,7 @@ describe('pumer bench (tiny, cpu and node, smoke-sized)', () => {
     const svg = readFileSync(path.join(out, 'bench.svg'), 'utf8');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('<title>PuMer speed-up over unreduced against schedule — tiny</title>');
     // one bar per reduced schedule and backend (series colours in legend order)
     expect(svg.match(/<rect [^>]*fill="#0072B2"><title>/g)).toHaveLength(2);
     expect(svg.match(/<rect [^>]*fill="#E69F00"><title>/g)).toHaveLength(2);

@@ -149,7 +149,7 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
         reducerShare = {
           share: Math.min(1, reduceMs / median(runs)),
           method:
-            "the CPU backend's own Pruner and Merger timed at each reduce layer's exact shapes and counts (saliency, top-k, gathering kept rows, image merge, text merge; median of 5), divided by the median forward time",
+            "the CPU backend's own Pruner and Merger timed at each reduce layer's exact shapes and counts (saliency, top-k, gathering kept rows, image merge, text merge; median of 15 after 2 untimed passes), divided by the median forward time",
         };
       }
     }

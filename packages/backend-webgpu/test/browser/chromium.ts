@@ -30,7 +30,9 @@ export interface LaunchedChromium {
 /** Starts headless Chromium with a fresh profile. Missing Chromium is an error saying how to install it. */
 export async function launchChromium(): Promise<LaunchedChromium> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}: install it with \`${CHROMIUM_INSTALL}\` (as root)`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM_PATH}: install it with \`${CHROMIUM_INSTALL}\` (as root)`,
+    );
   }
   const profile = mkdtempSync(join(tmpdir(), 'pumer-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -86,7 +88,11 @@ export async function serveStatic(
     };
     const memory = files[path];
     if (memory !== undefined) {
-      return send(200, memory, path.endsWith('/') ? MIME['.html'] : (MIME[extname(path)] ?? 'application/octet-stream'));
+      return send(
+        200,
+        memory,
+        path.endsWith('/') ? MIME['.html'] : (MIME[extname(path)] ?? 'application/octet-stream'),
+      );
     }
     const prefix = prefixes.find((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`));
     if (prefix === undefined) return send(404, 'not found');

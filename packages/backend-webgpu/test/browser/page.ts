@@ -37,7 +37,13 @@ function model(name: string): Promise<LoadedVilt> {
         fetchOk(`${base}tokenizer.json`).then((r) => r.json()),
         fetchOk(`${base}preprocessor_config.json`).then((r) => r.json()),
       ]);
-      return viltFromFiles({ config, weights: new Uint8Array(weights), tokenizer, preprocessor, id: `page:${name}` });
+      return viltFromFiles({
+        config,
+        weights: new Uint8Array(weights),
+        tokenizer,
+        preprocessor,
+        id: `page:${name}`,
+      });
     })();
     models.set(name, m);
   }
@@ -48,9 +54,20 @@ export interface PageApi {
   init(provider: 'webgpu' | 'wasm'): Promise<WebGpuBackendInfo>;
   info(provider: 'webgpu' | 'wasm'): Promise<WebGpuBackendInfo>;
   golden(files: string[]): Promise<{ name: string; passed: boolean; maxAbsErr: number; reason?: string }[]>;
-  runVilt(provider: 'webgpu' | 'wasm', name: string, inputs: WireInputs, config: ReductionConfig | null): Promise<WireOutputs>;
+  runVilt(
+    provider: 'webgpu' | 'wasm',
+    name: string,
+    inputs: WireInputs,
+    config: ReductionConfig | null,
+  ): Promise<WireOutputs>;
   /** Median milliseconds of `repeats` runVilt calls after one warm-up. */
-  time(provider: 'webgpu' | 'wasm', name: string, inputs: WireInputs, config: ReductionConfig | null, repeats: number): Promise<number>;
+  time(
+    provider: 'webgpu' | 'wasm',
+    name: string,
+    inputs: WireInputs,
+    config: ReductionConfig | null,
+    repeats: number,
+  ): Promise<number>;
 }
 
 const api: PageApi = {
@@ -66,7 +83,12 @@ const api: PageApi = {
     for (const f of files) {
       const doc = await fetchOk(`/golden/${f}`).then((r) => r.json());
       const r = await runGoldenDocument(doc, f, b);
-      results.push({ name: r.name, passed: r.passed, maxAbsErr: r.maxAbsErr, ...(r.reason ? { reason: r.reason } : {}) });
+      results.push({
+        name: r.name,
+        passed: r.passed,
+        maxAbsErr: r.maxAbsErr,
+        ...(r.reason ? { reason: r.reason } : {}),
+      });
     }
     return results;
   },

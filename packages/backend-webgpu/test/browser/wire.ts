@@ -1,4 +1,11 @@
-import { floatTensor, intTensor, type LayerTrace, type Tensor, type ViltInputs, type ViltOutputs } from '@pumer/core';
+import {
+  floatTensor,
+  intTensor,
+  type LayerTrace,
+  type Tensor,
+  type ViltInputs,
+  type ViltOutputs,
+} from '@pumer/core';
 
 /** Tensors and model outputs as JSON, to cross between the test process and the page. */
 
@@ -27,7 +34,11 @@ export interface WireInputs {
 }
 
 export function inputsToWire(i: ViltInputs): WireInputs {
-  return { inputIds: toWire(i.inputIds), attentionMask: toWire(i.attentionMask), pixelValues: toWire(i.pixelValues) };
+  return {
+    inputIds: toWire(i.inputIds),
+    attentionMask: toWire(i.attentionMask),
+    pixelValues: toWire(i.pixelValues),
+  };
 }
 
 export function inputsFromWire(i: WireInputs): ViltInputs {
