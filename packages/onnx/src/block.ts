@@ -145,7 +145,10 @@ export function transformerBlock(
   // MLP on token rows.
   const nOut = plan.textOut + plan.imageOut;
   const yRows = rows(x);
-  const hidden = gelu(g, linear(g, layerNorm(g, yRows, w.norm2, `${hint}.norm2`), w.fc1, `${hint}.fc1`, true));
+  const hidden = gelu(
+    g,
+    linear(g, layerNorm(g, yRows, w.norm2, `${hint}.norm2`), w.fc1, `${hint}.fc1`, true),
+  );
   x = g.reshape(g.add(yRows, linear(g, hidden, w.fc2, `${hint}.fc2`, true)), [-1, nOut, d]);
   return { x, mask, maskHat: hat, attn, trace };
 }

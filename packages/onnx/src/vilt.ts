@@ -158,9 +158,17 @@ export function buildViltGraph(
   const pooled = g.op('Tanh', [linear(g, cls, w.pooler, 'pooler', true)]);
   const hidden = gelu(
     g,
-    layerNorm(g, linear(g, pooled, w.classifier.fc1, 'classifier.fc1', true), w.classifier.norm, 'classifier.norm'),
+    layerNorm(
+      g,
+      linear(g, pooled, w.classifier.fc1, 'classifier.fc1', true),
+      w.classifier.norm,
+      'classifier.norm',
+    ),
   );
-  g.output(linear(g, hidden, w.classifier.fc2, 'classifier.fc2', true), 'logits', 'float32', [B, geo.numLabels]);
+  g.output(linear(g, hidden, w.classifier.fc2, 'classifier.fc2', true), 'logits', 'float32', [
+    B,
+    geo.numLabels,
+  ]);
   return { graph: g, geometry, config: cfg, layers };
 }
 
