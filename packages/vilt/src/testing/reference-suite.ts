@@ -93,7 +93,8 @@ export function referenceSuite(checkpoint: string): void {
         );
         expect(worst).toBeLessThanOrEqual(LOGIT_ATOL);
         // A near-tie flips one keep/merge decision: the row moves a little, the answer must not.
-        const argmax = (xs: ArrayLike<number>) => Array.from(xs).reduce((b, v, j, a) => (v > a[b] ? j : b), 0);
+        const argmax = (xs: ArrayLike<number>) =>
+          Array.from(xs).reduce((b, v, j, a) => (v > a[b] ? j : b), 0);
         for (const i of nearTies) {
           const row = r.logits!.data.subarray(i * labels, (i + 1) * labels);
           expect(argmax(row)).toBe(argmax(ref.logits[i]));
