@@ -1,4 +1,4 @@
-import { OrtGraphBackend } from './ort-backend.js';
+import { OrtGraphBackend } from '@pumer/onnx';
 import type { Placement } from './placement.js';
 import {
   type Provider,

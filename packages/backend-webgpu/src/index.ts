@@ -11,7 +11,7 @@ export {
   type RuntimeSession,
   type RuntimeTensor,
   viltGeometryOf,
-} from './ort-backend.js';
+} from '@pumer/onnx';
 export { opsOffloadedFrom, type Placement, parsePlacement } from './placement.js';
 export {
   PROVIDER_REQUESTS,

@@ -1,13 +1,7 @@
 import { BackendError, type BackendInfo } from '@pumer/core';
+import type { GraphRuntime, RuntimeFeeds, RuntimeOutputs, RuntimeSession, RuntimeTensor } from '@pumer/onnx';
 import type * as OrtModule from 'onnxruntime-web';
 import { acquireGpu, type GpuEnvironment, GpuUnavailable, isNode } from './environment.js';
-import type {
-  GraphRuntime,
-  RuntimeFeeds,
-  RuntimeOutputs,
-  RuntimeSession,
-  RuntimeTensor,
-} from './ort-backend.js';
 import {
   captureOrtLog,
   opsOffloadedFrom,

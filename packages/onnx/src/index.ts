@@ -31,3 +31,15 @@ export {
   ViltGraphCache,
   type ViltGraphGeometry,
 } from './vilt.js';
+export {
+  type CompiledVilt,
+  type GraphKind,
+  type GraphRuntime,
+  OrtGraphBackend,
+  type OrtGraphBackendOptions,
+  type RuntimeFeeds,
+  type RuntimeOutputs,
+  type RuntimeSession,
+  type RuntimeTensor,
+  viltGeometryOf,
+} from './ort-backend.js';

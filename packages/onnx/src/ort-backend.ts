@@ -30,25 +30,23 @@ import {
   type ViltOutputs,
   validateReductionConfig,
 } from '@pumer/core';
+import type { GraphBuilder } from './builder.js';
 import {
   buildBlockGraph,
   buildMergeGraph,
   buildPruneGraph,
   buildSaliencyGraph,
-  buildViltGraph,
   clampedMergeR,
-  type GraphBuilder,
-  scheduleKey,
   type TraceOutputs,
-  ViltGraphCache,
-  type ViltGraphGeometry,
-} from '@pumer/onnx';
+} from './standalone.js';
+import { buildViltGraph, scheduleKey, ViltGraphCache, type ViltGraphGeometry } from './vilt.js';
 
 /**
- * The Backend contract on any onnxruntime JS runtime: pruner, merger, single blocks and the whole reduced
- * ViLT run as the graphs @pumer/onnx builds, with one session per graph. Nothing here knows which runtime
- * or device runs them: that comes in as a `GraphRuntime`. (Runtime-agnostic on purpose — this module is a
- * candidate to move into @pumer/onnx so that the onnxruntime-node backend can share it.)
+ * The Backend contract on any onnxruntime JS runtime (onnxruntime-node, onnxruntime-web): pruner, merger,
+ * single blocks and the whole reduced ViLT run as the graphs this package builds, with one session per graph.
+ * Nothing here knows which runtime or device runs them: that comes in as a `GraphRuntime` object, so this
+ * module imports no onnxruntime package and stays browser-safe. The types below are the structural slice of
+ * onnxruntime-common's that we use; both runtimes' own Tensor and InferenceSession satisfy them.
  */
 
 /** The slice of onnxruntime-common's Tensor we use. */
@@ -67,11 +65,18 @@ export interface RuntimeSession {
   release(): Promise<void>;
 }
 
-/** What a backend needs from an onnxruntime flavour. */
-export interface GraphRuntime {
+/** Which kind of graph a session is compiled for: a single reducer op, one block, or the whole model. */
+export type GraphKind = 'reducer' | 'block' | 'vilt';
+
+/** What a backend needs from an onnxruntime flavour. `S` is the session type it hands back. */
+export interface GraphRuntime<S extends RuntimeSession = RuntimeSession> {
   tensor(type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]): RuntimeTensor;
-  /** Compiles a model; `label` names the graph (for errors and placement reports). */
-  createSession(bytes: Uint8Array, label: string): Promise<RuntimeSession>;
+  /**
+   * Compiles a model; `label` names the graph (for errors and placement reports), `kind` says what it is
+   * (e.g. to profile whole-model sessions only). Errors should be BackendErrors saying what failed.
+   */
+  createSession(bytes: Uint8Array, label: string, kind: GraphKind): Promise<S>;
+  /** Everything of BackendInfo but the name: the provider that runs, what was asked for, why it differs. */
   info(): Omit<BackendInfo, 'name'>;
 }
 
@@ -131,8 +136,9 @@ export function viltGeometryOf(model: ViltModel, inputs: ViltInputs): ViltGraphG
   return { textLen: t, gridH: h / p, gridW: w / p };
 }
 
-interface CompiledVilt {
-  readonly session: RuntimeSession;
+/** A compiled whole-model graph: its session and, per layer, the plan and the outputs carrying its trace. */
+export interface CompiledVilt<S extends RuntimeSession = RuntimeSession> {
+  readonly session: S;
   readonly layers: readonly { readonly plan: LayerPlan; readonly trace: TraceOutputs }[];
 }
 
@@ -141,23 +147,25 @@ export interface OrtGraphBackendOptions {
   readonly modelCacheSize?: number;
 }
 
-export class OrtGraphBackend implements Backend {
+/**
+ * PuMer.js on an onnxruntime JS runtime. The reducers, single blocks and the whole reduced ViLT run as ONNX
+ * graphs built in code; sessions are cached per graph (reducers by shape, blocks per weights and plan, whole
+ * models in a ViltGraphCache), and `info()` is the runtime's report under this backend's name.
+ */
+export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implements Backend {
   readonly pruner: Pruner;
   readonly merger: Merger;
-  private readonly small = new Map<string, Promise<RuntimeSession>>();
-  private readonly blocks = new WeakMap<
-    BlockWeights,
-    Map<string, Promise<{ s: RuntimeSession; trace: TraceOutputs }>>
-  >();
-  private readonly blockSessions = new Set<Promise<RuntimeSession>>();
-  private readonly models: ViltGraphCache<Promise<CompiledVilt>>;
+  private readonly small = new Map<string, Promise<S>>();
+  private readonly blocks = new WeakMap<BlockWeights, Map<string, Promise<{ s: S; trace: TraceOutputs }>>>();
+  private readonly blockSessions = new Set<Promise<S>>();
+  private readonly models: ViltGraphCache<Promise<CompiledVilt<S>>>;
 
   constructor(
     readonly name: string,
-    protected readonly runtime: GraphRuntime,
+    protected readonly runtime: GraphRuntime<S>,
     options: OrtGraphBackendOptions = {},
   ) {
-    this.models = new ViltGraphCache<Promise<CompiledVilt>>(
+    this.models = new ViltGraphCache<Promise<CompiledVilt<S>>>(
       options.modelCacheSize ?? 2,
       (model, geometry, config) => this.compileVilt(model, geometry, config),
       (evicted) => void evicted.then((c) => c.session.release()).catch(() => undefined),
@@ -177,22 +185,22 @@ export class OrtGraphBackend implements Backend {
     return this.runtime.tensor('float32', t.data, t.shape);
   }
 
-  private compile(graph: GraphBuilder | Uint8Array, label: string): Promise<RuntimeSession> {
+  private compile(graph: GraphBuilder | Uint8Array, label: string, kind: GraphKind): Promise<S> {
     const bytes = graph instanceof Uint8Array ? graph : graph.toOnnxBytes();
-    return this.runtime.createSession(bytes, label);
+    return this.runtime.createSession(bytes, label, kind);
   }
 
-  private cachedSmall(key: string, build: () => GraphBuilder): Promise<RuntimeSession> {
+  private cachedSmall(key: string, build: () => GraphBuilder): Promise<S> {
     let hit = this.small.get(key);
     if (!hit) {
-      hit = Promise.resolve().then(() => this.compile(build(), key));
+      hit = Promise.resolve().then(() => this.compile(build(), key, 'reducer'));
       hit.catch(() => this.small.delete(key));
       this.small.set(key, hit);
     }
     return hit;
   }
 
-  private async run(s: RuntimeSession, feeds: RuntimeFeeds): Promise<RuntimeOutputs> {
+  private async run(s: S, feeds: RuntimeFeeds): Promise<RuntimeOutputs> {
     try {
       return await s.run(feeds);
     } catch (err) {
@@ -330,7 +338,7 @@ export class OrtGraphBackend implements Backend {
     let hit = perWeights.get(key);
     if (!hit) {
       const built = buildBlockGraph({ weights, numHeads, plan, config });
-      hit = this.compile(built.graph, `block|${key}`).then((s) => ({ s, trace: built.trace }));
+      hit = this.compile(built.graph, `block|${key}`, 'block').then((s) => ({ s, trace: built.trace }));
       const map = perWeights;
       hit.catch(() => map.delete(key));
       perWeights.set(key, hit);
@@ -351,26 +359,25 @@ export class OrtGraphBackend implements Backend {
     model: ViltModel,
     geometry: ViltGraphGeometry,
     config: ReductionConfig | null,
-  ): Promise<CompiledVilt> {
+  ): Promise<CompiledVilt<S>> {
     const built = buildViltGraph(model, geometry, config);
     const label = `vilt|${ViltGraphCache.key(model, geometry, config)}`;
-    const session = await this.compile(built.graph.toOnnxBytes(), label);
+    const session = await this.compile(built.graph.toOnnxBytes(), label, 'vilt');
     return { session, layers: built.layers };
   }
 
-  async runVilt(model: ViltModel, inputs: ViltInputs, config: ReductionConfig | null): Promise<ViltOutputs> {
-    const geometry = viltGeometryOf(model, inputs);
-    const vocab = model.geometry.vocabSize;
-    for (const id of inputs.inputIds.data) {
-      if (id < 0 || id >= vocab)
-        throw new ShapeError(`inputIds holds token id ${id}, outside the vocabulary [0, ${vocab})`);
-    }
-    expectFinite('pixelValues', inputs.pixelValues);
-    const cfg = config ? validateReductionConfig(config, model.geometry.numLayers) : null;
-    const hit = this.models.get(model, geometry, cfg);
-    let compiled: CompiledVilt;
+  /**
+   * The compiled whole-model graph for this geometry and (validated) schedule, built and cached on first use.
+   * A failed compile is not kept: the cache is emptied (its other sessions released) and the error rethrown.
+   */
+  async viltSession(
+    model: ViltModel,
+    geometry: ViltGraphGeometry,
+    config: ReductionConfig | null,
+  ): Promise<CompiledVilt<S>> {
+    const hit = this.models.get(model, geometry, config);
     try {
-      compiled = await hit;
+      return await hit;
     } catch (err) {
       // The cache cannot drop one entry: release the others and start afresh rather than keep a failure.
       for (const other of this.models.values())
@@ -382,6 +389,18 @@ export class OrtGraphBackend implements Backend {
       this.models.clear();
       throw err;
     }
+  }
+
+  async runVilt(model: ViltModel, inputs: ViltInputs, config: ReductionConfig | null): Promise<ViltOutputs> {
+    const geometry = viltGeometryOf(model, inputs);
+    const vocab = model.geometry.vocabSize;
+    for (const id of inputs.inputIds.data) {
+      if (id < 0 || id >= vocab)
+        throw new ShapeError(`inputIds holds token id ${id}, outside the vocabulary [0, ${vocab})`);
+    }
+    expectFinite('pixelValues', inputs.pixelValues);
+    const cfg = config ? validateReductionConfig(config, model.geometry.numLayers) : null;
+    const compiled = await this.viltSession(model, geometry, cfg);
     const [b, t] = inputs.inputIds.shape as [number, number];
     const out = await this.run(compiled.session, {
       input_ids: this.runtime.tensor('int32', inputs.inputIds.data, [b, t]),

@@ -1,0 +1,102 @@
+import { BackendError, floatTensor, intTensor, PAPER_SCHEDULE, type ViltInputs } from '@pumer/core';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { type GraphKind, type GraphRuntime, OrtGraphBackend, viltGeometryOf } from './ort-backend.js';
+import { tinyModel } from './tiny-model.test-helpers.js';
+
+/** onnxruntime-node as a GraphRuntime that records what it compiles and releases. */
+class RecordingRuntime implements GraphRuntime<ort.InferenceSession> {
+  readonly created: { label: string; kind: GraphKind }[] = [];
+  released = 0;
+  failVilt = false;
+
+  tensor(type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]) {
+    return new ort.Tensor(type, data, [...dims]);
+  }
+
+  async createSession(bytes: Uint8Array, label: string, kind: GraphKind): Promise<ort.InferenceSession> {
+    this.created.push({ label, kind });
+    if (kind === 'vilt' && this.failVilt) throw new BackendError(`no session for ${label}`);
+    const session = await ort.InferenceSession.create(bytes);
+    const release = session.release.bind(session);
+    session.release = () => {
+      this.released++;
+      return release();
+    };
+    return session;
+  }
+
+  info() {
+    return { provider: 'cpu', requested: 'auto', fallbackReason: 'test' };
+  }
+}
+
+function inputs(b: number, t: number, h: number, w: number): ViltInputs {
+  return {
+    inputIds: intTensor(
+      Int32Array.from({ length: b * t }, (_, i) => i % 11),
+      [b, t],
+    ),
+    attentionMask: intTensor(new Int32Array(b * t).fill(1), [b, t]),
+    pixelValues: floatTensor(
+      new Float32Array(b * 3 * h * w).map((_, i) => Math.sin(i)),
+      [b, 3, h, w],
+    ),
+  };
+}
+
+describe('OrtGraphBackend over a GraphRuntime', () => {
+  it('reports the runtime under its own name', () => {
+    const backend = new OrtGraphBackend('test', new RecordingRuntime());
+    expect(backend.info()).toEqual({
+      name: 'test',
+      provider: 'cpu',
+      requested: 'auto',
+      fallbackReason: 'test',
+    });
+  });
+
+  it('compiles each reducer graph once, labelled by its cache key, and releases every session on dispose', async () => {
+    const runtime = new RecordingRuntime();
+    const backend = new OrtGraphBackend('test', runtime);
+    const scores = floatTensor(Float32Array.from([0.1, 0.9, 0.5, 0.3]), [1, 4]);
+    const first = await backend.pruner.prune(scores, 2);
+    const again = await backend.pruner.prune(scores, 2);
+    expect([...first.keepIdx.data].sort()).toEqual([1, 2]);
+    expect(again.keepIdx.data).toEqual(first.keepIdx.data);
+    expect(runtime.created).toEqual([{ label: 'prune|4|2', kind: 'reducer' }]);
+    await backend.dispose();
+    expect(runtime.released).toBe(1);
+  });
+
+  it('runs the whole model through one cached session per geometry and schedule', async () => {
+    const runtime = new RecordingRuntime();
+    const backend = new OrtGraphBackend('test', runtime, { modelCacheSize: 1 });
+    const model = tinyModel('m');
+    const config = { ...PAPER_SCHEDULE, reduceLayers: [1], pruneRatio: 0.3, mergeRatio: 0.3 };
+    const out = await backend.runVilt(model, inputs(2, 5, 12, 20), config);
+    expect(out.logits.shape).toEqual([2, 3]);
+    expect(out.layers.map((l) => l.kind)).toEqual(['none', 'pumer', 'none']);
+    await backend.runVilt(model, inputs(1, 5, 12, 20), config);
+    expect(runtime.created.map((c) => c.kind)).toEqual(['vilt']);
+    expect(runtime.created[0]!.label).toMatch(/^vilt\|m\|T5\|3x5\|/);
+    const geometry = viltGeometryOf(model, inputs(1, 5, 12, 20));
+    expect(geometry).toEqual({ textLen: 5, gridH: 3, gridW: 5 });
+    await backend.runVilt(model, inputs(1, 5, 12, 20), null); // evicts (capacity 1) and releases the first
+    expect(runtime.released).toBe(1);
+    await backend.dispose();
+    expect(runtime.released).toBe(2);
+  });
+
+  it('does not keep a failed whole-model compile', async () => {
+    const runtime = new RecordingRuntime();
+    const backend = new OrtGraphBackend('test', runtime);
+    runtime.failVilt = true;
+    await expect(backend.runVilt(tinyModel('m'), inputs(1, 5, 8, 8), null)).rejects.toThrow(/no session/);
+    runtime.failVilt = false;
+    const out = await backend.runVilt(tinyModel('m'), inputs(1, 5, 8, 8), null);
+    expect(out.logits.shape).toEqual([1, 3]);
+    expect(runtime.created.map((c) => c.kind)).toEqual(['vilt', 'vilt']);
+    await backend.dispose();
+  });
+});
