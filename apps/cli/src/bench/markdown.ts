@@ -78,7 +78,7 @@ export function benchMarkdown(report: BenchReport): string {
   lines.push(...markdownTable(header, right, body));
   lines.push(
     '',
-    `Whole-process peak RSS (\`process.resourceUsage().maxRSS\`): ${f(report.processMaxRssMiB, 0)} MiB.`,
+    `Whole-process peak RSS (loading, every configuration and the profiling runs): ${f(report.processMaxRssMiB, 0)} MiB.`,
     '',
   );
   lines.push('![speed-up against schedule](bench.svg)', '');
@@ -91,7 +91,9 @@ export function benchMarkdown(report: BenchReport): string {
   );
   lines.push('- **p50 / p95**: nearest-rank percentiles of the per-batch wall time.');
   lines.push(
-    "- **peak RSS**: the largest resident set size sampled right after each run of that configuration (the process holds every configuration's model and sessions at once, so it is an upper bound for one configuration).",
+    report.rssMethod === 'VmHWM'
+      ? "- **peak RSS**: the kernel's resident-set high-water mark (VmHWM) during that configuration's runs, reset before each run. The process holds the model and every configuration's sessions at once, so differences between rows, not the absolute values, show what a schedule saves."
+      : "- **peak RSS**: the resident set size right after each run of that configuration (sampled: no high-water mark on this platform). The process holds the model and every configuration's sessions at once.",
   );
   const methods = [
     ...new Set(

@@ -1,4 +1,43 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Backend, ReductionConfig, ViltInputs, ViltModel } from '@pumer/core';
+
+/**
+ * How a run's peak memory is read. On Linux the kernel keeps the resident-set high-water mark (VmHWM) and
+ * lets a process reset it (`5` into /proc/self/clear_refs), which gives the true peak during one run;
+ * elsewhere the RSS right after the run is the best available.
+ */
+export interface RssProbe {
+  readonly method: 'VmHWM' | 'sampled';
+  /** Called right before a run. */
+  reset(): void;
+  /** Bytes: the peak since reset (VmHWM) or the RSS now (sampled). */
+  read(): number;
+}
+
+function readHwm(): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+export function rssProbe(): RssProbe {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    if (readHwm() !== null) {
+      return {
+        method: 'VmHWM',
+        reset: () => writeFileSync('/proc/self/clear_refs', '5'),
+        read: () => readHwm() ?? process.memoryUsage.rss(),
+      };
+    }
+  } catch {
+    // not Linux, or not allowed: fall back to sampling
+  }
+  return { method: 'sampled', reset: () => undefined, read: () => process.memoryUsage.rss() };
+}
 
 /** One thing to time: a backend running the model on one batch with one schedule. */
 export interface Configuration {
@@ -13,7 +52,7 @@ export interface Configuration {
 export interface Measurement {
   readonly configuration: Configuration;
   readonly runsMs: number[];
-  /** Largest RSS sampled right after a run of this configuration, bytes. */
+  /** Peak resident set size over this configuration's runs, bytes (see RssProbe). */
   peakRss: number;
 }
 
@@ -22,6 +61,7 @@ export interface MeasureOptions {
   readonly warmup: number;
   /** Called after every run (warm-up included) — drives the progress bar. */
   readonly onRun?: (done: number, total: number) => void;
+  readonly rss?: RssProbe;
 }
 
 /**
@@ -39,11 +79,13 @@ export async function measureInterleaved(
     peakRss: 0,
   }));
   const total = (opts.warmup + opts.repeats) * configurations.length;
+  const rss = opts.rss ?? rssProbe();
   let done = 0;
   for (let round = 0; round < opts.warmup + opts.repeats; round++) {
     const timed = round >= opts.warmup;
     for (const m of results) {
       const c = m.configuration;
+      rss.reset();
       const start = performance.now();
       const out = await c.backend.runVilt(model, c.inputs, c.config);
       const ms = performance.now() - start;
@@ -53,7 +95,7 @@ export async function measureInterleaved(
         );
       }
       if (timed) m.runsMs.push(ms);
-      m.peakRss = Math.max(m.peakRss, process.memoryUsage.rss());
+      if (timed) m.peakRss = Math.max(m.peakRss, rss.read());
       opts.onRun?.(++done, total);
     }
   }

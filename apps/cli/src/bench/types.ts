@@ -28,7 +28,7 @@ export interface BenchRow {
   /** The scheduler's FLOPs ratio for this schedule on this geometry. */
   readonly idealSpeedup: number;
   readonly achievedOverIdeal: number | null;
-  /** Largest resident set size sampled right after each of this row's runs, MiB. */
+  /** Peak resident set size over this row's timed runs, MiB (how: BenchReport.rssMethod). */
   readonly peakRssMiB: number;
   readonly reducerShare: ReducerShare | null;
 }
@@ -44,7 +44,9 @@ export interface BenchReport {
   readonly warmup: number;
   readonly seed: number;
   readonly rows: readonly BenchRow[];
-  /** process.resourceUsage().maxRSS at the end, MiB: the whole process, every configuration included. */
+  /** 'VmHWM': the kernel's RSS high-water mark, reset before each run (Linux); 'sampled': RSS right after each run. */
+  readonly rssMethod: 'VmHWM' | 'sampled';
+  /** Peak RSS of the whole process, MiB: loading, every configuration and the profiling runs included. */
   readonly processMaxRssMiB: number;
   readonly notes: readonly string[];
 }

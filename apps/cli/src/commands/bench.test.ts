@@ -31,6 +31,8 @@ describe('pumer bench (tiny, cpu and node, smoke-sized)', () => {
     const json = JSON.parse(r.stdout);
     expect(json.checkpoint.startsWith(path.join(tmp, 'cache'))).toBe(true);
     expect(existsSync(path.join(json.checkpoint, 'model.safetensors'))).toBe(true);
+    // Linux keeps a resettable RSS high-water mark; other platforms fall back to sampling.
+    expect(json.rssMethod).toBe(process.platform === 'linux' ? 'VmHWM' : 'sampled');
     expect(
       json.rows.map((row: { backend: string; schedule: string }) => `${row.backend} ${row.schedule}`),
     ).toEqual([

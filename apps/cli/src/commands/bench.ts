@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Backend, type ModelGeometry, schedule } from '@pumer/core';
 import { benchMarkdown } from '../bench/markdown.js';
 import { machineInfo } from '../bench/machine.js';
-import { type Configuration, measureInterleaved } from '../bench/measure.js';
+import { type Configuration, measureInterleaved, rssProbe } from '../bench/measure.js';
 import { syntheticInputs } from '../bench/inputs.js';
 import { timeReduceSteps } from '../bench/reducer-share.js';
 import { median, percentile } from '../bench/stats.js';
@@ -110,12 +110,17 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
     `timing ${configurations.length} configurations: ${opts.warmup} warm-up + ${opts.repeats} timed runs each, interleaved`,
   );
   const progress = createProgress(io, showProgress, 'bench');
+  // Resetting the kernel's high-water mark (rssProbe) also resets what getrusage reports as maxRSS, so the
+  // whole-process peak is the larger of the peak before the first reset and every per-run peak.
+  const setupPeakRss = process.resourceUsage().maxRSS * 1024;
+  const rss = rssProbe();
   let measured: Awaited<ReturnType<typeof measureInterleaved>>;
   try {
     measured = await measureInterleaved(model, configurations, {
       repeats: opts.repeats,
       warmup: opts.warmup,
       onRun: (done, total) => progress.update(done, total),
+      rss,
     });
     // Providers can settle on first use (a fallback), so read them again after the runs.
     for (const c of configurations) providers.set(c.backendName, c.backend.info().provider);
@@ -189,7 +194,9 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
     warmup: opts.warmup,
     seed: opts.seed,
     rows,
-    processMaxRssMiB: (process.resourceUsage().maxRSS * 1024) / MiB,
+    rssMethod: rss.method,
+    processMaxRssMiB:
+      Math.max(setupPeakRss, process.resourceUsage().maxRSS * 1024, ...measured.map((m) => m.peakRss)) / MiB,
     notes,
   };
 }
