@@ -10,41 +10,39 @@ import {
   validateReductionConfig,
 } from '@pumer/core';
 import { InvalidArgumentError } from 'commander';
+import { NAMED_SCHEDULES } from '@pumer/vilt';
 import { CliError } from './errors.js';
 
 /**
  * The named schedules every command understands. `model` is resolved against a checkpoint (its config.json
- * "pumer" section); the rest are fixed. pumer and aggressive are the schedules of the reference run
- * (/work/shared/models/reference.json), scaled for the 6-layer tiny model; paper is the paper's ViLT-B/32 one.
+ * "pumer" section); `pumer` is the reference run's recipe for the 6-layer tiny model (from @pumer/vilt);
+ * `paper` is the paper's ViLT-B/32 schedule; `aggressive` reduces early and hard, scaled to the depth:
+ * layers 0,2,4 on the tiny model (the reference run's) and 0,2,4,6 on 12-layer models (the benchmark's).
  */
 export const SCHEDULE_NAMES = ['unreduced', 'off', 'model', 'pumer', 'aggressive', 'paper'] as const;
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
-export const PUMER_SCHEDULE: ReductionConfig = Object.freeze({
-  reduceLayers: Object.freeze([1, 3]),
-  pruneRatio: 0.1,
-  mergeRatio: 0.3,
-  textMergeRatio: 0.2,
-  saliency: 'first_head',
-  mergeStyle: 'tip',
-});
+export const PUMER_SCHEDULE: ReductionConfig = NAMED_SCHEDULES.pumer;
+export const AGGRESSIVE_SCHEDULE: ReductionConfig = NAMED_SCHEDULES.aggressive;
 
-export const AGGRESSIVE_SCHEDULE: ReductionConfig = Object.freeze({
-  reduceLayers: Object.freeze([0, 2, 4]),
-  pruneRatio: 0.3,
-  mergeRatio: 0.5,
-  textMergeRatio: 0.2,
-  saliency: 'first_head',
-  mergeStyle: 'tip',
-});
+/** `aggressive` for a model of `numLayers` layers: every other layer from 0, in the first ~60% of the depth. */
+export function aggressiveSchedule(numLayers: number): ReductionConfig {
+  if (numLayers < 12) return AGGRESSIVE_SCHEDULE;
+  return { ...AGGRESSIVE_SCHEDULE, reduceLayers: [0, 2, 4, 6] };
+}
 
-const FIXED: Record<string, ReductionConfig | null> = {
-  unreduced: null,
-  off: null,
-  pumer: PUMER_SCHEDULE,
-  aggressive: AGGRESSIVE_SCHEDULE,
-  paper: PAPER_SCHEDULE,
-};
+function fixedSchedule(name: ScheduleName, numLayers: number): ReductionConfig | null {
+  switch (name) {
+    case 'pumer':
+      return PUMER_SCHEDULE;
+    case 'aggressive':
+      return aggressiveSchedule(numLayers);
+    case 'paper':
+      return PAPER_SCHEDULE;
+    default:
+      return null;
+  }
+}
 
 /** Per-flag overrides of a schedule (`--layers --prune --merge --text --saliency --style`). */
 export interface ScheduleOverrides {
@@ -101,7 +99,7 @@ export function resolveSchedule(
     }
     base = modelSchedule;
   } else {
-    base = FIXED[known] ?? null;
+    base = fixedSchedule(known, numLayers);
   }
   const custom = hasOverrides(overrides);
   if (custom) {

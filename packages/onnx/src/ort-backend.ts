@@ -143,7 +143,7 @@ export interface CompiledVilt<S extends RuntimeSession = RuntimeSession> {
 }
 
 export interface OrtGraphBackendOptions {
-  /** Whole-model sessions kept (each holds the model's weights). Default 2. */
+  /** Whole-model sessions kept (each holds the model's weights). Default 4: unreduced, the model's own and two more schedules switch without recompiling. */
   readonly modelCacheSize?: number;
 }
 
@@ -166,7 +166,7 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
     options: OrtGraphBackendOptions = {},
   ) {
     this.models = new ViltGraphCache<Promise<CompiledVilt<S>>>(
-      options.modelCacheSize ?? 2,
+      options.modelCacheSize ?? 4,
       (model, geometry, config) => this.compileVilt(model, geometry, config),
       (evicted) => void evicted.then((c) => c.session.release()).catch(() => undefined),
     );
