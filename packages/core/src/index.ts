@@ -8,3 +8,4 @@ export * from './model.js';
 export * from './contracts.js';
 export * from './registry.js';
 export * from './position-embeddings.js';
+export * from './random.js';

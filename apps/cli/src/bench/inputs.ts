@@ -1,5 +1,4 @@
-import { floatTensor, intTensor, type ViltInputs } from '@pumer/core';
-import { seededRandom } from './synthetic.js';
+import { floatTensor, intTensor, seededRandom, type ViltInputs } from '@pumer/core';
 
 /**
  * A batch of synthetic inputs for a model: [CLS] w… [SEP] over the full text window (the paper geometry

@@ -5,9 +5,9 @@ import {
   type ModelGeometry,
   type ReductionConfig,
   schedule,
+  seededRandom,
 } from '@pumer/core';
 import { median } from './stats.js';
-import { seededRandom } from './synthetic.js';
 
 function randomTensor(shape: number[], rand: () => number): FloatTensor {
   const n = shape.reduce((a, b) => a * b, 1);

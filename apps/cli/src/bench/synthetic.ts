@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { seededRandom } from '@pumer/core';
 import { CliError } from '../errors.js';
 
 /**
@@ -48,18 +49,6 @@ export const SYNTHETIC_GEOMETRIES: Record<string, SyntheticGeometry> = {
 /** Image tokens of a geometry: patches + image [CLS]. */
 export function imageTokens(g: SyntheticGeometry): number {
   return (g.imageSize / g.patchSize) ** 2 + 1;
-}
-
-/** mulberry32: a tiny seeded generator, so the same seed gives the same checkpoint on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface NamedTensor {

@@ -1,16 +1,13 @@
-import { type BlockWeights, type FloatTensor, floatTensor, type LinearWeights } from '@pumer/core';
+import {
+  type BlockWeights,
+  type FloatTensor,
+  floatTensor,
+  type LinearWeights,
+  seededRandom,
+} from '@pumer/core';
 
-/** A small seeded PRNG (mulberry32) so property tests build their data deterministically from a seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG property tests build their data from (mulberry32, shared with the benchmark's synthetic data). */
+export const rng = seededRandom;
 
 /** Uniform values in [lo, hi) of the given shape. */
 export function randomTensor(next: () => number, shape: readonly number[], lo = -1, hi = 1): FloatTensor {
