@@ -1,5 +1,5 @@
-import { mergeLimit } from '@pumer/core';
-import type { Floats } from '../ops/arrays.js';
+import { type FloatTensor, intTensor, type MergeResult, mergeLimit } from '@pumer/core';
+import { type Floats, toFloatTensor } from '../ops/arrays.js';
 import { argsortAscending, argsortDescending } from '../prune.js';
 
 /**
@@ -188,4 +188,16 @@ export function weightedAverageByDst(
     for (let d = 0; d < D; d++) out[row * D + d] /= w;
   }
   return { x: out, size: outSize };
+}
+
+/** The result of a sum merge (tip, diff): states [B, n, D] added into their destination rows. */
+export function sumMergeResult(x: FloatTensor, map: DstMap): MergeResult {
+  const [B, n, D] = x.shape as [number, number, number];
+  const merged = map.r === 0 ? x.data.slice() : sumByDst(x.data, B, n, D, map);
+  return {
+    x: toFloatTensor(merged, [B, map.nOut, D]),
+    size: null,
+    dst: intTensor(map.dst, [B, n]),
+    r: map.r,
+  };
 }

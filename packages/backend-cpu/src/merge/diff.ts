@@ -1,7 +1,7 @@
-import { type FloatTensor, intTensor, type MergeResult, mergeLimit } from '@pumer/core';
-import { type Floats, toFloatTensor } from '../ops/arrays.js';
+import { type FloatTensor, type MergeResult, mergeLimit } from '@pumer/core';
+import type { Floats } from '../ops/arrays.js';
 import { expectFloatInput, expectInteger } from '../validate.js';
-import { type DstMap, saliencyDiffDst, sumByDst } from './bipartite.js';
+import { type DstMap, saliencyDiffDst, sumMergeResult } from './bipartite.js';
 
 /**
  * PuMer's `diff` merge (bipartite_diff_matching): pairs A and B rows whose text saliency differs least,
@@ -21,18 +21,9 @@ export interface DiffMergeArgs {
 
 export function diffMerge(args: DiffMergeArgs): MergeResult {
   expectFloatInput('x', args.x, [null, null, null]);
-  const [B, n, D] = args.x.shape as [number, number, number];
+  const [B, n] = args.x.shape as [number, number, number];
   expectFloatInput('saliency', args.saliency, [B, n]);
   expectInteger('r', args.r, 0);
   const map = diffDst(args.saliency.data, B, n, args.r);
-  return {
-    x: toFloatTensor(map.r === 0 ? args.x.data.slice() : sumByDst(args.x.data, B, n, D, map), [
-      B,
-      map.nOut,
-      D,
-    ]),
-    size: null,
-    dst: intTensor(map.dst, [B, n]),
-    r: map.r,
-  };
+  return sumMergeResult(args.x, map);
 }

@@ -1,7 +1,7 @@
-import { type FloatTensor, intTensor, type MergeResult, mergeLimit } from '@pumer/core';
-import { type Floats, toFloatTensor } from '../ops/arrays.js';
+import { type FloatTensor, type MergeResult, mergeLimit } from '@pumer/core';
+import type { Floats } from '../ops/arrays.js';
 import { expectFloatInput, expectInteger } from '../validate.js';
-import { type DstMap, normalizedRows, similarityDst, sumByDst } from './bipartite.js';
+import { type DstMap, normalizedRows, similarityDst, sumMergeResult } from './bipartite.js';
 
 /**
  * PuMer's text-informed merge (`tip`, the reference's bipartite_weighted_matching): metric = Kbar·saliency
@@ -25,19 +25,10 @@ export interface TipMergeArgs {
 
 export function tipMerge(args: TipMergeArgs): MergeResult {
   expectFloatInput('x', args.x, [null, null, null]);
-  const [B, n, D] = args.x.shape as [number, number, number];
+  const [B, n] = args.x.shape as [number, number, number];
   expectFloatInput('metric', args.metric, [B, n, null]);
   expectFloatInput('saliency', args.saliency, [B, n]);
   expectInteger('r', args.r, 0);
   const map = tipDst(args.metric.data, args.saliency.data, B, n, args.metric.shape[2]!, args.r);
-  return {
-    x: toFloatTensor(map.r === 0 ? args.x.data.slice() : sumByDst(args.x.data, B, n, D, map), [
-      B,
-      map.nOut,
-      D,
-    ]),
-    size: null,
-    dst: intTensor(map.dst, [B, n]),
-    r: map.r,
-  };
+  return sumMergeResult(args.x, map);
 }
