@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  PAPER_SCHEDULE,
   type ReductionConfig,
   reductionConfigFromReference,
   validateReductionConfig,
 } from './config.js';
 import { ConfigError } from './errors.js';
+import { namedSchedule } from './schedules.js';
+
+const PAPER_SCHEDULE = namedSchedule('paper', 12)!;
 
 function expectFieldError(cfg: unknown, field: string, numLayers = 12): void {
   let caught: unknown;

@@ -1,12 +1,6 @@
 import { ConfigError } from './errors.js';
-
-/** How image tokens are scored against the text before pruning (DESIGN.md §1, step 1). */
-export const SALIENCY_METHODS = ['first_head', 'mean_head', 'k_metric', 'qk'] as const;
-export type Saliency = (typeof SALIENCY_METHODS)[number];
-
-/** How the kept image tokens are merged (DESIGN.md §1, step 2). */
-export const MERGE_STYLES = ['tip', 'tome', 'diff'] as const;
-export type MergeStyle = (typeof MERGE_STYLES)[number];
+import { type MergeStyle, mergeStyleRule } from './rules/merge-styles.js';
+import { type Saliency, saliencyRule } from './rules/saliency-methods.js';
 
 /**
  * A PuMer schedule: which layers reduce, and by how much. Ratios are fractions of the tokens a layer sees.
@@ -22,16 +16,6 @@ export interface ReductionConfig {
   readonly mergeStyle: MergeStyle;
   readonly tomeCount?: number;
 }
-
-/** The paper's ViLT VQA schedule. */
-export const PAPER_SCHEDULE: ReductionConfig = Object.freeze({
-  reduceLayers: Object.freeze([2, 5, 8]),
-  pruneRatio: 0.1,
-  mergeRatio: 0.3,
-  textMergeRatio: 0.2,
-  saliency: 'first_head',
-  mergeStyle: 'tip',
-});
 
 function checkRatio(field: string, v: unknown): void {
   if (typeof v !== 'number' || Number.isNaN(v))
@@ -62,18 +46,9 @@ export function validateReductionConfig(config: ReductionConfig, numLayers?: num
   checkRatio('pruneRatio', config.pruneRatio);
   checkRatio('mergeRatio', config.mergeRatio);
   checkRatio('textMergeRatio', config.textMergeRatio);
-  if (!(SALIENCY_METHODS as readonly string[]).includes(config.saliency)) {
-    throw new ConfigError(
-      'saliency',
-      `must be one of ${SALIENCY_METHODS.join(', ')}, got ${String(config.saliency)}`,
-    );
-  }
-  if (!(MERGE_STYLES as readonly string[]).includes(config.mergeStyle)) {
-    throw new ConfigError(
-      'mergeStyle',
-      `must be one of ${MERGE_STYLES.join(', ')}, got ${String(config.mergeStyle)}`,
-    );
-  }
+  // Aliases (the authors' `fh`, `mh`, `km`) are accepted and normalised to the method's name.
+  const saliency = saliencyRule(config.saliency).method;
+  const mergeStyle = mergeStyleRule(config.mergeStyle).style;
   const tome = config.tomeCount ?? 0;
   if (typeof tome !== 'number' || !Number.isInteger(tome) || tome < 0) {
     throw new ConfigError(
@@ -86,34 +61,42 @@ export function validateReductionConfig(config: ReductionConfig, numLayers?: num
     pruneRatio: config.pruneRatio,
     mergeRatio: config.mergeRatio,
     textMergeRatio: config.textMergeRatio,
-    saliency: config.saliency,
-    mergeStyle: config.mergeStyle,
+    saliency,
+    mergeStyle,
     tomeCount: tome,
   };
 }
 
+function referenceNumber(p: Record<string, unknown>, key: string): number {
+  const v = p[key] ?? 0;
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new ConfigError(key, `must be a number, got ${JSON.stringify(v) ?? String(v)}`);
+  }
+  return v;
+}
+
 /**
  * Reads the reference's parameter names (`prune_r`, `merge_r`, `merge_text`, `sim_method`, `merge_style`,
- * `reduce_layers`), as found in golden vectors and in a checkpoint's config.json `"pumer"` section.
- * The reference's `merge_r` is a ratio below 1 and an integer ToMe count from 1 up.
+ * `reduce_layers`), as found in golden vectors, the authors' checkpoints and a config.json `"pumer"` section.
+ * The reference's `merge_r` is a ratio below 1 and an integer ToMe count from 1 up; `sim_method` may be one of
+ * the authors' aliases (`fh`, `mh`, `km`). The result is not yet validated: pass it to validateReductionConfig.
  */
 export function reductionConfigFromReference(
   p: Record<string, unknown>,
   reduceLayers: readonly number[] = (p['reduce_layers'] as number[] | undefined) ?? [],
 ): ReductionConfig {
-  const mergeR = Number(p['merge_r'] ?? 0);
-  if (Number.isNaN(mergeR) || mergeR < 0)
-    throw new ConfigError('merge_r', `must be a number >= 0, got ${String(p['merge_r'])}`);
+  const mergeR = referenceNumber(p, 'merge_r');
+  if (mergeR < 0) throw new ConfigError('merge_r', `must be a number >= 0, got ${mergeR}`);
   if (mergeR >= 1 && !Number.isInteger(mergeR)) {
     throw new ConfigError('merge_r', `is a ToMe token count from 1 up and must be an integer, got ${mergeR}`);
   }
   return {
     reduceLayers,
-    pruneRatio: Number(p['prune_r'] ?? 0),
+    pruneRatio: referenceNumber(p, 'prune_r'),
     mergeRatio: mergeR < 1 ? mergeR : 0,
-    textMergeRatio: Number(p['merge_text'] ?? 0),
-    saliency: (p['sim_method'] ?? 'first_head') as Saliency,
-    mergeStyle: (p['merge_style'] ?? 'tip') as MergeStyle,
+    textMergeRatio: referenceNumber(p, 'merge_text'),
+    saliency: saliencyRule(p['sim_method'] ?? 'first_head', 'sim_method').method,
+    mergeStyle: mergeStyleRule(p['merge_style'] ?? 'tip', 'merge_style').style,
     tomeCount: mergeR >= 1 ? mergeR : 0,
   };
 }

@@ -1,4 +1,6 @@
-import type { MergeStyle, ReductionConfig, Saliency } from './config.js';
+import type { ReductionConfig } from './config.js';
+import type { MergeStyle } from './rules/merge-styles.js';
+import type { Saliency } from './rules/saliency-methods.js';
 import type { BlockWeights, LayerTrace, ViltInputs, ViltModel, ViltOutputs } from './model.js';
 import type { FloatTensor, IntTensor } from './tensor.js';
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PAPER_SCHEDULE, type ReductionConfig } from './config.js';
+import { type ReductionConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { schedule, VILT_B32_GEOMETRY } from './scheduler.js';
+import { namedSchedule } from './schedules.js';
+
+const PAPER_SCHEDULE = namedSchedule('paper', 12)!;
 
 describe('schedule() on ViLT-B/32 with the paper schedule', () => {
   const s = schedule(VILT_B32_GEOMETRY, PAPER_SCHEDULE);

@@ -1,6 +1,6 @@
 import { type ReductionConfig, validateReductionConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { type LayerPlan, planLayer } from './plan.js';
+import { type LayerPlan, planLayer } from './rules/layer-plan.js';
 
 /** The shape of a single-stream vision-language transformer, as far as cost is concerned. */
 export interface ModelGeometry {

@@ -1,9 +1,10 @@
-import type { ReductionConfig } from './config.js';
-import { roundHalfEven } from './rounding.js';
+import type { ReductionConfig } from '../config.js';
+import { roundHalfEven } from '../rounding.js';
+import { mergeLimit, mergeStyleRule, protectsFirst } from './merge-styles.js';
 
 /**
  * What one layer does to the token counts — the single place every backend and the scheduler take their
- * counts from, so they cannot disagree. Follows the reference exactly (DESIGN.md §1):
+ * counts from, so they cannot disagree. Follows the reference exactly (docs/reducers.md, "The layer plan"):
  * - `pumer`: prune `pruneCount` image tokens, merge `imageMergeR` of the kept ones, merge `textMergeR` text rows;
  * - `tome`: pruning rounded to zero and an integer merge count is set: ToMe over all N tokens, T unchanged;
  * - `none`: the layer passes its tokens through.
@@ -40,26 +41,24 @@ export type LayerPlan =
       readonly imageOut: number;
     };
 
-/** Largest r a bipartite merge over n tokens can take: floor((n-1)/2) with a protected row, floor(n/2) without. */
-export function mergeLimit(n: number, protectFirst: boolean): number {
-  return Math.max(0, Math.floor((n - (protectFirst ? 1 : 0)) / 2));
-}
-
-/** The plan of one layer that sees `textIn` text and `imageIn` image tokens (image [CLS] included). */
+/**
+ * The plan of one layer that sees `textIn` text and `imageIn` image tokens (image [CLS] included).
+ * `config` null is "no reduction": every layer passes its tokens through.
+ */
 export function planLayer(
-  config: ReductionConfig,
+  config: ReductionConfig | null,
   layer: number,
   textIn: number,
   imageIn: number,
 ): LayerPlan {
   const none = { kind: 'none', textIn, imageIn, textOut: textIn, imageOut: imageIn } as const;
-  if (!config.reduceLayers.includes(layer)) return none;
+  if (config === null || !config.reduceLayers.includes(layer)) return none;
   const pruneCount = roundHalfEven(config.pruneRatio * imageIn);
   if (pruneCount > 0) {
     const keep = Math.max(imageIn - pruneCount, 1);
     const mergeCount = roundHalfEven(config.mergeRatio * imageIn);
-    // tip and tome protect the most salient kept token; diff protects nothing.
-    const imageMergeR = Math.min(mergeCount, mergeLimit(keep, config.mergeStyle !== 'diff'));
+    // In a reduce layer the image merge protects row 0 (the most salient kept token) where its style allows.
+    const imageMergeR = Math.min(mergeCount, mergeLimit(keep, protectsFirst(mergeStyleRule(config.mergeStyle))));
     const textCount = roundHalfEven(config.textMergeRatio * textIn);
     const textMergeR = Math.min(textCount, mergeLimit(textIn, true));
     return {

@@ -1,0 +1,217 @@
+import type { ReductionConfig } from '../config.js';
+import { validateReductionConfig } from '../config.js';
+import type { BlockArgs, MergeArgs, SaliencyInputs } from '../contracts.js';
+import { PumerError, ShapeError } from '../errors.js';
+import type { BlockWeights, LayerNormWeights, LinearWeights } from '../model.js';
+import { expectFinite, expectShape, type FloatTensor } from '../tensor.js';
+import {
+  clampMergeR,
+  MERGE_STYLE_RULES,
+  MERGE_STYLES,
+  type MergeStyleRule,
+  protectsFirst,
+  unmergedOrder,
+} from './merge-styles.js';
+import { findSaliencyMethod, SALIENCY_RULES, type SaliencyRule } from './saliency-methods.js';
+
+/**
+ * The argument checks every backend runs before it computes anything, so the same bad input gets the same
+ * PumerError (code and message) on cpu, node and webgpu. Codes: a missing input, a bad count, an unknown
+ * method or a non-finite value is VALUE; a wrong dtype, rank or size is SHAPE.
+ */
+
+/** A float32 tensor of the given shape (null: any size) with finite values. */
+export function checkFloat(name: string, t: FloatTensor | undefined | null, shape: readonly (number | null)[]): void {
+  if (t === undefined || t === null) throw new PumerError('VALUE', `${name} is required`);
+  if (typeof t !== 'object' || t.dtype !== 'float32' || !(t.data instanceof Float32Array)) {
+    throw new ShapeError(`${name} must be a float32 tensor, got dtype ${String((t as { dtype?: unknown }).dtype)}`);
+  }
+  expectShape(name, t, shape);
+  expectFinite(name, t);
+}
+
+/** An integer in [min, max]. */
+export function checkInteger(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new PumerError('VALUE', `${name} must be an integer, got ${String(v)}`);
+  }
+  if (v < min || v > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new PumerError('VALUE', `${name} must be ${range}, got ${v}`);
+  }
+  return v;
+}
+
+function checkObject(what: string, v: unknown): void {
+  if (v === null || typeof v !== 'object') throw new PumerError('VALUE', `${what} must be an object`);
+}
+
+/** What a checked saliency call reads: the method's rule and the sizes. */
+export interface CheckedSaliency {
+  readonly rule: SaliencyRule;
+  readonly B: number;
+  /** Tokens (text first, then image). */
+  readonly N: number;
+  /** Text tokens. */
+  readonly T: number;
+  /** Heads of `attn` (attention methods). */
+  readonly H: number | null;
+  /** Width of kbar / qbar (key methods). */
+  readonly C: number | null;
+}
+
+/** Checks a Pruner.saliency call. Aliases of a method are accepted. */
+export function checkSaliencyArgs(method: unknown, inputs: SaliencyInputs): CheckedSaliency {
+  const found = findSaliencyMethod(method);
+  if (found === undefined) {
+    const names = Object.values(SALIENCY_RULES).map((r) => r.method);
+    throw new PumerError('VALUE', `unknown saliency method ${String(method)} (expected one of ${names.join(', ')})`);
+  }
+  const rule = SALIENCY_RULES[found];
+  checkObject('saliency inputs', inputs);
+  checkFloat('textMask', inputs.textMask, [null, null]);
+  const [B, T] = inputs.textMask.shape as [number, number];
+  let N: number;
+  let H: number | null = null;
+  let C: number | null = null;
+  if (rule.source === 'attention') {
+    checkFloat(`attn (needed by ${rule.method})`, inputs.attn, [B, null, null, null]);
+    const attn = inputs.attn as FloatTensor;
+    N = attn.shape[2]!;
+    H = attn.shape[1]!;
+    checkFloat('attn', attn, [B, H, N, N]);
+  } else {
+    checkFloat(`kbar (needed by ${rule.method})`, inputs.kbar, [B, null, null]);
+    const kbar = inputs.kbar as FloatTensor;
+    N = kbar.shape[1]!;
+    C = kbar.shape[2]!;
+    if (rule.textSide === 'queries') checkFloat(`qbar (needed by ${rule.method})`, inputs.qbar, [B, N, C]);
+  }
+  if (!(T >= 1 && T < N)) {
+    throw new PumerError('VALUE', `text mask covers ${T} tokens of ${N}: need 1 <= T < N (text first, then image tokens)`);
+  }
+  // Every score is divided by the text mask's row sum.
+  const m = inputs.textMask.data;
+  for (let b = 0; b < B; b++) {
+    let s = 0;
+    for (let t = 0; t < T; t++) s += m[b * T + t]!;
+    if (!(s > 0)) {
+      throw new PumerError('VALUE', `text mask of example ${b} sums to ${s}: saliency needs at least one text token`);
+    }
+  }
+  return { rule, B, N, T, H, C };
+}
+
+/** Checks a Pruner.prune call; returns the sizes. */
+export function checkPruneArgs(scores: FloatTensor, keep: unknown): { B: number; I: number; keep: number } {
+  checkFloat('scores', scores, [null, null]);
+  const [B, I] = scores.shape as [number, number];
+  return { B, I, keep: checkInteger('keep', keep, I === 0 ? 0 : 1, I) };
+}
+
+/** What a checked merge does: the style's rule, the sizes, and the r it will remove after the clamp. */
+export interface CheckedMerge {
+  readonly rule: MergeStyleRule;
+  readonly B: number;
+  readonly n: number;
+  readonly D: number;
+  /** Metric width (styles that read a metric). */
+  readonly C: number | null;
+  /** The request clamped to the style's limit. */
+  readonly r: number;
+  readonly protectFirst: boolean;
+  readonly unmergedOrder: 'position' | 'score';
+}
+
+/** Checks a Merger.merge call against what its style reads. */
+export function checkMergeArgs(args: MergeArgs): CheckedMerge {
+  checkObject('merge arguments', args);
+  const style = args.style;
+  if (typeof style !== 'string' || !Object.hasOwn(MERGE_STYLE_RULES, style)) {
+    throw new PumerError('VALUE', `unknown merge style ${String(style)} (expected one of ${MERGE_STYLES.join(', ')})`);
+  }
+  const rule = MERGE_STYLE_RULES[style as keyof typeof MERGE_STYLE_RULES];
+  checkFloat('x', args.x, [null, null, null]);
+  const [B, n, D] = args.x.shape as [number, number, number];
+  checkInteger('r', args.r, 0);
+  let C: number | null = null;
+  if (rule.reads.metric) {
+    if (!args.metric) throw new PumerError('VALUE', `${style} merge needs a metric [B, n, C]`);
+    checkFloat('metric', args.metric, [B, n, null]);
+    C = args.metric.shape[2]!;
+  }
+  if (rule.reads.saliency) {
+    if (!args.saliency) throw new PumerError('VALUE', `${style} merge needs a saliency [B, n]`);
+    checkFloat('saliency', args.saliency, [B, n]);
+  }
+  if (rule.reads.size && args.size !== undefined && args.size !== null) {
+    checkFloat('size', args.size, [B, n, 1]);
+    const s = args.size.data;
+    for (let i = 0; i < s.length; i++) {
+      if (!(s[i]! > 0)) throw new PumerError('VALUE', `size must be positive, got ${s[i]} at flat index ${i}`);
+    }
+  }
+  if (args.protectFirst !== undefined && typeof args.protectFirst !== 'boolean') {
+    throw new PumerError('VALUE', `protectFirst must be a boolean, got ${String(args.protectFirst)}`);
+  }
+  const protect = protectsFirst(rule, args.protectFirst);
+  return { rule, B, n, D, C, r: clampMergeR(args.r, n, protect), protectFirst: protect, unmergedOrder: unmergedOrder(protect) };
+}
+
+function checkLayerNorm(name: string, w: LayerNormWeights, D: number): void {
+  checkObject(name, w);
+  checkFloat(`${name}.weight`, w.weight, [D]);
+  checkFloat(`${name}.bias`, w.bias, [D]);
+  if (typeof w.eps !== 'number' || !(w.eps > 0) || !Number.isFinite(w.eps)) {
+    throw new PumerError('VALUE', `${name}.eps must be a positive number, got ${String(w.eps)}`);
+  }
+}
+
+function checkLinear(name: string, w: LinearWeights, inDim: number, outDim: number | null): number {
+  checkObject(name, w);
+  checkFloat(`${name}.weight`, w.weight, [outDim, inDim]);
+  const out = w.weight.shape[0]!;
+  if (w.bias !== null && w.bias !== undefined) checkFloat(`${name}.bias`, w.bias, [out]);
+  return out;
+}
+
+/** Checks the weights of one block of width D with `numHeads` heads; returns the MLP width. */
+export function checkBlockWeights(w: BlockWeights, D: number, numHeads: unknown): number {
+  checkObject('block weights', w);
+  const H = checkInteger('numHeads', numHeads, 1);
+  if (D % H !== 0) throw new ShapeError(`numHeads ${H} must divide the hidden size ${D}`);
+  checkLayerNorm('norm1', w.norm1, D);
+  for (const name of ['query', 'key', 'value', 'proj'] as const) checkLinear(name, w[name], D, D);
+  checkLayerNorm('norm2', w.norm2, D);
+  const M = checkLinear('fc1', w.fc1, D, null);
+  checkLinear('fc2', w.fc2, M, D);
+  return M;
+}
+
+/** What a checked block call runs on. */
+export interface CheckedBlock {
+  readonly B: number;
+  readonly N: number;
+  readonly D: number;
+  /** MLP width. */
+  readonly M: number;
+  readonly numHeads: number;
+  readonly textLen: number;
+  readonly layer: number;
+  /** Validated schedule, or null (no reduction). */
+  readonly config: ReductionConfig | null;
+}
+
+/** Checks a Backend.runBlock call: states, mask, text length, layer, weights and schedule. */
+export function checkBlockArgs(args: BlockArgs): CheckedBlock {
+  checkObject('block arguments', args);
+  checkFloat('x', args.x, [null, null, null]);
+  const [B, N, D] = args.x.shape as [number, number, number];
+  checkFloat('mask', args.mask, [B, N]);
+  // A ViLT block always sees text tokens first, then at least one image token.
+  const textLen = checkInteger('textLen', args.textLen, 1, N - 1);
+  const layer = checkInteger('layer', args.layer, 0);
+  const M = checkBlockWeights(args.weights, D, args.numHeads);
+  const config = args.config === null || args.config === undefined ? null : validateReductionConfig(args.config);
+  return { B, N, D, M, numHeads: args.numHeads, textLen, layer, config };
+}

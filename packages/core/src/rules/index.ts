@@ -1,0 +1,5 @@
+export * from './checks.js';
+export * from './layer-plan.js';
+export * from './merge-styles.js';
+export * from './saliency-methods.js';
+export * from './soft-mask.js';
