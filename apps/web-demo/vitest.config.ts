@@ -1,7 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { pumerProject } from '../../tools/config/vitest.base.ts';
 
-export default defineProject({
-  resolve: { conditions: ['@pumer/source'] },
-  ssr: { resolve: { conditions: ['@pumer/source'] } },
-  test: { name: '@pumer/web-demo', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
-});
+export default pumerProject('@pumer/web-demo');

@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { pumerTsup } from '../../tools/config/tsup.base.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // import.meta.url (used to locate onnxruntime-node's native dir) in the CJS build.
-  shims: true,
-});
+// import.meta.url (used to locate onnxruntime-node's native dir) in the CJS build.
+export default pumerTsup(['src/index.ts'], { shims: true });

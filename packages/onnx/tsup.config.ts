@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsup';
+import { pumerTsup } from '../../tools/config/tsup.base.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+export default pumerTsup(['src/index.ts', 'src/graph.ts', 'src/node.ts']);

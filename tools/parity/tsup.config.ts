@@ -1,10 +1,9 @@
-import { defineConfig } from 'tsup';
+import { pumerTsup } from '../../tools/config/tsup.base.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
+// @pumer/testkit is private: its golden readers are bundled into this package's build (code and types), so a
+// published @pumer/parity does not depend on it.
+export default pumerTsup(['src/index.ts'], {
+  noExternal: ['@pumer/testkit'],
+  dts: { resolve: [/^@pumer\/testkit/] },
+  shims: true,
 });

@@ -41,26 +41,15 @@ write(
 );
 write(
   'tsup.config.ts',
-  `import { defineConfig } from 'tsup';
+  `import { pumerTsup } from '../../tools/config/tsup.base.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+export default pumerTsup(['src/index.ts']);
 `,
 );
 write(
   'vitest.config.ts',
-  `import { defineProject } from 'vitest/config';
+  `import { pumerProject } from '../../tools/config/vitest.base.ts';
 
-export default defineProject({
-  resolve: { conditions: ['@pumer/source'] },
-  ssr: { resolve: { conditions: ['@pumer/source'] } },
-  test: { name: '${name}', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
-});
+export default pumerProject('${name}');
 `,
 );

@@ -11,11 +11,6 @@ export { type BenchCommandOptions, runBench } from './commands/bench.js';
 export { checkParity, type ParityCommandOptions, type ParityReport } from './commands/parity.js';
 export { type ScheduleCommandOptions, type ScheduleReport, scheduleReport } from './commands/schedule.js';
 export { type ExportCommandOptions, type ExportReport, exportModel } from './commands/export.js';
-export {
-  AGGRESSIVE_SCHEDULE,
-  PUMER_SCHEDULE,
-  resolveSchedule,
-  SCHEDULE_NAMES,
-  TINY_GEOMETRY,
-} from './schedules.js';
+export { GEOMETRIES, TINY_GEOMETRY } from './geometries.js';
+export { type ScheduleFlags, scheduleFromFlags, scheduleLine } from './schedule-flags.js';
 export type { BenchReport, BenchRow } from './bench/types.js';

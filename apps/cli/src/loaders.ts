@@ -23,24 +23,34 @@ export async function vilt(): Promise<ViltNode> {
   return import('@pumer/vilt/node');
 }
 
-/** Imports a backend package (which registers it) and initialises it through core's registry. */
+/**
+ * Loads a backend (`auto` included) through @pumer/pumer's one loader, which imports its package on demand
+ * and makes it core's active backend. A fallback (e.g. node without CUDA) is announced by the backend itself,
+ * once, on stderr.
+ */
 export async function loadBackend(name: string): Promise<Backend> {
-  switch (name) {
-    case 'cpu':
-      await import('@pumer/backend-cpu');
-      break;
-    case 'node':
-      await import('@pumer/backend-node');
-      break;
-    case 'webgpu':
-      await import('@pumer/backend-webgpu');
-      break;
-    default:
-      throw new CliError(`unknown backend "${name}" (expected cpu, node or webgpu)`);
-  }
-  const { findBackend } = await import('@pumer/core');
-  // A fallback (e.g. node without CUDA) is announced by the backend itself, once, on stderr.
-  return findBackend(name);
+  const { loadBackend: load } = await import('@pumer/pumer/loaders');
+  return load(name);
+}
+
+export interface ActiveBackend {
+  readonly backend: Backend;
+  /** The registry name it runs under (what `auto` chose, for `auto`). */
+  readonly name: string;
+  /** Why this backend runs, in one line. */
+  readonly reason: string;
+}
+
+/** The backend a `--backend` choice runs on, loaded and made active, and why it is the one. */
+export async function activateBackend(choice: string): Promise<ActiveBackend> {
+  const backend = await loadBackend(choice);
+  const { activeBackend, AUTO_BACKEND } = await import('@pumer/core');
+  const active = activeBackend();
+  return {
+    backend,
+    name: active?.name ?? choice,
+    reason: choice === AUTO_BACKEND && active ? active.reason : `requested with --backend ${choice}`,
+  };
 }
 
 /**

@@ -22,13 +22,14 @@ describe('usage errors: one line, exit 2', () => {
     [['schedule', '--text', 'abc'], /not a number/],
     [['schedule', '--layers', '2,x'], /comma-separated/],
     [
-      ['schedule', '--geometry', 'tiny', '--schedule', 'paper'],
-      /needs a model with at least 9 layers; this one has 6/,
+      ['schedule', '--schedule', 'fastest'],
+      /expected one of unreduced, none, off, paper, pumer, aggressive, model/,
     ],
     [['schedule', '--geometry', 'huge'], /unknown geometry "huge"/],
     [['schedule', '--saliency', 'best'], /first_head/],
     [['eval', '--data', 'x.jsonl'], /required option '--model <dir>'/],
-    [['bench', '--backend', 'tpu'], /unknown backend "tpu"/],
+    [['bench', '--backend', 'tpu'], /unknown backend "tpu" \(expected one of auto, node, webgpu, cpu\)/],
+    [['bench', '--schedules', 'unreduced,fastest'], /unknown schedule "fastest"/],
     [['bench', '--repeats', '0'], /positive integer/],
     [['run', '--backend', 'gpu'], /--backend/],
   ])('%j', async (argv, pattern) => {
@@ -38,7 +39,7 @@ describe('usage errors: one line, exit 2', () => {
   it('reports a schedule whose layers exceed the model', async () => {
     expectOneLineError(
       await runCli(['schedule', '--geometry', 'tiny', '--layers', '1,7', '--prune', '0.1']),
-      /layers 1,7.*this one has 6/,
+      /reduceLayers layer 7 is out of range \(must be in \[0, 5\]\)/,
     );
   });
 });

@@ -1,4 +1,18 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AUTO_BACKEND, describeSchedule, listSchedules, scheduleNames } from '@pumer/core';
+import { Command, CommanderError, Option } from 'commander';
+import {
+  backendChoices,
+  backendNames,
+  parseIntList,
+  parseList,
+  parseNonNegativeInt,
+  parsePositiveInt,
+  parsePositiveIntList,
+  parseRatio,
+  parseSaliency,
+  parseScheduleName,
+  parseStyle,
+} from './args.js';
 import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
@@ -7,29 +21,17 @@ import { runCommand } from './commands/run.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { CliError, EXIT_OK, EXIT_USAGE, exitCodeFor, oneLine } from './errors.js';
 import { type CliIO, processIO } from './io.js';
-import {
-  parseIntList,
-  parseNonNegativeInt,
-  parsePositiveInt,
-  parsePositiveIntList,
-  parseRatio,
-  parseSaliency,
-  parseScheduleName,
-  parseStyle,
-} from './schedules.js';
+import { DEFAULT_GEOMETRY, GEOMETRIES } from './geometries.js';
 import { VERSION } from './version.js';
 
-const BACKENDS = ['cpu', 'node', 'webgpu'] as const;
-
-function parseList(allowed: readonly string[], what: string) {
-  return (value: string): string[] => {
-    const items = value.split(',').map((s) => s.trim());
-    for (const item of items) {
-      if (!allowed.includes(item))
-        throw new InvalidArgumentError(`unknown ${what} "${item}" (expected one of ${allowed.join(', ')}).`);
-    }
-    return items;
-  };
+/** `--backend` of run and eval: auto (the default) or a registered name. */
+function backendOption(): Option {
+  return new Option(
+    '--backend <name>',
+    `backend: auto (onnxruntime-node in Node, CUDA when installed; cpu if nothing else initialises), ${backendNames().join(', ')}`,
+  )
+    .choices(backendChoices())
+    .default(AUTO_BACKEND);
 }
 
 /** The --layers/--prune/--merge/--text/--saliency/--style flags shared by run and schedule. */
@@ -39,11 +41,22 @@ function addScheduleFlags(cmd: Command): Command {
     .option('--prune <ratio>', 'image-token prune ratio in [0, 1)', parseRatio)
     .option('--merge <ratio>', 'image-token merge ratio in [0, 1)', parseRatio)
     .option('--text <ratio>', 'text-token merge ratio in [0, 1)', parseRatio)
-    .option('--saliency <method>', 'text saliency: first_head, mean_head, k_metric, qk', parseSaliency)
+    .option(
+      '--saliency <method>',
+      'text saliency: first_head (fh), mean_head (mh), k_metric (km), qk',
+      parseSaliency,
+    )
     .option('--style <style>', 'image merge style: tip, tome, diff', parseStyle);
 }
 
-const scheduleHelp = `unreduced|off (no reduction), model (the checkpoint's own "pumer" schedule), pumer (layers 1,3 .1/.3/.2), aggressive (layers 0,2,4 .3/.5/.2), paper (layers 2,5,8 .1/.3/.2; needs >= 9 layers)`;
+/** Every schedule core knows, with what it does at its own depth (they scale to the model's depth). */
+function scheduleHelp(): string {
+  const named = listSchedules().map((s) => {
+    const aliases = s.aliases?.length ? `|${s.aliases.join('|')}` : '';
+    return `${s.name}${aliases} (${describeSchedule(s.config)}${s.config ? ` of ${s.depth}` : ''})`;
+  });
+  return `${named.join(', ')}, model (the checkpoint's own; none if it has none); named schedules scale to the model's depth`;
+}
 
 /**
  * Builds the `pumer` program. Every command writes through `io`; errors are thrown, never printed here,
@@ -73,10 +86,10 @@ export function createProgram(io: CliIO): Command {
       .option('--image <file>', 'PNG or JPEG image (default: a bundled ShapesVQA image)')
       .option('--question <text>', 'the question (default: "how many circles are there?")')
       .option('--model <dir>', 'Hugging Face ViLT checkpoint directory (default: the embedded tiny model)')
-      .addOption(new Option('--backend <name>', 'backend').choices(BACKENDS).default('cpu'))
+      .addOption(backendOption())
       .option(
         '--schedule <name>',
-        `reduction schedule: ${scheduleHelp} (default: model if the checkpoint has one, else off)`,
+        `reduction schedule: ${scheduleHelp()} (default: model)`,
         parseScheduleName,
       ),
   )
@@ -94,8 +107,8 @@ export function createProgram(io: CliIO): Command {
       '--data <file>',
       'eval set: JSONL rows {image, question, answer}; image paths relative to the file',
     )
-    .option('--schedule <name>', `reduction schedule: ${scheduleHelp}`, parseScheduleName, 'model')
-    .addOption(new Option('--backend <name>', 'backend').choices(BACKENDS).default('cpu'))
+    .option('--schedule <name>', `reduction schedule: ${scheduleHelp()}`, parseScheduleName, 'model')
+    .addOption(backendOption())
     .option('--limit <n>', 'evaluate only the first n rows', parsePositiveInt)
     .option('--batch-size <n>', 'examples per forward pass', parsePositiveInt, 16)
     .option('--json', 'print the result as JSON (no progress bar)')
@@ -107,19 +120,19 @@ export function createProgram(io: CliIO): Command {
     .option(
       '--geometry <name>',
       'vilt-b32 (12 layers, hidden 768, 384x384) or tiny (the ShapesVQA geometry)',
-      'vilt-b32',
+      DEFAULT_GEOMETRY,
     )
     .option('--batch <list>', 'batch sizes, comma-separated', parsePositiveIntList, [1, 8, 32])
     .option(
       '--backend <list>',
-      'backends, comma-separated: cpu,node,webgpu',
-      parseList(BACKENDS, 'backend'),
-      ['node'],
+      `backends, comma-separated: ${backendChoices().join(',')}`,
+      parseList(backendChoices, 'backend'),
+      [AUTO_BACKEND],
     )
     .option(
       '--schedules <list>',
-      'schedules, comma-separated: unreduced,pumer,aggressive,paper (default: unreduced,paper,aggressive on vilt-b32; unreduced,pumer,aggressive on tiny)',
-      parseList(['unreduced', 'pumer', 'aggressive', 'paper'], 'schedule'),
+      `schedules, comma-separated, of ${scheduleNames().join(',')} (default: unreduced,paper,aggressive on vilt-b32; unreduced,pumer,aggressive on tiny)`,
+      parseList(scheduleNames, 'schedule'),
     )
     .option(
       '--repeats <n>',
@@ -136,7 +149,7 @@ export function createProgram(io: CliIO): Command {
   program
     .command('parity')
     .description('golden-vector parity of a backend and cross-backend model parity against cpu')
-    .addOption(new Option('--backend <name>', 'backend to check').choices(BACKENDS).default('cpu'))
+    .addOption(new Option('--backend <name>', 'backend to check').choices(backendNames()).default('cpu'))
     .option('--golden <dir>', 'directory of pumer-golden/1 JSON files (default: ../shared/golden)')
     .option(
       '--models <list>',
@@ -158,10 +171,10 @@ export function createProgram(io: CliIO): Command {
       )
       .option(
         '--schedule <name>',
-        `start from a named schedule: ${scheduleHelp} (default: paper, or none when flags are given)`,
+        `start from a named schedule: ${scheduleHelp()} (default: paper, or none when flags are given)`,
         parseScheduleName,
       )
-      .option('--geometry <name>', 'vilt-b32 or tiny', 'vilt-b32'),
+      .option('--geometry <name>', Object.keys(GEOMETRIES).join(' or '), DEFAULT_GEOMETRY),
   )
     .option('--json', 'print the result as JSON')
     .action(async (opts) => scheduleCommand(opts, io));
@@ -171,7 +184,7 @@ export function createProgram(io: CliIO): Command {
     .description('write the reduced model as one ONNX file')
     .requiredOption('--model <dir>', 'Hugging Face ViLT checkpoint directory')
     .requiredOption('--out <file>', 'output .onnx path')
-    .option('--schedule <name>', `reduction schedule: ${scheduleHelp}`, parseScheduleName, 'model')
+    .option('--schedule <name>', `reduction schedule: ${scheduleHelp()}`, parseScheduleName, 'model')
     .option('--batch-dynamic', 'leave the batch dimension symbolic (default: fixed to --batch)')
     .option('--batch <n>', 'batch size baked in when not --batch-dynamic', parsePositiveInt, 1)
     .option('--json', 'print the result as JSON')

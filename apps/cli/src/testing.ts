@@ -1,4 +1,8 @@
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { CliIO } from './io.js';
+import { defaultModelDir } from './loaders.js';
 import { main } from './program.js';
 
 /** An in-memory CliIO for tests: captures stdout and stderr, no terminal, no colours. */
@@ -31,4 +35,18 @@ export async function runCli(
   const io = captureIO(opts.cwd, opts.env);
   const code = await main(argv, io);
   return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+/**
+ * A copy of the embedded checkpoint without the "pumer" section of its config.json: a model with no schedule of
+ * its own (what `--schedule model` must then run unreduced). Made in a temporary directory.
+ */
+export async function unscheduledCheckpoint(): Promise<string> {
+  const from = await defaultModelDir();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pumer-unscheduled-'));
+  for (const f of readdirSync(from)) copyFileSync(path.join(from, f), path.join(dir, f));
+  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  delete config['pumer'];
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
 }

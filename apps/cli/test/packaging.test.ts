@@ -27,6 +27,7 @@ const PACKAGES = [
   'packages/onnx',
   'packages/backend-node',
   'packages/backend-webgpu',
+  'packages/pumer',
   'tools/parity',
   'apps/cli',
 ];
@@ -76,9 +77,11 @@ beforeAll(() => {
   for (const pkg of PACKAGES) {
     const dist = path.join(ROOT, pkg, 'dist');
     const build = `run \`npx turbo run build\` in ${ROOT} first (turbo needs pnpm on PATH; \`npm test\` does it for you)`;
-    if (!existsSync(path.join(dist, 'index.js'))) throw new Error(`${pkg}/dist is missing: ${build}`);
+    // The umbrella has no index: its entries are node, browser and loaders.
+    const entry = path.join(dist, pkg === 'packages/pumer' ? 'node.js' : 'index.js');
+    if (!existsSync(entry)) throw new Error(`${pkg}/dist is missing: ${build}`);
     // A stale dist would test yesterday's code: the packed tarball must be what the sources say.
-    if (newestSource(path.join(ROOT, pkg, 'src')) > statSync(path.join(dist, 'index.js')).mtimeMs) {
+    if (newestSource(path.join(ROOT, pkg, 'src')) > statSync(entry).mtimeMs) {
       throw new Error(`${pkg}/dist is older than its src/: ${build}`);
     }
   }
@@ -137,11 +140,46 @@ describe('installed from the npm tarballs', () => {
     const result = JSON.parse(out) as { answer: string; model: string; backend: { name: string } };
     expect(result.answer).toBe(expected);
     expect(result.model).toContain(path.join('node_modules', '@pumer', 'vilt', 'assets'));
-    expect(result.backend.name).toBe('cpu');
+    // auto, the default: onnxruntime-node's CPU provider (no CUDA here).
+    expect(result.backend).toMatchObject({ name: 'node', reason: expect.stringMatching(/^auto: /) });
     // And the human-readable form, with no arguments at all (the README's main command).
     const plain = sh('npx', ['--no-install', 'pumer'], scratch);
     expect(plain).toMatch(/question how many circles are there\?/);
     expect(plain).toMatch(/answer\s+\S+/);
+  }, 60_000);
+
+  it('@pumer/pumer from require() and import: node and cpu registered, auto runs on node', () => {
+    const probe =
+      'console.log(JSON.stringify({ backends: P.listBackends().map((b) => b.name), pipeline: typeof P.createVqaPipeline, loader: typeof L.loadBackend }));';
+    const cjs = sh(
+      'node',
+      ['-e', `const P = require('@pumer/pumer'); const L = require('@pumer/pumer/loaders'); ${probe}`],
+      scratch,
+    );
+    const esm = sh(
+      'node',
+      [
+        '--input-type=module',
+        '-e',
+        `import * as P from '@pumer/pumer'; import * as L from '@pumer/pumer/loaders'; ${probe} console.log(JSON.stringify({ auto: (await P.ready()).info().name }));`,
+      ],
+      scratch,
+    );
+    expect(JSON.parse(cjs.trim())).toEqual({
+      backends: ['node', 'cpu'],
+      pipeline: 'function',
+      loader: 'function',
+    });
+    const [listing, auto] = esm
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    expect(JSON.parse(listing!)).toEqual({
+      backends: ['node', 'cpu'],
+      pipeline: 'function',
+      loader: 'function',
+    });
+    expect(JSON.parse(auto!)).toEqual({ auto: 'node' });
   }, 60_000);
 
   it.each(['@pumer/core', '@pumer/backend-cpu'])(

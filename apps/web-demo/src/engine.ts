@@ -1,6 +1,6 @@
 import { createCpuBackend } from '@pumer/backend-cpu';
 import { createWebGpuBackend } from '@pumer/backend-webgpu';
-import type { Backend, BackendInfo } from '@pumer/core';
+import { type BackendInfo, registerBackend, setBackend } from '@pumer/core';
 import {
   createVqaPipeline,
   type DecodedImage,
@@ -9,14 +9,22 @@ import {
   type VqaResult,
   viltFromFiles,
 } from '@pumer/vilt';
+import { demoSchedule } from './schedules.js';
 
 /**
  * The demo's model and backends, created once and kept: switching backend or schedule reuses what is
- * already loaded (no page reload, no second download).
+ * already loaded (no page reload, no second download). Backends live in core's registry; a switch is
+ * `setBackend`, and the pipelines (one per schedule) follow it.
  */
 
 export type BackendChoice = 'webgpu' | 'wasm' | 'cpu';
-export type ScheduleChoice = 'model' | 'aggressive' | 'none';
+
+// The demo's menu, registered under its own names: WebGPU strictly (a failure shows, rather than a silent
+// fall back), onnxruntime-web on wasm, and the TypeScript reference. onnxruntime-web finds its .wasm itself:
+// Vite emitted it as an asset next to the ORT chunk.
+registerBackend('webgpu', () => createWebGpuBackend({ provider: 'webgpu' }), 3);
+registerBackend('wasm', () => createWebGpuBackend({ provider: 'wasm' }), 2);
+registerBackend('cpu', createCpuBackend, 1);
 
 /** Files the build ships next to index.html (see vite.config.ts). */
 const here = (path: string) => new URL(path, document.baseURI).href;
@@ -57,28 +65,16 @@ export function imageUrl(name: string): string {
   return here(`images/${name}`);
 }
 
-const backends = new Map<BackendChoice, Promise<Backend>>();
-
-function backend(choice: BackendChoice): Promise<Backend> {
-  let b = backends.get(choice);
-  if (!b) {
-    // onnxruntime-web finds its .wasm itself: Vite emitted it as an asset next to the ORT chunk.
-    b = choice === 'cpu' ? Promise.resolve(createCpuBackend()) : createWebGpuBackend({ provider: choice });
-    b.catch(() => backends.delete(choice));
-    backends.set(choice, b);
-  }
-  return b;
-}
-
 const pipelines = new Map<string, Promise<VqaPipeline>>();
 
-function pipeline(model: LoadedVilt, choice: BackendChoice, schedule: ScheduleChoice): Promise<VqaPipeline> {
-  const key = `${choice}|${schedule}`;
-  let p = pipelines.get(key);
+/** One pipeline per schedule, created without a backend: each call runs on the active one. */
+function pipeline(model: LoadedVilt, schedule: string): Promise<VqaPipeline> {
+  let p = pipelines.get(schedule);
   if (!p) {
-    p = backend(choice).then((b) => createVqaPipeline({ model, backend: b, reduction: schedule }));
-    p.catch(() => pipelines.delete(key));
-    pipelines.set(key, p);
+    const { config } = demoSchedule(schedule, model.config.geometry.numLayers, model.reduction);
+    p = createVqaPipeline({ model, reduction: config });
+    p.catch(() => pipelines.delete(schedule));
+    pipelines.set(schedule, p);
   }
   return p;
 }
@@ -98,14 +94,15 @@ export async function ask(
   image: DecodedImage,
   question: string,
   choice: BackendChoice,
-  schedule: ScheduleChoice,
+  schedule: string,
 ): Promise<DemoRun> {
-  const p = await pipeline(model, choice, schedule);
+  await setBackend(choice);
+  const p = await pipeline(model, schedule);
   const key = `${choice}|${schedule}`;
   const start = performance.now();
   const result = await p.answer(image, question, { topK: 5, details: true });
   const ms = performance.now() - start;
   const firstRun = !ran.has(key);
   ran.add(key);
-  return { result, ms, info: p.backend.info(), firstRun };
+  return { result, ms, info: p.info().backend, firstRun };
 }

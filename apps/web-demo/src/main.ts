@@ -6,9 +6,9 @@ import {
   imageUrl,
   loadBundledImages,
   loadModel,
-  type ScheduleChoice,
 } from './engine.js';
 import { drawLayer, summarise } from './overlay.js';
+import { scheduleOptions } from './schedules.js';
 
 /** The page: pick an image, ask, switch backend or schedule, see the answer and the patches' fates. */
 
@@ -75,6 +75,20 @@ function renderGallery(images: BundledImage[]): void {
     option.value = item.question;
     questionList.append(option);
   }
+}
+
+/** The schedule menu for this model's depth; the checkpoint's own stays selected. */
+function renderSchedules(loaded: LoadedVilt): void {
+  const selected = scheduleSelect.value;
+  scheduleSelect.replaceChildren(
+    ...scheduleOptions(loaded.config.geometry.numLayers, loaded.reduction).map((o) =>
+      Object.assign(document.createElement('option'), {
+        value: o.value,
+        textContent: o.label,
+        selected: o.value === selected,
+      }),
+    ),
+  );
 }
 
 function renderResult(run: Awaited<ReturnType<typeof ask>>): void {
@@ -151,7 +165,7 @@ async function run(): Promise<void> {
   running = true;
   askButton.disabled = true;
   const backend = backendSelect.value as BackendChoice;
-  const schedule = scheduleSelect.value as ScheduleChoice;
+  const schedule = scheduleSelect.value;
   setStatus(
     'running',
     `Running on ${backend}${backend === 'webgpu' ? ' (the first run compiles shaders)' : ''}…`,
@@ -185,6 +199,7 @@ async function start(): Promise<void> {
   try {
     const [loaded, images] = await Promise.all([loadModel(), loadBundledImages()]);
     model = loaded;
+    renderSchedules(loaded);
     renderGallery(images);
     const first = images.find((i) => i.question === questionBox.value) ?? images[0]!;
     await selectImage(imageUrl(first.image), first.image, first.question);

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The CPU reference the page's answers are checked against: registered on import.
+import '@pumer/backend-cpu';
 import { createVqaPipeline, bundledImages, defaultModelDir, loadVilt } from '@pumer/vilt/node';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';

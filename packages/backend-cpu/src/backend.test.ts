@@ -1,7 +1,15 @@
-import { floatTensor, getBackend, listBackends, PumerError, setBackend } from '@pumer/core';
+import {
+  floatTensor,
+  getBackend,
+  listBackends,
+  PumerError,
+  seededRandom as rng,
+  setBackend,
+} from '@pumer/core';
+import { randomTensor } from '@pumer/testkit';
+import { describeBackendContract } from '@pumer/testkit/vitest';
 import { describe, expect, it } from 'vitest';
 import { createCpuBackend } from './index.js';
-import { randomTensor, rng } from './testing/random.js';
 
 describe('cpu backend', () => {
   it('registers itself as "cpu" on import, at priority 1', async () => {
@@ -37,3 +45,6 @@ describe('cpu backend', () => {
     await expect(b.runBlock({} as never)).rejects.toThrow(PumerError);
   });
 });
+
+// The contract every backend runs (@pumer/testkit): its expected values are this backend's outputs.
+describeBackendContract('backend contract on cpu', () => createCpuBackend());

@@ -11,7 +11,8 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runBlockSync } from './block.js';
-import { randomBlockWeights, randomTensor, rng } from './testing/random.js';
+import { randomBlockWeights, randomTensor } from '@pumer/testkit';
+import { seededRandom as rng } from '@pumer/core';
 
 function blockArgs(
   seed: number,
@@ -131,9 +132,9 @@ describe('runBlockSync', () => {
         { mask: floatTensor(new Float32Array(18).fill(1), [2, 9]) },
         /mask has shape/,
       ],
-      ['textLen beyond N', { textLen: 11 }, /textLen must be in \[0, 10\]/],
+      ['textLen beyond N', { textLen: 11 }, /textLen must be in \[1, 9\]/],
       ['a fractional textLen', { textLen: 2.5 }, /textLen must be an integer/],
-      ['heads not dividing D', { numHeads: 3 }, /not divisible/],
+      ['heads not dividing D', { numHeads: 3 }, /must divide the hidden size/],
       ['a negative layer', { layer: -1 }, /layer must be >= 0/],
       ['a bad ratio', { config: { ...PAPER, pruneRatio: 1.5 } }, /pruneRatio/],
     ];

@@ -2,10 +2,11 @@ import {
   type BlockWeights,
   floatTensor,
   intTensor,
-  PAPER_SCHEDULE,
+  namedSchedule,
   type ReductionConfig,
   ShapeError,
   schedule,
+  seededRandom,
   type ViltGeometry,
   type ViltModel,
 } from '@pumer/core';
@@ -14,11 +15,8 @@ import { viltForward } from './vilt-forward.js';
 
 /** A small random ViLT (seeded), enough layers for the paper schedule. */
 function randomVilt(): ViltModel {
-  let seed = 12345;
-  const rand = () => {
-    seed = (seed * 1664525 + 1013904223) >>> 0;
-    return seed / 2 ** 32 - 0.5;
-  };
+  const next = seededRandom(12345);
+  const rand = () => next() - 0.5;
   const t = (shape: number[], scale = 0.2) =>
     floatTensor(
       Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * scale),
@@ -80,17 +78,16 @@ const pixels = (batch: number, h = 16, w = 16) =>
 const ids = intTensor([2, 5, 7, 3, 0, 0, 0, 0, 2, 9, 4, 6, 8, 3, 0, 0], [2, 8]);
 const mask = intTensor([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0], [2, 8]);
 
+// The paper's schedule as it stands on the 12-layer ViLT: reduce layers 2, 5, 8.
+const PAPER = namedSchedule('paper', 12)!;
+
 describe('viltForward', () => {
   it('runs every layer with the schedule, token counts exactly as core schedule() plans them', () => {
-    const out = viltForward(
-      model,
-      { inputIds: ids, attentionMask: mask, pixelValues: pixels(2) },
-      PAPER_SCHEDULE,
-    );
+    const out = viltForward(model, { inputIds: ids, attentionMask: mask, pixelValues: pixels(2) }, PAPER);
     expect(out.logits.shape).toEqual([2, 5]);
     expect(out.logits.data.every(Number.isFinite)).toBe(true);
     const g = model.geometry;
-    const plan = schedule({ ...g, textTokens: 8, imageTokens: 17 }, PAPER_SCHEDULE);
+    const plan = schedule({ ...g, textTokens: 8, imageTokens: 17 }, PAPER);
     expect(out.layers.map((l) => [l.kind, l.textIn, l.imageIn, l.textOut, l.imageOut])).toEqual(
       plan.layers.map((l) => [l.plan.kind, l.plan.textIn, l.plan.imageIn, l.textTokens, l.imageTokens]),
     );
@@ -98,11 +95,7 @@ describe('viltForward', () => {
   });
 
   it('treats each example of a batch independently', () => {
-    const both = viltForward(
-      model,
-      { inputIds: ids, attentionMask: mask, pixelValues: pixels(2) },
-      PAPER_SCHEDULE,
-    );
+    const both = viltForward(model, { inputIds: ids, attentionMask: mask, pixelValues: pixels(2) }, PAPER);
     const px = pixels(2);
     const second = viltForward(
       model,
@@ -111,7 +104,7 @@ describe('viltForward', () => {
         attentionMask: intTensor(mask.data.subarray(8), [1, 8]),
         pixelValues: floatTensor(px.data.subarray(3 * 256), [1, 3, 16, 16]),
       },
-      PAPER_SCHEDULE,
+      PAPER,
     );
     for (let k = 0; k < 5; k++) expect(second.logits.data[k]).toBeCloseTo(both.logits.data[5 + k], 5);
   });
@@ -123,11 +116,7 @@ describe('viltForward', () => {
       null,
     );
     expect(out.layers.every((l) => l.kind === 'none' && l.imageIn === 1 + 2 * 6)).toBe(true);
-    const reduced = viltForward(
-      model,
-      { inputIds: ids, attentionMask: mask, pixelValues: pixels(2) },
-      PAPER_SCHEDULE,
-    );
+    const reduced = viltForward(model, { inputIds: ids, attentionMask: mask, pixelValues: pixels(2) }, PAPER);
     const plain = viltForward(model, { inputIds: ids, attentionMask: mask, pixelValues: pixels(2) }, null);
     expect(Array.from(reduced.logits.data)).not.toEqual(Array.from(plain.logits.data));
   });
@@ -140,7 +129,7 @@ describe('viltForward', () => {
     expect(() =>
       viltForward(model, { inputIds: ids, attentionMask: mask, pixelValues: pixels(1) }, null),
     ).toThrow(ShapeError);
-    const tooDeep: ReductionConfig = { ...PAPER_SCHEDULE, reduceLayers: [9] };
+    const tooDeep: ReductionConfig = { ...PAPER, reduceLayers: [9] };
     expect(() =>
       viltForward(model, { inputIds: ids, attentionMask: mask, pixelValues: px }, tooDeep),
     ).toThrow(/out of range/);

@@ -1,40 +1,39 @@
 import {
   type Backend,
   type BlockWeights,
+  type FloatTensor,
   findBackend,
   floatTensor,
-  type FloatTensor,
+  getBackend,
   type MergeStyle,
-  PAPER_SCHEDULE,
-  PumerError,
+  namedSchedule,
   type ReductionConfig,
   type Saliency,
+  seededRandom,
   setBackend,
-  getBackend,
 } from '@pumer/core';
 import '@pumer/backend-cpu';
-import { bundledImages, createVqaPipeline } from '@pumer/vilt/node';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createNodeBackend } from './backend.js';
+import { randomTensor } from '@pumer/testkit';
+import { checkpointDir, hasSharedData } from '@pumer/testkit/node';
+import { describeBackendContract } from '@pumer/testkit/vitest';
+import { bundledImages, createVqaPipeline, loadVilt } from '@pumer/vilt/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeBackend, type NodeBackend } from './backend.js';
 import './index.js';
-import { checkpoint, MODELS_DIR } from './model.test-helpers.js';
 
-// The Backend contract on onnxruntime-node against the CPU reference, on random inputs: same indices, same values.
+// The Backend contract on onnxruntime-node: the shared suite (@pumer/testkit), then random inputs against the
+// CPU reference: same indices, same values.
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+let shared: NodeBackend;
+beforeAll(async () => {
+  shared = await createNodeBackend({ provider: 'cpu' });
+});
+afterAll(() => shared?.dispose());
+describeBackendContract('backend contract on node', () => shared);
+
+/** Uniform values in [-scale, scale) from core's seeded generator. */
 function randTensor(shape: number[], seed: number, scale = 1): FloatTensor {
-  const r = rng(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return floatTensor(
-    Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale),
-    shape,
-  );
+  return randomTensor(seededRandom(seed), shape, -scale, scale);
 }
 function maxDiff(a: FloatTensor, b: FloatTensor): number {
   expect(a.shape).toEqual(b.shape);
@@ -137,16 +136,14 @@ describe('Backend contract: node vs the CPU reference', async () => {
     if (style === 'tome') expect(maxDiff(a.size!, b.size!)).toBeLessThan(1e-6);
   });
 
+  // The paper's schedule on a one-layer model reduces at layer 0; on 12 layers, layer 0 is not a reduce layer.
+  const paperAt0 = namedSchedule('paper', 1)!;
   const configs: [string, ReductionConfig | null, number][] = [
-    ['paper tip', { ...PAPER_SCHEDULE, reduceLayers: [0] }, 0],
-    [
-      'tome + mean_head',
-      { ...PAPER_SCHEDULE, reduceLayers: [0], mergeStyle: 'tome', saliency: 'mean_head' },
-      0,
-    ],
-    ['diff + qk', { ...PAPER_SCHEDULE, reduceLayers: [0], mergeStyle: 'diff', saliency: 'qk' }, 0],
-    ['ToMe baseline', { ...PAPER_SCHEDULE, reduceLayers: [0], pruneRatio: 0, tomeCount: 5 }, 0],
-    ['not a reduce layer', PAPER_SCHEDULE, 0],
+    ['paper tip', paperAt0, 0],
+    ['tome + mean_head', { ...paperAt0, mergeStyle: 'tome', saliency: 'mean_head' }, 0],
+    ['diff + qk', { ...paperAt0, mergeStyle: 'diff', saliency: 'qk' }, 0],
+    ['ToMe baseline', { ...paperAt0, pruneRatio: 0, tomeCount: 5 }, 0],
+    ['not a reduce layer', namedSchedule('paper', 12), 0],
     ['unreduced', null, 0],
   ];
   it.each(configs)('runBlock %s agrees', async (_label, config, layer) => {
@@ -178,25 +175,9 @@ describe('Backend contract: node vs the CPU reference', async () => {
     }
   });
 
-  it('rejects bad input with PumerErrors naming the problem', async () => {
-    await expect(node.pruner.prune(floatTensor([1, 2, 3], [1, 3]), 4)).rejects.toThrow(
-      /keep must be an integer in \[1, 3\]/,
-    );
-    await expect(node.pruner.prune(floatTensor([1, Number.NaN], [1, 2]), 1)).rejects.toBeInstanceOf(
-      PumerError,
-    );
-    await expect(
-      node.merger.merge({ style: 'tip', x: randTensor([1, 4, 2], 1), r: 1 } as never),
-    ).rejects.toThrow(/tip needs metric/);
-    await expect(
-      node.merger.merge({
-        style: 'tome',
-        x: randTensor([1, 4, 2], 1),
-        metric: randTensor([1, 5, 2], 1),
-        r: 1,
-      }),
-    ).rejects.toThrow(/metric has shape \[1, 5, 2\], expected \[1, 4, \?\]/);
-    const m = checkpoint('tiny-vilt-shapes');
+  // Bad reducer input is the shared contract suite's; these are the whole-model checks.
+  it('rejects bad model input with PumerErrors naming the problem', async () => {
+    const m = loadVilt(checkpointDir('tiny-vilt-shapes'));
     const bad = {
       inputIds: { dtype: 'int32', shape: [1, 16], data: new Int32Array(16).fill(99) },
       attentionMask: { dtype: 'int32', shape: [1, 16], data: new Int32Array(16).fill(1) },
@@ -217,9 +198,9 @@ describe('Backend contract: node vs the CPU reference', async () => {
   });
 });
 
-describe('through the registry and the VQA pipeline', () => {
+describe.skipIf(!hasSharedData('models'))('through the registry and the VQA pipeline', () => {
   it('createVqaPipeline({ backend: "node" }) answers like the CPU backend, switching at run time', async () => {
-    const model = checkpoint('tiny-vilt-shapes-pumer');
+    const model = loadVilt(checkpointDir('tiny-vilt-shapes-pumer'));
     const image = bundledImages()[0];
     const question = image.question;
     const viaNode = await createVqaPipeline({ model, backend: 'node' });
@@ -231,6 +212,5 @@ describe('through the registry and the VQA pipeline', () => {
     expect(getBackend().name).toBe('node');
     expect((await setBackend('cpu')).name).toBe('cpu');
     expect((await setBackend('node')).name).toBe('node');
-    expect(MODELS_DIR).toBeTruthy();
   }, 60_000);
 });

@@ -1,18 +1,23 @@
-import { describe, expect, it } from 'vitest';
+import { runGoldenDocument } from '@pumer/testkit';
+import { goldenFiles, hasSharedData, readGoldenDocument } from '@pumer/testkit/node';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './backend.js';
-import { checkGolden, GOLDEN_DIR, loadGolden } from './golden.test-helpers.js';
 
-// Every golden file (DESIGN.md §2) through the node backend's standalone graphs.
-const cases = loadGolden();
+// Every golden file (the @pumer/testkit README describes the format) through the node backend's graphs.
+const present = hasSharedData('golden');
+const files = present ? goldenFiles() : [];
 
-describe(`golden vectors (${GOLDEN_DIR}) on onnxruntime-node`, async () => {
+describe.skipIf(!present)('golden vectors on onnxruntime-node', async () => {
   const backend = await createNodeBackend({ provider: 'cpu' });
+  afterAll(() => backend.dispose());
 
   it('finds the golden files', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(15);
+    expect(files.length).toBeGreaterThanOrEqual(15);
   });
 
-  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    expect(await checkGolden(backend, c)).toEqual([]);
+  it.each(files)('%s', async (file) => {
+    const r = await runGoldenDocument(readGoldenDocument(file), file, backend);
+    expect(r.reason ?? '').toBe('');
+    expect(r.passed).toBe(true);
   });
 });

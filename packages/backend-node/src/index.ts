@@ -14,7 +14,7 @@ export {
   parseProviderRequest,
 } from './provider.js';
 
-/** Priority 2: above the CPU reference, so `ready()` prefers onnxruntime when this package is imported. */
+/** Priority 2: above the CPU reference (1) and, in Node, WebGPU (0): `auto` runs on onnxruntime-node in Node. */
 export const NODE_BACKEND_PRIORITY = 2;
 
 // Registered on import; the provider comes from PUMER_NODE_PROVIDER (auto | cuda | cpu), default auto.

@@ -2,16 +2,36 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Backend, findBackend, type ViltOutputs } from '@pumer/core';
-import { buildViltGraph } from '@pumer/onnx';
+import { buildViltGraph } from '@pumer/onnx/graph';
 import { writeOnnx } from '@pumer/onnx/node';
-import { NAMED_SCHEDULES } from '@pumer/vilt';
+import { maxAbsDiff, modelParitySchedules, TRACE_INDICES } from '@pumer/testkit';
+import {
+  checkpointDir,
+  evalBatch,
+  evalRows,
+  hasSharedData,
+  MODEL_CHECKPOINTS,
+  type ModelCheckpoint,
+  referenceLogits,
+} from '@pumer/testkit/node';
+import { decodeImageFile, type LoadedVilt, loadVilt, prepareImage } from '@pumer/vilt/node';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './backend.js';
-import { CHECKPOINTS, checkpoint, evalBatch, maxAbsDiff, referenceLogits } from './model.test-helpers.js';
 
-const SCHEDULES = ['unreduced', 'pumer', 'aggressive'] as const;
+const SCHEDULES = modelParitySchedules();
 const ROWS = 32;
+
+const loaded = new Map<string, LoadedVilt>();
+function checkpoint(name: ModelCheckpoint): LoadedVilt {
+  if (!loaded.has(name)) loaded.set(name, loadVilt(checkpointDir(name)));
+  return loaded.get(name)!;
+}
+
+/** The first `n` eval rows as one batch, with the reference tokenizer's ids and masks. */
+function batch(m: LoadedVilt, n: number) {
+  return evalBatch(evalRows(n), (path) => prepareImage(decodeImageFile(path), m.preprocessor, path));
+}
 
 /** Per-row max |a - b| of two [B, L] logit tensors. */
 function rowDiffs(a: Float32Array, b: Float32Array, labels: number): number[] {
@@ -30,7 +50,7 @@ function rowsWithSameTrace(x: ViltOutputs, y: ViltOutputs, rows: number): boolea
     const ly = y.layers[l];
     expect(ly.kind).toBe(lx.kind);
     expect([ly.textOut, ly.imageOut]).toEqual([lx.textOut, lx.imageOut]);
-    for (const key of ['keepIdx', 'imageDst', 'textDst', 'tokenDst'] as const) {
+    for (const key of TRACE_INDICES) {
       const a = lx[key];
       const b = ly[key];
       expect(a === undefined).toBe(b === undefined);
@@ -45,15 +65,15 @@ function rowsWithSameTrace(x: ViltOutputs, y: ViltOutputs, rows: number): boolea
   return same;
 }
 
-describe('tiny ViLT checkpoints on onnxruntime-node', async () => {
+describe.skipIf(!hasSharedData('models'))('tiny ViLT checkpoints on onnxruntime-node', async () => {
   const backend = await createNodeBackend({ provider: 'cpu' });
   afterAll(() => backend.dispose());
 
-  for (const name of CHECKPOINTS) {
-    for (const schedule of SCHEDULES) {
+  for (const name of MODEL_CHECKPOINTS) {
+    for (const { name: schedule, config } of SCHEDULES) {
       it(`${name} / ${schedule}: logits match the reference PyTorch run`, async () => {
         const m = checkpoint(name);
-        const out = await backend.runVilt(m.model, evalBatch(m, ROWS), NAMED_SCHEDULES[schedule]);
+        const out = await backend.runVilt(m.model, batch(m, ROWS), config);
         const labels = m.model.labels.length;
         const diffs = rowDiffs(out.logits.data, referenceLogits(name, schedule, ROWS).data, labels);
         // Identical-looking background patches give near-tied saliencies (gaps of 1e-7): a float-rounding flip of
@@ -69,11 +89,10 @@ describe('tiny ViLT checkpoints on onnxruntime-node', async () => {
   it('matches the CPU reference backend: logits within 1e-3, trace indices identical', async () => {
     await import('@pumer/backend-cpu');
     const cpu: Backend = await findBackend('cpu');
-    for (const name of CHECKPOINTS) {
+    for (const name of MODEL_CHECKPOINTS) {
       const m = checkpoint(name);
-      const inputs = evalBatch(m, ROWS);
-      for (const schedule of SCHEDULES) {
-        const config = NAMED_SCHEDULES[schedule];
+      const inputs = batch(m, ROWS);
+      for (const { name: schedule, config } of SCHEDULES) {
         const [a, b] = [
           await backend.runVilt(m.model, inputs, config),
           await cpu.runVilt(m.model, inputs, config),
@@ -105,7 +124,7 @@ describe('tiny ViLT checkpoints on onnxruntime-node', async () => {
 
   it('the exported .onnx of the reduced model runs in a fresh onnxruntime session', async () => {
     const m = checkpoint('tiny-vilt-shapes-pumer');
-    const inputs = evalBatch(m, 8);
+    const inputs = batch(m, 8);
     const ours = await backend.runVilt(m.model, inputs, m.reduction);
     const dir = mkdtempSync(join(tmpdir(), 'pumer-onnx-'));
     try {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BackendError } from '@pumer/core';
-import { GraphBuilder } from '@pumer/onnx';
+import { GraphBuilder } from '@pumer/onnx/graph';
 import * as ort from 'onnxruntime-node';
 
 /** What the caller may ask for. */

@@ -4,14 +4,6 @@ import { parseProviderRequest } from './runtime.js';
 
 export { createWebGpuBackend, WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
 export { SWIFTSHADER_ICD } from './environment.js';
-export {
-  type GraphRuntime,
-  OrtGraphBackend,
-  type OrtGraphBackendOptions,
-  type RuntimeSession,
-  type RuntimeTensor,
-  viltGeometryOf,
-} from '@pumer/onnx';
 export { opsOffloadedFrom, type Placement, parsePlacement } from './placement.js';
 export {
   PROVIDER_REQUESTS,
@@ -23,8 +15,16 @@ export {
   type WebGpuRuntimeOptions,
 } from './runtime.js';
 
-/** Priority 3: above node (2) and cpu (1), so `ready()` prefers the GPU when this package is imported. */
-export const WEBGPU_BACKEND_PRIORITY = 3;
+/** Node, Deno and Bun set process.versions.node; browsers and web workers do not. */
+const IN_NODE =
+  typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+
+/**
+ * In a browser 3, above node (2) and cpu (1): `auto` prefers the GPU. In Node 0: there WebGPU is usually a
+ * software adapter (SwiftShader), far slower than onnxruntime-node or the CPU reference, so `auto` takes it
+ * only when nothing else initialises.
+ */
+export const WEBGPU_BACKEND_PRIORITY = IN_NODE ? 0 : 3;
 
 /** The environment variable the registered factory honours in Node: auto | webgpu | wasm. */
 export const PROVIDER_ENV = 'PUMER_WEBGPU_PROVIDER';

@@ -1,28 +1,35 @@
-import { join } from 'node:path';
 import { createCpuBackend } from '@pumer/backend-cpu';
-import { loadVilt } from '@pumer/vilt/node';
+import { CONTRACT_CASES, type ContractResult, compareOutputs, modelParitySchedules } from '@pumer/testkit';
+import {
+  checkpointDir,
+  evalBatch,
+  evalRows,
+  goldenDir,
+  goldenFiles,
+  MODEL_CHECKPOINTS,
+  modelsDir,
+} from '@pumer/testkit/node';
+import { decodeImageFile, type LoadedVilt, loadVilt, prepareImage } from '@pumer/vilt/node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareOutputs, evalBatch } from '../../../tools/parity/src/model-parity.js';
 import type { WebGpuBackendInfo } from '../src/index.js';
 import { bundlePage } from './browser/bundle.js';
 import { type LaunchedChromium, launchChromium, type StaticServer, serveStatic } from './browser/chromium.js';
 import { ortDistDir } from './browser/ort-files.js';
 import type { PageApi } from './browser/page.js';
 import { inputsToWire, outputsFromWire } from './browser/wire.js';
-import {
-  EVAL_JSONL,
-  GOLDEN_DIR,
-  goldenFiles,
-  MODEL_NAMES,
-  MODELS_DIR,
-  PARITY_BATCH,
-  SCHEDULES,
-} from './fixtures.js';
+
+/** Examples per model-parity batch: 2 keeps the batch dimension honest; SwiftShader makes every row costly. */
+const PARITY_BATCH = 2;
+const SCHEDULES = modelParitySchedules();
+
+const batch = (m: LoadedVilt, n: number) =>
+  evalBatch(evalRows(n), (path) => prepareImage(decodeImageFile(path), m.preprocessor, path));
 
 /**
- * The backend as an ESM bundle inside headless Chromium (WebGPU on SwiftShader): golden cases and model
- * parity against the CPU reference computed here in Node. A fallback to wasm fails the test.
+ * The backend as an ESM bundle inside headless Chromium (WebGPU on SwiftShader): the backend contract suite
+ * and golden cases run in the page, model parity against the CPU reference computed here in Node. A fallback
+ * to wasm fails the test.
  */
 let chromium: LaunchedChromium;
 let server: StaticServer;
@@ -37,7 +44,7 @@ beforeAll(async () => {
     '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>pumer-webgpu-test</title>' +
     '<script type="module" src="/page.js"></script>';
   server = await serveStatic(
-    { '/ort': ortDistDir(), '/golden': GOLDEN_DIR, '/models': MODELS_DIR },
+    { '/ort': ortDistDir(), '/golden': goldenDir(), '/models': modelsDir() },
     { '/': html, '/index.html': html, '/page.js': bundle },
   );
   chromium = await launchChromium();
@@ -66,6 +73,25 @@ describe('webgpu backend in Chromium', () => {
     expect(info.adapter).toMatch(/swiftshader|\S/i);
   }, 120_000);
 
+  describe('backend contract on webgpu in Chromium', () => {
+    // The page runs every case (one evaluate: each crossing costs a round trip); each case is asserted here.
+    let results: ContractResult[] | undefined;
+    const result = async (name: string) => {
+      results ??= await page.evaluate(() => pumerTest.contract());
+      return results.find((r) => r.name === name);
+    };
+    it.each(CONTRACT_CASES.map((c) => c.name))(
+      '%s',
+      async (name) => {
+        const r = await result(name);
+        expect(r, `no result for ${name}`).toBeDefined();
+        expect(r!.got, r!.reason).toBe(r!.expected);
+        expect(r!.reason ?? '').toBe('');
+      },
+      300_000,
+    );
+  });
+
   it('passes every golden case inside the page', async () => {
     const files = goldenFiles();
     const results = await page.evaluate((f) => pumerTest.golden(f), files);
@@ -79,9 +105,9 @@ describe('webgpu backend in Chromium', () => {
   it('matches the CPU reference on both tiny checkpoints x unreduced / pumer / aggressive', async () => {
     const cpu = createCpuBackend();
     const failures: string[] = [];
-    for (const name of MODEL_NAMES) {
-      const loaded = loadVilt(join(MODELS_DIR, name));
-      const inputs = evalBatch(loaded, EVAL_JSONL, PARITY_BATCH);
+    for (const name of MODEL_CHECKPOINTS) {
+      const loaded = loadVilt(checkpointDir(name));
+      const inputs = batch(loaded, PARITY_BATCH);
       const wire = inputsToWire(inputs);
       for (const s of SCHEDULES) {
         const want = await cpu.runVilt(loaded.model, inputs, s.config);
@@ -107,8 +133,8 @@ describe('webgpu backend in Chromium', () => {
   }, 900_000);
 
   it('measures webgpu vs wasm latency in the page (tiny pumer model, batch 1)', async () => {
-    const loaded = loadVilt(join(MODELS_DIR, 'tiny-vilt-shapes-pumer'));
-    const wire = inputsToWire(evalBatch(loaded, EVAL_JSONL, 1));
+    const loaded = loadVilt(checkpointDir('tiny-vilt-shapes-pumer'));
+    const wire = inputsToWire(batch(loaded, 1));
     const config = SCHEDULES[1]!.config;
     const gpuMs = await page.evaluate(
       ([i, c]) => pumerTest.time('webgpu', 'tiny-vilt-shapes-pumer', i, c, 3),

@@ -1,20 +1,24 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createCpuBackend } from '@pumer/backend-cpu';
-import { loadVilt } from '@pumer/vilt/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareOutputs, evalBatch, runModelParity } from '../../../tools/parity/src/model-parity.js';
-import { runGoldenDocument } from '../../../tools/parity/src/runner.js';
-import { createWebGpuBackend, type WebGpuBackend } from '../src/index.js';
+import { compareOutputs, modelParitySchedules, runGoldenDocument } from '@pumer/testkit';
 import {
-  EVAL_JSONL,
-  GOLDEN_DIR,
+  checkpointDir,
+  evalBatch,
+  evalRows,
   goldenFiles,
-  MODEL_NAMES,
-  MODELS_DIR,
-  PARITY_BATCH,
-  SCHEDULES,
-} from './fixtures.js';
+  MODEL_CHECKPOINTS,
+  readGoldenDocument,
+} from '@pumer/testkit/node';
+import { describeBackendContract } from '@pumer/testkit/vitest';
+import { decodeImageFile, type LoadedVilt, loadVilt, prepareImage } from '@pumer/vilt/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWebGpuBackend, type WebGpuBackend } from '../src/index.js';
+
+/** Examples per model-parity batch: 2 keeps the batch dimension honest; SwiftShader makes every row costly. */
+const PARITY_BATCH = 2;
+const SCHEDULES = modelParitySchedules();
+
+const batch = (m: LoadedVilt, n: number) =>
+  evalBatch(evalRows(n), (path) => prepareImage(decodeImageFile(path), m.preprocessor, path));
 
 /**
  * The backend for real in Node: Dawn + SwiftShader's Vulkan driver, onnxruntime-web's webgpu provider.
@@ -43,11 +47,7 @@ describe('webgpu backend in Node (Dawn)', () => {
     const files = goldenFiles();
     expect(files.length).toBeGreaterThanOrEqual(15);
     const results = [];
-    for (const f of files) {
-      results.push(
-        await runGoldenDocument(JSON.parse(readFileSync(join(GOLDEN_DIR, f), 'utf8')), f, backend),
-      );
-    }
+    for (const f of files) results.push(await runGoldenDocument(readGoldenDocument(f), f, backend));
     const failed = results.filter((r) => !r.passed).map((r) => `${r.name}: ${r.reason}`);
     expect(failed).toEqual([]);
     const worst = Math.max(...results.map((r) => r.maxAbsErr));
@@ -55,22 +55,23 @@ describe('webgpu backend in Node (Dawn)', () => {
   }, 600_000);
 
   it('matches the CPU reference on both tiny checkpoints x unreduced / pumer / aggressive', async () => {
-    const report = await runModelParity({
-      backend,
-      reference: createCpuBackend(),
-      models: MODEL_NAMES.map((m) => join(MODELS_DIR, m)),
-      schedules: SCHEDULES,
-      data: EVAL_JSONL,
-      examples: PARITY_BATCH,
-      tolerance: 1e-3,
-    });
-    for (const c of report.cases)
-      console.log(
-        `[webgpu/node] ${c.name}  max|dlogit| ${c.maxAbsLogitDiff.toExponential(2)}  ${c.passed ? 'PASS' : `FAIL ${c.reason}`}`,
-      );
-    expect(report.cases).toHaveLength(6);
-    expect(report.cases.filter((c) => !c.passed)).toEqual([]);
-    expect(report.backend.provider).toBe('webgpu');
+    const cpu = createCpuBackend();
+    const failures: string[] = [];
+    for (const name of MODEL_CHECKPOINTS) {
+      const loaded = loadVilt(checkpointDir(name));
+      const inputs = batch(loaded, PARITY_BATCH);
+      for (const s of SCHEDULES) {
+        const want = await cpu.runVilt(loaded.model, inputs, s.config);
+        const got = await backend.runVilt(loaded.model, inputs, s.config);
+        const { maxAbs, reason } = compareOutputs(got, want, 1e-3);
+        console.log(
+          `[webgpu/node] ${name} ${s.name}  max|dlogit| ${maxAbs.toExponential(2)}  ${reason ?? 'PASS'}`,
+        );
+        if (reason) failures.push(`${name} ${s.name}: ${reason}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(backend.info().provider).toBe('webgpu');
   }, 900_000);
 
   it('reports where ORT placed the whole-model graphs, and which ops it kept off WebGPU', () => {
@@ -96,8 +97,8 @@ describe('webgpu backend in Node (Dawn)', () => {
     try {
       expect(wasm.info()).toMatchObject({ name: 'webgpu', provider: 'wasm' });
       expect(wasm.info().fallbackReason).toBeUndefined();
-      const loaded = loadVilt(join(MODELS_DIR, 'tiny-vilt-shapes-pumer'));
-      const inputs = evalBatch(loaded, EVAL_JSONL, 1);
+      const loaded = loadVilt(checkpointDir('tiny-vilt-shapes-pumer'));
+      const inputs = batch(loaded, 1);
       const config = SCHEDULES[1]!.config;
       const median = async (b: WebGpuBackend) => {
         await b.runVilt(loaded.model, inputs, config);
@@ -122,3 +123,5 @@ describe('webgpu backend in Node (Dawn)', () => {
     }
   }, 300_000);
 });
+
+describeBackendContract('backend contract on webgpu in Node (Dawn)', () => backend);

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type ReductionConfig,
-  reductionConfigFromReference,
-  validateReductionConfig,
-} from './config.js';
+import { type ReductionConfig, reductionConfigFromReference, validateReductionConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { namedSchedule } from './schedules.js';
 

@@ -184,6 +184,7 @@ export async function disposeBackends(): Promise<void> {
 export async function resolveBackend(choice?: string | Backend): Promise<Backend> {
   if (choice === undefined) return ready();
   if (typeof choice === 'string') return findBackend(choice);
-  if (choice && typeof choice === 'object' && typeof (choice as Backend).runVilt === 'function') return choice;
+  if (choice && typeof choice === 'object' && typeof (choice as Backend).runVilt === 'function')
+    return choice;
   throw new BackendError('backend must be a registered backend name, "auto" or a Backend object');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ReductionConfig } from './config.js';
+import type { ReductionConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { schedule, VILT_B32_GEOMETRY } from './scheduler.js';
 import { namedSchedule } from './schedules.js';

@@ -72,7 +72,8 @@ const BUILT_IN: readonly NamedSchedule[] = [
   },
   {
     name: 'pumer',
-    description: "the paper's ratios on the 6-layer tiny models: layers 1,3 of 6, prune 0.1, merge 0.3, text 0.2",
+    description:
+      "the paper's ratios on the 6-layer tiny models: layers 1,3 of 6, prune 0.1, merge 0.3, text 0.2",
     depth: 6,
     config: recipe([1, 3], 0.1, 0.3, 0.2),
   },
@@ -90,7 +91,10 @@ export function registerSchedule(schedule: NamedSchedule): void {
     throw new ConfigError('schedule', `name must be a non-empty string other than "${MODEL_SCHEDULE}"`);
   }
   if (!Number.isInteger(schedule.depth) || schedule.depth < 1) {
-    throw new ConfigError('schedule', `${schedule.name}: depth must be a positive integer, got ${schedule.depth}`);
+    throw new ConfigError(
+      'schedule',
+      `${schedule.name}: depth must be a positive integer, got ${schedule.depth}`,
+    );
   }
   if (schedule.config !== null) validateReductionConfig(schedule.config, schedule.depth);
   table().set(schedule.name, Object.freeze({ ...schedule }));
@@ -123,7 +127,10 @@ export function scaleReduceLayers(layers: readonly number[], fromDepth: number, 
 export function namedSchedule(name: string, numLayers: number): ReductionConfig | null {
   const s = findSchedule(name);
   if (!s) {
-    throw new ConfigError('schedule', `unknown schedule "${name}" (expected one of ${scheduleNames().join(', ')})`);
+    throw new ConfigError(
+      'schedule',
+      `unknown schedule "${name}" (expected one of ${scheduleNames().join(', ')})`,
+    );
   }
   if (s.config === null) return null;
   const reduceLayers = scaleReduceLayers(s.config.reduceLayers, s.depth, numLayers);
@@ -190,11 +197,15 @@ export function resolveSchedule(choice: ScheduleChoice | undefined, ctx: Schedul
   } else if (typeof choice === 'string') {
     const s = findSchedule(choice);
     if (!s) {
-      throw new ConfigError('schedule', `unknown schedule "${choice}" (expected one of ${scheduleNames().join(', ')})`);
+      throw new ConfigError(
+        'schedule',
+        `unknown schedule "${choice}" (expected one of ${scheduleNames().join(', ')})`,
+      );
     }
     name = s.name;
     base = namedSchedule(s.name, numLayers);
-    description = s.description + (s.config && s.depth !== numLayers ? `, scaled to ${numLayers} layers` : '');
+    description =
+      s.description + (s.config && s.depth !== numLayers ? `, scaled to ${numLayers} layers` : '');
   } else {
     name = 'custom';
     base = choice;

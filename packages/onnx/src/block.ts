@@ -1,16 +1,7 @@
 import type { BlockWeights, LayerPlan, ReductionConfig } from '@pumer/core';
 import type { GraphBuilder } from './builder.js';
-import { fusedLinear, gelu, l2Normalize, layerNorm, linear, maskHat, softMaskedSoftmax } from './nn.js';
-import { bipartiteDst, identityDst, mergeImage, mergeRows, saliencyScores, selectTop } from './reduce.js';
-
-/** Trace values a reducing layer produces (graph value names; indices in float until the caller casts). */
-export interface BlockTrace {
-  readonly saliency?: string; // [B, I]
-  readonly keepIdx?: string; // [B, keep]
-  readonly imageDst?: string; // [B, keep]
-  readonly textDst?: string; // [B, T]
-  readonly tokenDst?: string; // [B, N]
-}
+import { fusedLinear, gelu, layerNorm, linear, maskHat, softMaskedSoftmax } from './nn.js';
+import { type BlockTrace, reduceLayer } from './reduce/reduce-layer.js';
 
 export interface BlockState {
   /** Token states [B, N, D]. */
@@ -28,8 +19,9 @@ export interface BlockOutput extends BlockState {
 }
 
 /**
- * One pre-norm ViLT block with PuMer's reduce step between the attention and the MLP (DESIGN.md §1), as in
- * the reference's Block.forward. Counts come from `plan` (core's planLayer): nothing is recomputed here.
+ * One pre-norm ViLT block with PuMer's reduce step between the attention and the MLP, as in the reference's
+ * Block.forward. Counts come from `plan` (core's planLayer, docs/reducers.md "The layer plan"): nothing is
+ * recomputed here.
  */
 export function transformerBlock(
   g: GraphBuilder,
@@ -72,72 +64,8 @@ export function transformerBlock(
   const outerScope = g.scope;
   // Reduce-step nodes get their own name scope, so a profile separates reducer time from the block's.
   g.scope = outerScope ? `${outerScope}/reduce` : 'reduce';
-  if (plan.kind !== 'none' && config) {
-    const kbar = g.reduce('ReduceMean', k, [2], false); // [B, N, hd]
-    if (plan.kind === 'pumer') {
-      const t = plan.textIn;
-      const qbar =
-        config.saliency === 'qk'
-          ? g.mul(g.reduce('ReduceMean', q, [2], false), g.float(1 / scale))
-          : undefined;
-      const textMask = g.slice(mask, 1, 0, t);
-      const saliency = saliencyScores(g, config.saliency, { attn, kbar, qbar, textMask }, t, n);
-      const top = selectTop(g, saliency, plan.imageIn, plan.keep);
-      const keptX = g.matmul(top.pick, g.slice(x, 1, t, n)); // [B, keep, D]
-      let imageX = keptX;
-      let imageDst: string;
-      if (plan.imageMergeR > 0) {
-        const needsMetric = config.mergeStyle !== 'diff';
-        const merged = mergeImage(g, {
-          style: config.mergeStyle,
-          x: keptX,
-          kbar: needsMetric ? g.matmul(top.pick, g.slice(kbar, 1, t, n)) : null,
-          saliency: top.values,
-          n: plan.keep,
-          r: plan.imageMergeR,
-        });
-        imageX = merged.x;
-        imageDst = merged.dst;
-      } else {
-        imageDst = identityDst(g, top.idx, plan.keep);
-      }
-      let textX = g.slice(x, 1, 0, t);
-      let textMaskOut = textMask;
-      let textDst: string;
-      if (plan.textMergeR > 0) {
-        const { dst, nOut } = bipartiteDst(g, {
-          n: t,
-          r: plan.textMergeR,
-          protectFirst: true,
-          unmergedOrder: 'position',
-          score: { kind: 'similarity', metric: l2Normalize(g, g.slice(kbar, 1, 0, t)) },
-        });
-        const merged = mergeRows(g, textX, dst, nOut, 'mean');
-        textX = merged.x;
-        textMaskOut = g.squeeze(
-          g.div(g.matmul(merged.matrix, g.unsqueeze(textMask, [2])), merged.size!),
-          [2],
-        );
-        textDst = dst;
-      } else {
-        textDst = identityDst(g, textMask, t);
-      }
-      x = g.concat([textX, imageX], 1);
-      mask = g.pad(textMaskOut, 2, 1, 0, plan.imageOut, 1);
-      trace = { saliency, keepIdx: top.idx, imageDst, textDst };
-    } else {
-      const { dst, nOut } = bipartiteDst(g, {
-        n,
-        r: plan.tomeR,
-        protectFirst: true,
-        unmergedOrder: 'position',
-        score: { kind: 'similarity', metric: l2Normalize(g, kbar) },
-      });
-      const merged = mergeRows(g, x, dst, nOut, 'mean');
-      x = merged.x;
-      mask = g.squeeze(g.div(g.matmul(merged.matrix, g.unsqueeze(mask, [2])), merged.size!), [2]);
-      trace = { tokenDst: dst };
-    }
+  if (plan.kind !== 'none') {
+    ({ x, mask, trace } = reduceLayer(g, plan, config, { x, mask, attn, q, k, scale }));
     hat = maskHat(g, mask, plan.textOut + plan.imageOut);
   }
   g.scope = outerScope;

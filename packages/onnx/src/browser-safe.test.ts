@@ -2,10 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-// The main entry must load in a browser: no Node built-ins and no onnxruntime-node outside node.ts and tests.
-describe('browser safety of the main entry', () => {
+// The main and graph entries must load in a browser: no Node built-ins and no onnxruntime-node outside
+// node.ts and tests.
+describe('browser safety of the main and graph entries', () => {
   const dir = join(import.meta.dirname, '.');
-  const sources = readdirSync(dir).filter(
+  const sources = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
     (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'node.ts',
   );
 

@@ -1,4 +1,4 @@
-import type { FloatTensor, LayerNormWeights, LinearWeights } from '@pumer/core';
+import { type FloatTensor, type LayerNormWeights, type LinearWeights, SOFT_MASK_EPS } from '@pumer/core';
 import { attr, type GraphBuilder } from './builder.js';
 
 /**
@@ -81,16 +81,11 @@ export function l2Normalize(g: GraphBuilder, x: string): string {
 }
 
 /**
- * PuMer's soft-masked attention weights (DESIGN.md §1): e = exp(s - rowmax(s)) * mhat,
+ * PuMer's soft-masked attention weights (docs/reducers.md, "Soft-mask attention"): e = exp(s - rowmax(s)) * mhat,
  * p = (e + eps/N) / (rowsum(e) + eps). `maskHat` is [B, 1, N, N].
  */
-export function softMaskedSoftmax(
-  g: GraphBuilder,
-  s: string,
-  maskHat: string,
-  n: number,
-  eps = 1e-6,
-): string {
+export function softMaskedSoftmax(g: GraphBuilder, s: string, maskHat: string, n: number): string {
+  const eps = SOFT_MASK_EPS;
   const e = g.mul(g.op('Exp', [g.sub(s, g.reduce('ReduceMax', s, [-1]))]), maskHat);
   const denom = g.add(g.reduceSum(e, [-1]), g.float(eps));
   return g.div(g.add(e, g.float(eps / n)), denom);

@@ -1,8 +1,22 @@
-import { BackendError, floatTensor, intTensor, PAPER_SCHEDULE, type ViltInputs } from '@pumer/core';
+import {
+  BackendError,
+  checkMergeArgs,
+  checkPruneArgs,
+  checkSaliencyArgs,
+  floatTensor,
+  intTensor,
+  type MergeArgs,
+  namedSchedule,
+  PumerError,
+  type ViltInputs,
+} from '@pumer/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { type GraphKind, type GraphRuntime, OrtGraphBackend, viltGeometryOf } from './ort-backend.js';
 import { tinyModel } from './tiny-model.test-helpers.js';
+
+// The paper's schedule as it stands on the 12-layer ViLT: reduce layers 2, 5, 8.
+const PAPER = namedSchedule('paper', 12)!;
 
 /** onnxruntime-node as a GraphRuntime that records what it compiles and releases. */
 class RecordingRuntime implements GraphRuntime<ort.InferenceSession> {
@@ -73,7 +87,7 @@ describe('OrtGraphBackend over a GraphRuntime', () => {
     const runtime = new RecordingRuntime();
     const backend = new OrtGraphBackend('test', runtime, { modelCacheSize: 1 });
     const model = tinyModel('m');
-    const config = { ...PAPER_SCHEDULE, reduceLayers: [1], pruneRatio: 0.3, mergeRatio: 0.3 };
+    const config = { ...PAPER, reduceLayers: [1], pruneRatio: 0.3, mergeRatio: 0.3 };
     const out = await backend.runVilt(model, inputs(2, 5, 12, 20), config);
     expect(out.logits.shape).toEqual([2, 3]);
     expect(out.layers.map((l) => l.kind)).toEqual(['none', 'pumer', 'none']);
@@ -97,6 +111,46 @@ describe('OrtGraphBackend over a GraphRuntime', () => {
     const out = await backend.runVilt(tinyModel('m'), inputs(1, 5, 8, 8), null);
     expect(out.logits.shape).toEqual([1, 3]);
     expect(runtime.created.map((c) => c.kind)).toEqual(['vilt', 'vilt']);
+    await backend.dispose();
+  });
+
+  it("rejects bad input with core's checks: the same code and message as every backend", async () => {
+    const backend = new OrtGraphBackend('test', new RecordingRuntime());
+    const errorOf = async (run: () => unknown) => {
+      try {
+        await run();
+      } catch (err) {
+        return err instanceof PumerError ? `${err.code}: ${err.message}` : `not a PumerError: ${String(err)}`;
+      }
+      return 'no error';
+    };
+    const x = floatTensor(new Float32Array(12), [1, 4, 3]);
+    const merges: MergeArgs[] = [
+      { style: 'tome', x, r: 1 },
+      { style: 'tip', x, metric: floatTensor(new Float32Array(8), [1, 4, 2]), r: 1 },
+      { style: 'diff', x, saliency: floatTensor(new Float32Array(5), [1, 5]), r: 1 },
+      { style: 'tome', x, metric: floatTensor(new Float32Array(8), [1, 4, 2]), r: -1 },
+    ];
+    for (const args of merges) {
+      const expected = await errorOf(() => checkMergeArgs(args));
+      expect(expected).toMatch(/^(VALUE|SHAPE): /);
+      expect(await errorOf(() => backend.merger.merge(args))).toBe(expected);
+    }
+    const scores = floatTensor([0.1, Number.NaN, 0.3], [1, 3]);
+    expect(await errorOf(() => backend.pruner.prune(scores, 2))).toBe(
+      await errorOf(() => checkPruneArgs(scores, 2)),
+    );
+    const good = floatTensor([0.1, 0.2, 0.3], [1, 3]);
+    expect(await errorOf(() => backend.pruner.prune(good, 4))).toBe(
+      await errorOf(() => checkPruneArgs(good, 4)),
+    );
+    const noText = { kbar: floatTensor(new Float32Array(8), [1, 4, 2]), textMask: floatTensor([0], [1, 1]) };
+    expect(await errorOf(() => backend.pruner.saliency('k_metric', noText))).toBe(
+      await errorOf(() => checkSaliencyArgs('k_metric', noText)),
+    );
+    expect(await errorOf(() => backend.pruner.saliency('qk', noText))).toMatch(
+      /^VALUE: qbar \(needed by qk\)/,
+    );
     await backend.dispose();
   });
 });

@@ -5,6 +5,10 @@ import {
   type BlockArgs,
   type BlockResult,
   type BlockWeights,
+  checkBlockArgs,
+  checkMergeArgs,
+  checkPruneArgs,
+  checkSaliencyArgs,
   expectFinite,
   expectShape,
   type FloatTensor,
@@ -13,7 +17,6 @@ import {
   intTensor,
   type LayerPlan,
   type LayerTrace,
-  MERGE_STYLES,
   type MergeArgs,
   type MergeResult,
   type Merger,
@@ -21,7 +24,6 @@ import {
   type Pruner,
   planLayer,
   type ReductionConfig,
-  SALIENCY_METHODS,
   type Saliency,
   type SaliencyInputs,
   ShapeError,
@@ -31,12 +33,12 @@ import {
   validateReductionConfig,
 } from '@pumer/core';
 import type { GraphBuilder } from './builder.js';
+
 import {
   buildBlockGraph,
   buildMergeGraph,
   buildPruneGraph,
   buildSaliencyGraph,
-  clampedMergeR,
   type TraceOutputs,
 } from './standalone.js';
 import { buildViltGraph, scheduleKey, ViltGraphCache, type ViltGraphGeometry } from './vilt.js';
@@ -109,12 +111,8 @@ function layerTrace(layer: number, plan: LayerPlan, names: TraceOutputs, out: Ru
       textDst: readInt(out[names.textDst!], names.textDst!),
     };
   }
-  if (plan.kind === 'tome') return { ...base, tokenDst: readInt(out[names.tokenDst!], names.tokenDst!) };
-  return base;
-}
-
-function noPlan(textIn: number, imageIn: number): LayerPlan {
-  return { kind: 'none', textIn, imageIn, textOut: textIn, imageOut: imageIn };
+  if (plan.kind === 'none') return base;
+  return { ...base, tokenDst: readInt(out[names.tokenDst!], names.tokenDst!) };
 }
 
 /** The geometry `inputs` imply for `model` (text length, patch grid), after checking every shape. */
@@ -213,51 +211,25 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
   // --- Pruner ---
 
   private async saliency(method: Saliency, inputs: SaliencyInputs): Promise<FloatTensor> {
-    if (!(SALIENCY_METHODS as readonly string[]).includes(method)) {
-      throw new BackendError(
-        `unknown saliency method "${String(method)}" (expected ${SALIENCY_METHODS.join(', ')})`,
-      );
-    }
-    expectShape('textMask', inputs.textMask, [null, null]);
-    const [b, t] = inputs.textMask.shape;
+    const { rule, N, T, H, C } = checkSaliencyArgs(method, inputs);
     const feeds: RuntimeFeeds = { text_mask: this.f32(inputs.textMask) };
-    let n: number;
-    let heads = 0;
-    let hd = 0;
-    if (method === 'first_head' || method === 'mean_head') {
-      if (!inputs.attn) throw new ShapeError(`saliency ${method} needs attn [B, H, N, N]`);
-      expectShape('attn', inputs.attn, [b, null, null, null]);
-      [, heads, n] = inputs.attn.shape;
-      expectShape('attn', inputs.attn, [b, heads, n, n]);
-      feeds['attn'] = this.f32(inputs.attn);
-    } else {
-      if (!inputs.kbar) throw new ShapeError(`saliency ${method} needs kbar [B, N, headDim]`);
-      expectShape('kbar', inputs.kbar, [b, null, null]);
-      [, n, hd] = inputs.kbar.shape;
-      feeds['kbar'] = this.f32(inputs.kbar);
-      if (method === 'qk') {
-        if (!inputs.qbar) throw new ShapeError('saliency qk needs qbar [B, N, headDim]');
-        expectShape('qbar', inputs.qbar, [b, n, hd]);
-        feeds['qbar'] = this.f32(inputs.qbar);
-      }
-    }
-    if (t < 1 || t >= n)
-      throw new ShapeError(`textMask has ${t} columns; it must be in [1, ${n - 1}] for ${n} tokens`);
-    const s = await this.cachedSmall(`saliency|${method}|${heads}|${n}|${t}|${hd}`, () =>
-      buildSaliencyGraph({ method, numHeads: heads, n, t, hd }),
+    if (rule.source === 'attention') feeds['attn'] = this.f32(inputs.attn!);
+    else feeds['kbar'] = this.f32(inputs.kbar!);
+    if (rule.textSide === 'queries') feeds['qbar'] = this.f32(inputs.qbar!);
+    const heads = H ?? 0;
+    const hd = C ?? 0;
+    const s = await this.cachedSmall(`saliency|${rule.method}|${heads}|${N}|${T}|${hd}`, () =>
+      buildSaliencyGraph({ rule, numHeads: heads, n: N, t: T, hd }),
     );
     const out = await this.run(s, feeds);
     return readFloat(out['scores'], 'scores');
   }
 
   private async prune(scores: FloatTensor, keep: number): Promise<PruneResult> {
-    expectShape('scores', scores, [null, null]);
-    expectFinite('scores', scores);
-    const n = scores.shape[1]!;
-    if (!Number.isInteger(keep) || keep < 1 || keep > n) {
-      throw new ShapeError(`prune: keep must be an integer in [1, ${n}], got ${keep}`);
-    }
-    const s = await this.cachedSmall(`prune|${n}|${keep}`, () => buildPruneGraph(n, keep));
+    const c = checkPruneArgs(scores, keep);
+    // No image token: nothing to rank (a graph cannot have a zero-length axis here).
+    if (c.keep === 0) return { keepIdx: intTensor([], [c.B, 0]), scores: floatTensor([], [c.B, 0]) };
+    const s = await this.cachedSmall(`prune|${c.I}|${c.keep}`, () => buildPruneGraph(c.I, c.keep));
     const out = await this.run(s, { scores: this.f32(scores) });
     return { keepIdx: readInt(out['keep_idx'], 'keep_idx'), scores: readFloat(out['values'], 'values') };
   }
@@ -265,47 +237,20 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
   // --- Merger ---
 
   private async merge(args: MergeArgs): Promise<MergeResult> {
-    const { style, x } = args;
-    if (!(MERGE_STYLES as readonly string[]).includes(style)) {
-      throw new BackendError(`unknown merge style "${String(style)}" (expected ${MERGE_STYLES.join(', ')})`);
-    }
-    if (typeof args.r !== 'number' || !Number.isInteger(args.r) || args.r < 0) {
-      throw new ShapeError(`merge: r must be a non-negative integer, got ${String(args.r)}`);
-    }
-    expectShape('x', x, [null, null, null]);
-    expectFinite('x', x);
-    const [b, n, d] = x.shape as [number, number, number];
-    const feeds: RuntimeFeeds = { x: this.f32(x) };
-    let c = 0;
-    if (style !== 'diff') {
-      if (!args.metric) throw new ShapeError(`merge ${style} needs metric [B, n, C]`);
-      expectShape('metric', args.metric, [b, n, null]);
-      expectFinite('metric', args.metric);
-      c = args.metric.shape[2]!;
-      feeds['metric'] = this.f32(args.metric);
-    }
-    if (style !== 'tome') {
-      if (!args.saliency) throw new ShapeError(`merge ${style} needs saliency [B, n]`);
-      expectShape('saliency', args.saliency, [b, n]);
-      expectFinite('saliency', args.saliency);
-      feeds['saliency'] = this.f32(args.saliency);
-    }
-    const withSize = style === 'tome' && args.size !== undefined;
-    if (withSize) {
-      expectShape('size', args.size!, [b, n, 1]);
-      expectFinite('size', args.size!);
-      feeds['size'] = this.f32(args.size!);
-    }
-    const protectFirst = args.protectFirst ?? true;
-    const spec = { style, n, c, d, r: args.r, protectFirst, withSize };
-    const r = clampedMergeR(spec);
-    const s = await this.cachedSmall(`merge|${style}|${n}|${c}|${d}|${r}|${protectFirst}|${withSize}`, () =>
-      buildMergeGraph({ ...spec, r }),
-    );
+    const c = checkMergeArgs(args);
+    const { rule, n, D, r } = c;
+    const feeds: RuntimeFeeds = { x: this.f32(args.x) };
+    if (rule.reads.metric) feeds['metric'] = this.f32(args.metric!);
+    if (rule.reads.saliency) feeds['saliency'] = this.f32(args.saliency!);
+    const withSize = rule.reads.size && args.size !== undefined && args.size !== null;
+    if (withSize) feeds['size'] = this.f32(args.size!);
+    const spec = { ...c, c: c.C ?? 0, d: D, withSize };
+    const key = `merge|${rule.style}|${n}|${spec.c}|${D}|${r}|${c.protectFirst}|${withSize}`;
+    const s = await this.cachedSmall(key, () => buildMergeGraph(spec));
     const out = await this.run(s, feeds);
     return {
       x: readFloat(out['x_out'], 'x_out'),
-      size: style === 'tome' ? readFloat(out['size_out'], 'size_out') : null,
+      size: rule.combine === 'size-weighted-mean' ? readFloat(out['size_out'], 'size_out') : null,
       dst: readInt(out['dst'], 'dst'),
       r,
     };
@@ -314,21 +259,9 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
   // --- Blocks and the whole model ---
 
   async runBlock(args: BlockArgs): Promise<BlockResult> {
-    const { weights, numHeads, x, mask, textLen } = args;
-    expectShape('x', x, [null, null, null]);
-    const [b, n, d] = x.shape as [number, number, number];
-    expectShape('mask', mask, [b, n]);
-    expectFinite('x', x);
-    expectFinite('mask', mask);
-    expectShape('norm1.weight', weights.norm1.weight, [d]);
-    if (!Number.isInteger(numHeads) || numHeads < 1 || d % numHeads !== 0) {
-      throw new ShapeError(`numHeads ${numHeads} must divide the hidden size ${d}`);
-    }
-    if (!Number.isInteger(textLen) || textLen < 1 || textLen >= n) {
-      throw new ShapeError(`textLen ${textLen} must be an integer in [1, ${n - 1}]`);
-    }
-    const config = args.config ? validateReductionConfig(args.config) : null;
-    const plan = config ? planLayer(config, args.layer, textLen, n - textLen) : noPlan(textLen, n - textLen);
+    const { N, numHeads, textLen, layer, config } = checkBlockArgs(args);
+    const { weights, x, mask } = args;
+    const plan = planLayer(config, layer, textLen, N - textLen);
     let perWeights = this.blocks.get(weights);
     if (!perWeights) {
       perWeights = new Map();
@@ -351,7 +284,7 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
       mask: readFloat(out['mask_out'], 'mask_out'),
       textLen: plan.textOut,
       attn: readFloat(out['attn'], 'attn'),
-      trace: layerTrace(args.layer, plan, trace, out),
+      trace: layerTrace(layer, plan, trace, out),
     };
   }
 

@@ -1,16 +1,18 @@
 import {
   type BlockWeights,
+  type CheckedMerge,
   type LayerPlan,
-  type MergeStyle,
-  mergeLimit,
   type ReductionConfig,
-  type Saliency,
+  type SaliencyRule,
   ShapeError,
 } from '@pumer/core';
-import { type BlockTrace, transformerBlock } from './block.js';
+import { transformerBlock } from './block.js';
 import { GraphBuilder } from './builder.js';
-import { l2Normalize, maskHat } from './nn.js';
-import { bipartiteDst, identityDst, mergeImage, mergeRows, saliencyScores, selectTop } from './reduce.js';
+import { maskHat } from './nn.js';
+import { mergeTokens } from './reduce/merge.js';
+import { selectTop } from './reduce/prune.js';
+import type { BlockTrace } from './reduce/reduce-layer.js';
+import { saliencyScores } from './reduce/saliency.js';
 
 /**
  * Each reducer op as its own small graph (batch dynamic), for parity against the golden vectors and the CPU
@@ -19,73 +21,41 @@ import { bipartiteDst, identityDst, mergeImage, mergeRows, saliencyScores, selec
 
 const B = 'batch';
 
-export interface MergeGraphSpec {
-  readonly style: MergeStyle;
-  /** Rows merged over. */
-  readonly n: number;
-  /** Metric width (tip, tome). */
+/** A merge graph: what core's checkMergeArgs decided (style rule, clamped r, protection) and the widths. */
+export interface MergeGraphSpec
+  extends Pick<CheckedMerge, 'rule' | 'n' | 'r' | 'protectFirst' | 'unmergedOrder'> {
+  /** Metric width (styles that read a metric). */
   readonly c: number;
   /** State width. */
   readonly d: number;
-  /** Requested r (clamped here with core's mergeLimit). */
-  readonly r: number;
-  /** tome: protect row 0 and re-sort unmerged rows by position (ToMe's class_token). */
-  readonly protectFirst: boolean;
-  /** tome: a `size` input [B, n, 1]. */
+  /** A `size` input [B, n, 1] (size-weighted styles). */
   readonly withSize: boolean;
 }
 
-/** r after the style's clamp: what the merge graph will remove. */
-export function clampedMergeR(spec: Pick<MergeGraphSpec, 'style' | 'n' | 'r' | 'protectFirst'>): number {
-  const protect = spec.style === 'tip' || (spec.style === 'tome' && spec.protectFirst);
-  return Math.min(Math.max(0, Math.floor(spec.r)), mergeLimit(spec.n, protect));
-}
-
 /**
- * Inputs: `x` [B, n, d]; `metric` [B, n, c] (tip, tome); `saliency` [B, n] (tip, diff); `size` [B, n, 1] (tome,
- * optional). Outputs: `x` [B, n - r, d], `dst` int32 [B, n], and `size` [B, n - r, 1] for tome.
+ * Inputs: `x` [B, n, d] and what the style reads: `metric` [B, n, c], `saliency` [B, n], `size` [B, n, 1]
+ * (optional). Outputs: `x_out` [B, n - r, d], `dst` int32 [B, n], and `size_out` [B, n - r, 1] for
+ * size-weighted styles.
  */
 export function buildMergeGraph(spec: MergeGraphSpec): GraphBuilder {
-  const { n, c, d, style } = spec;
-  const r = clampedMergeR(spec);
-  const g = new GraphBuilder(`pumer_merge_${style}`);
+  const { rule, n, r, c, d } = spec;
+  const g = new GraphBuilder(`pumer_merge_${rule.style}`);
   const x = g.input('x', 'float32', [B, n, d]);
-  const metric = style === 'diff' ? null : g.input('metric', 'float32', [B, n, c]);
-  const saliency = style === 'tome' ? null : g.input('saliency', 'float32', [B, n]);
-  const size = style === 'tome' && spec.withSize ? g.input('size', 'float32', [B, n, 1]) : null;
-  const nOut = n - r;
-  let outX: string;
-  let dst: string;
-  let outSize: string | null = null;
-  if (r === 0) {
-    outX = x;
-    dst = identityDst(g, g.reduceSum(x, [2], false), n);
-    outSize = size ?? g.add(g.mul(g.slice(x, 2, 0, 1), g.float(0)), g.float(1)); // ones [B, n, 1]
-  } else if (style === 'tome') {
-    const m = bipartiteDst(g, {
-      n,
-      r,
-      protectFirst: spec.protectFirst,
-      unmergedOrder: spec.protectFirst ? 'position' : 'score',
-      score: { kind: 'similarity', metric: l2Normalize(g, metric!) },
-    });
-    const merged = mergeRows(g, x, m.dst, m.nOut, 'mean', size);
-    outX = merged.x;
-    outSize = merged.size;
-    dst = m.dst;
-  } else {
-    const merged = mergeImage(g, { style, x, kbar: metric, saliency, n, r });
-    outX = merged.x;
-    dst = merged.dst;
+  const metric = rule.reads.metric ? g.input('metric', 'float32', [B, n, c]) : null;
+  const saliency = rule.reads.saliency ? g.input('saliency', 'float32', [B, n]) : null;
+  const size = rule.reads.size && spec.withSize ? g.input('size', 'float32', [B, n, 1]) : null;
+  const merged = mergeTokens(g, spec, { n, x, metric, saliency, size });
+  g.output(merged.x, 'x_out', 'float32', [B, n - r, d]);
+  g.output(g.cast(merged.dst, 'int32'), 'dst', 'int32', [B, n]);
+  if (rule.combine === 'size-weighted-mean') {
+    const ones = () => g.add(g.mul(g.slice(x, 2, 0, 1), g.float(0)), g.float(1)); // [B, n, 1]
+    g.output(merged.size ?? ones(), 'size_out', 'float32', [B, n - r, 1]);
   }
-  g.output(outX, 'x_out', 'float32', [B, nOut, d]);
-  g.output(g.cast(dst, 'int32'), 'dst', 'int32', [B, n]);
-  if (style === 'tome') g.output(outSize!, 'size_out', 'float32', [B, nOut, 1]);
   return g;
 }
 
 export interface SaliencyGraphSpec {
-  readonly method: Saliency;
+  readonly rule: SaliencyRule;
   readonly numHeads: number;
   /** Sequence length N and text length T. */
   readonly n: number;
@@ -94,17 +64,20 @@ export interface SaliencyGraphSpec {
   readonly hd: number;
 }
 
-/** Inputs: `attn` [B, H, N, N] or `kbar` (+ `qbar`) [B, N, hd], and `text_mask` [B, T]. Output `scores` [B, N - T]. */
+/**
+ * Inputs: `attn` [B, H, N, N] or `kbar` (+ `qbar`) [B, N, hd] as the rule reads, and `text_mask` [B, T].
+ * Output `scores` [B, N - T].
+ */
 export function buildSaliencyGraph(spec: SaliencyGraphSpec): GraphBuilder {
-  const { method, n, t } = spec;
+  const { rule, n, t } = spec;
   if (t < 1 || t >= n) throw new ShapeError(`saliency: text length ${t} must be in [1, ${n - 1}]`);
-  const g = new GraphBuilder(`pumer_saliency_${method}`);
-  const usesAttn = method === 'first_head' || method === 'mean_head';
+  const g = new GraphBuilder(`pumer_saliency_${rule.method}`);
+  const usesAttn = rule.source === 'attention';
   const attn = usesAttn ? g.input('attn', 'float32', [B, spec.numHeads, n, n]) : undefined;
   const kbar = usesAttn ? undefined : g.input('kbar', 'float32', [B, n, spec.hd]);
-  const qbar = method === 'qk' ? g.input('qbar', 'float32', [B, n, spec.hd]) : undefined;
+  const qbar = rule.textSide === 'queries' ? g.input('qbar', 'float32', [B, n, spec.hd]) : undefined;
   const textMask = g.input('text_mask', 'float32', [B, t]);
-  g.output(saliencyScores(g, method, { attn, kbar, qbar, textMask }, t, n), 'scores', 'float32', [B, n - t]);
+  g.output(saliencyScores(g, rule, { attn, kbar, qbar, textMask }, t, n), 'scores', 'float32', [B, n - t]);
   return g;
 }
 
@@ -151,7 +124,8 @@ export function emitTrace(g: GraphBuilder, trace: BlockTrace, plan: LayerPlan, p
       out[key] = `${prefix}${name}`;
       g.output(g.cast(trace[key]!, 'int32'), out[key], 'int32', [B, len]);
     }
-  } else if (plan.kind === 'tome') {
+  } else if (plan.kind !== 'none') {
+    // The ToMe baseline.
     out['tokenDst'] = `${prefix}token_dst`;
     g.output(g.cast(trace.tokenDst!, 'int32'), out['tokenDst'], 'int32', [B, plan.textIn + plan.imageIn]);
   }

@@ -1,15 +1,12 @@
-import { floatTensor, type ViltModel } from '@pumer/core';
+import { floatTensor, seededRandom, type ViltModel } from '@pumer/core';
 
 /** A three-layer ViLT with hidden size 8 and seeded random weights (16x16 images, 4x4 patches, 6 text tokens). */
 export function tinyModel(id: string): ViltModel {
   const d = 8;
-  let seed = 7;
+  const next = seededRandom(7);
   const r = (shape: number[]) =>
     floatTensor(
-      Float32Array.from(
-        { length: shape.reduce((a, b) => a * b, 1) },
-        () => ((seed = (seed * 48271) % 2147483647) / 2147483647 - 0.5) * 0.4,
-      ),
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (next() - 0.5) * 0.4),
       shape,
     );
   const lin = (o: number, i: number) => ({ weight: r([o, i]), bias: r([o]) });

@@ -1,12 +1,15 @@
-import { PAPER_SCHEDULE, ShapeError } from '@pumer/core';
+import { namedSchedule, ShapeError } from '@pumer/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { tinyModel } from './tiny-model.test-helpers.js';
 import { buildViltGraph, scheduleKey, ViltGraphCache } from './vilt.js';
 
+// The paper's schedule as it stands on the 12-layer ViLT: reduce layers 2, 5, 8.
+const PAPER = namedSchedule('paper', 12)!;
+
 describe('whole-model graph', () => {
   const config = {
-    ...PAPER_SCHEDULE,
+    ...PAPER,
     reduceLayers: [1],
     pruneRatio: 0.3,
     mergeRatio: 0.3,

@@ -3,6 +3,30 @@
  * and the VQA pipeline. Browser-safe: no Node imports here. In Node, import '@pumer/vilt/node' instead,
  * which adds directory loading, PNG/JPEG decoding, the bundled default model and `evaluate`.
  */
+export {
+  CHECKPOINT_FILE_NAMES,
+  type CheckpointFormat,
+  readCheckpoint,
+  sniffCheckpointFormat,
+} from './checkpoint/read.js';
+export {
+  readShardedCheckpoint,
+  SHARD_INDEX_FILE_NAMES,
+  type ShardedWeights,
+  shardFileNames,
+  shardWeightMap,
+} from './checkpoint/sharded.js';
+export {
+  type CheckpointFile,
+  type CheckpointTensor,
+  type FloatCheckpointTensor,
+  type FloatDType,
+  type IntCheckpointTensor,
+  type IntDType,
+  isFloatTensor,
+  type TensorDType,
+} from './checkpoint/tensors.js';
+export { readTorchCheckpoint } from './checkpoint/torch-zip.js';
 export { parseViltConfig, type ViltConfig } from './config.js';
 export {
   composeDetails,
@@ -29,14 +53,15 @@ export { type LoadedVilt, type ViltFiles, viltFromFiles } from './model.js';
 export {
   type AnswerOptions,
   createVqaPipeline,
+  REQUESTED_BY_CALLER,
   rankAnswers,
-  resolveBackend,
   resolveModel,
   setCheckpointLoader,
   stackImages,
   type VqaAnswer,
   type VqaItem,
   type VqaPipeline,
+  type VqaPipelineInfo,
   type VqaPipelineOptions,
   type VqaResult,
 } from './pipeline.js';
@@ -56,6 +81,5 @@ export {
   type TensorToWrite,
   writeSafetensors,
 } from './safetensors.js';
-export { NAMED_SCHEDULES, resolveSchedule, type ScheduleChoice, type ScheduleName } from './schedules.js';
 export { type EncodedBatch, type EncodedQuestion, ViltTokenizer } from './tokenizer.js';
 export { CLASSIFIER_NORM_EPS, viltWeightsFromTensors } from './weights.js';

@@ -1,7 +1,8 @@
 import type { ReductionConfig, ViltModel } from '@pumer/core';
 import { parseViltConfig, type ViltConfig } from './config.js';
 import { type ImageProcessorConfig, parsePreprocessorConfig } from './preprocessor.js';
-import { readSafetensors } from './safetensors.js';
+import { CHECKPOINT_FILE_NAMES, readCheckpoint, sniffCheckpointFormat } from './checkpoint/read.js';
+import { readShardedCheckpoint, SHARD_INDEX_FILE_NAMES, type ShardedWeights } from './checkpoint/sharded.js';
 import { ViltTokenizer } from './tokenizer.js';
 import { viltWeightsFromTensors } from './weights.js';
 
@@ -19,8 +20,13 @@ export interface LoadedVilt {
 export interface ViltFiles {
   /** config.json, parsed. */
   readonly config: unknown;
-  /** model.safetensors bytes. */
-  readonly weights: Uint8Array;
+  /**
+   * The weights: the bytes of model.safetensors or pytorch_model.bin (told apart by their first bytes), or a
+   * sharded checkpoint's index and shards.
+   */
+  readonly weights: Uint8Array | ShardedWeights;
+  /** The weights file's name, for error messages (default: the hub name of the format found). */
+  readonly weightsName?: string;
   /** tokenizer.json, parsed. */
   readonly tokenizer: unknown;
   /** preprocessor_config.json, parsed. */
@@ -32,8 +38,14 @@ export interface ViltFiles {
 /** Builds a LoadedVilt from file contents; every file is validated and errors name the file and field. */
 export function viltFromFiles(files: ViltFiles): LoadedVilt {
   const config = parseViltConfig(files.config);
-  const { tensors } = readSafetensors(files.weights);
-  const weights = viltWeightsFromTensors(tensors, config);
+  const w = files.weights;
+  const source =
+    w instanceof Uint8Array
+      ? (files.weightsName ?? CHECKPOINT_FILE_NAMES[sniffCheckpointFormat(w)])
+      : (files.weightsName ?? w.indexName ?? SHARD_INDEX_FILE_NAMES[0]);
+  const { tensors } =
+    w instanceof Uint8Array ? readCheckpoint(w, source) : readShardedCheckpoint({ ...w, indexName: source });
+  const weights = viltWeightsFromTensors(tensors, config, source);
   return {
     model: { id: files.id, geometry: config.geometry, weights, labels: config.labels },
     config,

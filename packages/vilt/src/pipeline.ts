@@ -1,15 +1,17 @@
-import { createCpuBackend } from '@pumer/backend-cpu';
 import {
+  activeBackend,
   type Backend,
-  BackendError,
+  type BackendInfo,
   type FloatTensor,
   floatTensor,
-  findBackend,
-  listBackends,
-  registerBackend,
+  getBackend,
   intTensor,
   PumerError,
   type ReductionConfig,
+  type ResolvedSchedule,
+  resolveBackend,
+  resolveSchedule,
+  type ScheduleChoice,
   type ViltOutputs,
 } from '@pumer/core';
 import { composeDetails, type VqaDetails } from './details.js';
@@ -17,19 +19,27 @@ import { decodeImageInput, type ImageInput } from './image.js';
 import { ioHooks } from './io-registry.js';
 import type { LoadedVilt } from './model.js';
 import { prepareImage } from './preprocessor.js';
-import { resolveSchedule, type ScheduleChoice } from './schedules.js';
 
 /**
  * The VQA pipeline: image + question in, ranked answers out, on any registered backend and with any
  * schedule. Batches group images by prepared size (the backends take one pixel shape per batch).
+ * Backends come only from core's registry (docs/architecture.md, "Backends"); schedules only from core's
+ * resolver (docs/schedules.md).
  */
 
 export interface VqaPipelineOptions {
   /** A checkpoint directory (needs `@pumer/vilt/node`) or a model loaded with loadVilt / viltFromFiles. */
   readonly model: string | LoadedVilt;
-  /** A registered backend name ('cpu' by default; 'node', 'webgpu' once their packages are imported) or a Backend. */
+  /**
+   * A registered backend name ('node', 'webgpu', 'cpu' once their packages are imported; 'auto'), or a Backend:
+   * kept for the pipeline's life. Absent: every call runs on core's active backend (`setBackend`), or on the
+   * `auto` pick when none is active, so switching backends needs no new pipeline.
+   */
   readonly backend?: string | Backend;
-  /** 'model' (default): the checkpoint's own schedule, none if it has none; 'none'; a named schedule; or a config. */
+  /**
+   * 'model' (default): the checkpoint's own schedule, no reduction if it has none; a name from core's
+   * `scheduleNames()` (scaled to the model's depth); null or 'unreduced' for none; or a config.
+   */
   readonly reduction?: ScheduleChoice;
 }
 
@@ -60,10 +70,20 @@ export interface VqaItem {
   readonly question: string;
 }
 
+/** Which backend runs the pipeline and why, what it reduces with, and which model. */
+export interface VqaPipelineInfo {
+  readonly backend: BackendInfo & { readonly reason: string };
+  readonly schedule: ResolvedSchedule;
+  /** The model's id (backends cache compiled graphs under it). */
+  readonly model: string;
+}
+
 export interface VqaPipeline {
   readonly loaded: LoadedVilt;
+  /** The backend the next call runs on (with no backend option: the active one, or the last one used). */
   readonly backend: Backend;
   readonly reduction: ReductionConfig | null;
+  info(): VqaPipelineInfo;
   answer(image: ImageInput, question: string, options?: AnswerOptions): Promise<VqaResult>;
   answerBatch(items: readonly VqaItem[], options?: AnswerOptions): Promise<VqaResult[]>;
 }
@@ -71,18 +91,6 @@ export interface VqaPipeline {
 /** Lets `@pumer/vilt/node` teach the pipeline to load checkpoint directories. */
 export function setCheckpointLoader(loader: ((dir: string) => LoadedVilt) | null): void {
   ioHooks().checkpointLoader = loader;
-}
-
-export async function resolveBackend(choice: string | Backend = 'cpu'): Promise<Backend> {
-  if (typeof choice === 'string') {
-    // The default must work even where a bundler dropped @pumer/backend-cpu's import-time registration
-    // (its package is marked side-effect free): register it here if it is missing.
-    if (choice === 'cpu' && !listBackends().some((b) => b.name === 'cpu'))
-      registerBackend('cpu', createCpuBackend, 1);
-    return findBackend(choice);
-  }
-  if (choice && typeof choice === 'object' && typeof choice.runVilt === 'function') return choice;
-  throw new BackendError('backend must be a registered backend name or a Backend object');
 }
 
 export function resolveModel(model: string | LoadedVilt): LoadedVilt {
@@ -120,14 +128,52 @@ export function stackImages(images: readonly FloatTensor[]): FloatTensor {
   return floatTensor(out, [images.length, ...shape]);
 }
 
+interface Running {
+  readonly backend: Backend;
+  /** Why this backend runs, in one line. */
+  readonly reason: string;
+}
+
+/** The reason a pipeline gives for a backend passed in its options. */
+export const REQUESTED_BY_CALLER = 'requested by the caller';
+
+/**
+ * Where a pipeline's backend comes from. Given one: that one, resolved once through core's registry. None
+ * given: core's active backend at every call (`resolveBackend()` makes the `auto` pick active when none is),
+ * so `setBackend` moves existing pipelines too.
+ */
+async function backendSource(choice: string | Backend | undefined) {
+  if (choice !== undefined) {
+    const fixed: Running = { backend: await resolveBackend(choice), reason: REQUESTED_BY_CALLER };
+    return { next: async () => fixed, current: () => fixed };
+  }
+  const active = (): Running | null => {
+    const a = activeBackend();
+    return a ? { backend: getBackend(), reason: a.reason } : null;
+  };
+  const follow = async (): Promise<Running> => {
+    const backend = await resolveBackend();
+    return active() ?? { backend, reason: 'the active backend' };
+  };
+  let last = await follow();
+  return {
+    next: async () => {
+      last = await follow();
+      return last;
+    },
+    // What the next call would run on; the last one used if the active backend was cleared since.
+    current: () => active() ?? last,
+  };
+}
+
 export async function createVqaPipeline(options: VqaPipelineOptions): Promise<VqaPipeline> {
   const loaded = resolveModel(options.model);
-  const backend = await resolveBackend(options.backend ?? 'cpu');
-  const reduction = resolveSchedule(
-    options.reduction ?? 'model',
-    loaded.reduction,
-    loaded.config.geometry.numLayers,
-  );
+  const schedule = resolveSchedule(options.reduction, {
+    numLayers: loaded.config.geometry.numLayers,
+    modelSchedule: loaded.reduction,
+  });
+  const reduction = schedule.config;
+  const backends = await backendSource(options.backend);
   const labels = loaded.model.labels;
   const patch = loaded.config.geometry.patchSize;
 
@@ -148,6 +194,7 @@ export async function createVqaPipeline(options: VqaPipelineOptions): Promise<Vq
       else groups.set(key, [p]);
     }
     const results: VqaResult[] = new Array(items.length);
+    const { backend } = await backends.next();
     for (const group of groups.values()) {
       const w = loaded.tokenizer.window;
       const inputs = {
@@ -178,8 +225,14 @@ export async function createVqaPipeline(options: VqaPipelineOptions): Promise<Vq
 
   return {
     loaded,
-    backend,
+    get backend() {
+      return backends.current().backend;
+    },
     reduction,
+    info() {
+      const { backend, reason } = backends.current();
+      return { backend: { ...backend.info(), reason }, schedule, model: loaded.model.id };
+    },
     answerBatch,
     async answer(image, question, opts) {
       const [r] = await answerBatch([{ image, question }], opts);

@@ -1,74 +1,37 @@
 import { PumerError, sizeOf } from '@pumer/core';
+import {
+  BYTES_PER_ELEMENT,
+  type CheckpointFile,
+  type CheckpointTensor,
+  decodeTensor,
+  encodeTensor,
+  isTensorDType,
+  TENSOR_DTYPES,
+  type TensorDType,
+} from './checkpoint/tensors.js';
 
 /**
  * The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header mapping each
  * tensor name to {dtype, shape, data_offsets: [begin, end]} (offsets into the data section that follows),
- * optional "__metadata__" of string pairs, then the raw little-endian data. Every read is bounds-checked:
- * a damaged or hostile file gives a PumerError naming the problem, never a silent misread.
+ * optional "__metadata__" of string pairs, then the raw little-endian data. As the format's reference parser
+ * requires, the tensors cover the data section exactly: no gap, no overlap, the last one ending at the end of
+ * the file (so a header length a few bytes off, which would shift every offset, is refused). Every read is
+ * bounds-checked: a damaged or hostile file gives a PumerError naming the problem, never a silent misread.
  */
 
-export interface SafetensorsTensor {
-  /** The dtype stored in the file; `data` is always float32. */
-  readonly dtype: SafetensorsDType;
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-}
+/** A tensor as read: float dtypes as float32 data, integer and boolean dtypes as their own typed array. */
+export type SafetensorsTensor = CheckpointTensor;
 
-export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
+export type SafetensorsDType = TensorDType;
 
-export interface SafetensorsFile {
-  readonly tensors: ReadonlyMap<string, SafetensorsTensor>;
-  readonly metadata: Readonly<Record<string, string>>;
-}
+export type SafetensorsFile = CheckpointFile;
 
-const BYTES_PER_ELEMENT: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2 };
+/** The format's reference parser refuses larger headers (a guard against absurd allocations). */
+const MAX_HEADER_BYTES = 100_000_000;
 
 function fail(source: string, message: string): never {
   throw new PumerError('CHECKPOINT', `${source}: ${message}`);
 }
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function decodeF32(bytes: Uint8Array): Float32Array {
-  const n = bytes.length / 4;
-  // Copy into a fresh, aligned buffer (new Uint8Array copies even when given a Node Buffer, whose slice() does not).
-  if (LITTLE_ENDIAN_HOST) return new Float32Array(new Uint8Array(bytes).buffer, 0, n);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
-}
-
-/** IEEE half precision to float32, subnormals and non-finite values included. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-function decodeF16(bytes: Uint8Array): Float32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(bytes.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
-  return out;
-}
-
-/** bfloat16 is the top half of a float32: shift its bits up. */
-function decodeBF16(bytes: Uint8Array): Float32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const bits = new Uint32Array(bytes.length / 2);
-  for (let i = 0; i < bits.length; i++) bits[i] = view.getUint16(i * 2, true) << 16;
-  return new Float32Array(bits.buffer);
-}
-
-const DECODERS: Record<SafetensorsDType, (bytes: Uint8Array) => Float32Array> = {
-  F32: decodeF32,
-  F16: decodeF16,
-  BF16: decodeBF16,
-};
 
 function isNonNegativeInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -87,6 +50,10 @@ export function readSafetensors(bytes: Uint8Array, source = 'model.safetensors')
     );
   }
   const headerLen = Number(headerLen64);
+  if (headerLen > MAX_HEADER_BYTES)
+    fail(source, `header length ${headerLen} exceeds ${MAX_HEADER_BYTES} bytes`);
+  // The reference parser insists the header is a JSON object from its first byte.
+  if (headerLen === 0 || bytes[8] !== 0x7b) fail(source, 'header must start with "{"');
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
@@ -98,8 +65,7 @@ export function readSafetensors(bytes: Uint8Array, source = 'model.safetensors')
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const tensors = new Map<string, SafetensorsTensor>();
-  const spans: { name: string; begin: number; end: number }[] = [];
+  const spans: { name: string; type: TensorDType; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
@@ -114,10 +80,10 @@ export function readSafetensors(bytes: Uint8Array, source = 'model.safetensors')
       fail(source, `tensor "${name}": header entry must be an object`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (typeof dtype !== 'string') fail(source, `tensor "${name}": missing dtype`);
-    if (!(dtype in BYTES_PER_ELEMENT)) {
+    if (!isTensorDType(dtype)) {
       fail(
         source,
-        `tensor "${name}" has unsupported dtype ${dtype} (supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')})`,
+        `tensor "${name}" has unsupported dtype ${dtype} (supported: ${TENSOR_DTYPES.join(', ')})`,
       );
     }
     if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
@@ -140,7 +106,7 @@ export function readSafetensors(bytes: Uint8Array, source = 'model.safetensors')
         `tensor "${name}": data_offsets [${begin}, ${end}] run past the data section (${dataLen} bytes)`,
       );
     }
-    const type = dtype as SafetensorsDType;
+    const type = dtype as TensorDType;
     const expectedBytes = sizeOf(shape) * BYTES_PER_ELEMENT[type];
     if (end - begin !== expectedBytes) {
       fail(
@@ -148,29 +114,56 @@ export function readSafetensors(bytes: Uint8Array, source = 'model.safetensors')
         `tensor "${name}" spans ${end - begin} bytes but shape [${shape.join(', ')}] of ${type} needs ${expectedBytes}`,
       );
     }
-    spans.push({ name, begin, end });
-    const raw = bytes.subarray(dataStart + begin, dataStart + end);
-    tensors.set(name, { dtype: type, shape: [...shape], data: DECODERS[type](raw) });
+    spans.push({ name, type, shape, begin, end });
   }
-  // Overlapping tensors would alias each other's bytes: the writer never produces them, so refuse them.
-  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  for (let i = 1; i < spans.length; i++) {
-    const prev = spans[i - 1];
-    const cur = spans[i];
-    if (cur.begin < prev.end)
-      fail(source, `tensors "${prev.name}" and "${cur.name}" overlap in the data section`);
+  // Tiling check: overlapping tensors would alias each other's bytes, and a gap or a short last tensor means
+  // the offsets are not what the writer meant.
+  const byOffset = [...spans].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  let prev = '';
+  for (const { name, begin, end } of byOffset) {
+    if (begin < covered) fail(source, `tensors "${prev}" and "${name}" overlap in the data section`);
+    if (begin > covered) {
+      fail(
+        source,
+        `${begin - covered} bytes of the data section before tensor "${name}" belong to no tensor (a gap at ${covered})`,
+      );
+    }
+    covered = end;
+    prev = name;
   }
+  if (covered !== dataLen) {
+    fail(
+      source,
+      `the tensors cover ${covered} bytes but the data section holds ${dataLen}: the header length or offsets are wrong`,
+    );
+  }
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const { name, type, shape, begin, end } of spans)
+    tensors.set(name, decodeTensor(type, shape, bytes.subarray(dataStart + begin, dataStart + end)));
   return { tensors, metadata };
 }
 
 export interface TensorToWrite {
   readonly shape: readonly number[];
-  readonly data: Float32Array;
+  /** float32 for float dtypes; for integer dtypes the typed array a CheckpointTensor of that dtype holds. */
+  readonly data: CheckpointTensor['data'];
+  /** The dtype to store; default F32 for float32 data (F16/BF16 round to nearest even), else the data's own. */
+  readonly dtype?: TensorDType;
 }
 
+const DTYPE_OF_ARRAY: ReadonlyArray<[new (n: number) => CheckpointTensor['data'], TensorDType]> = [
+  [Float32Array, 'F32'],
+  [BigInt64Array, 'I64'],
+  [Int32Array, 'I32'],
+  [Int16Array, 'I16'],
+  [Int8Array, 'I8'],
+  [Uint8Array, 'U8'],
+];
+
 /**
- * Serialises float32 tensors to safetensors bytes (tensors in the given order, header padded with spaces
- * to 8 bytes so every tensor starts aligned).
+ * Serialises tensors to safetensors bytes (tensors in the given order, header padded with spaces to 8 bytes so
+ * every tensor starts aligned).
  */
 export function writeSafetensors(
   tensors: Readonly<Record<string, TensorToWrite>> | ReadonlyMap<string, TensorToWrite>,
@@ -180,11 +173,13 @@ export function writeSafetensors(
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header['__metadata__'] = { ...metadata };
   let offset = 0;
+  const blobs: Uint8Array[] = [];
   for (const [name, t] of entries) {
     if (name === '__metadata__')
       throw new PumerError('CHECKPOINT', 'writeSafetensors: "__metadata__" is not a valid tensor name');
-    if (!(t.data instanceof Float32Array))
-      throw new PumerError('CHECKPOINT', `writeSafetensors: tensor "${name}" must hold a Float32Array`);
+    const own = DTYPE_OF_ARRAY.find(([ctor]) => t.data instanceof ctor)?.[1];
+    if (!own)
+      throw new PumerError('CHECKPOINT', `writeSafetensors: tensor "${name}" must hold a typed array`);
     const n = sizeOf(t.shape);
     if (n !== t.data.length) {
       throw new PumerError(
@@ -192,8 +187,11 @@ export function writeSafetensors(
         `writeSafetensors: tensor "${name}" has ${t.data.length} values but shape [${t.shape.join(', ')}] holds ${n}`,
       );
     }
-    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + n * 4] };
-    offset += n * 4;
+    const dtype = t.dtype ?? own;
+    const blob = encodeTensor(dtype, t.data, name);
+    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + blob.length] };
+    blobs.push(blob);
+    offset += blob.length;
   }
   let json = JSON.stringify(header);
   const encoder = new TextEncoder();
@@ -208,10 +206,9 @@ export function writeSafetensors(
   view.setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
   let pos = 8 + headerBytes.length;
-  for (const [, t] of entries) {
-    if (LITTLE_ENDIAN_HOST) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
-    else for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + i * 4, t.data[i], true);
-    pos += t.data.length * 4;
+  for (const blob of blobs) {
+    out.set(blob, pos);
+    pos += blob.length;
   }
   return out;
 }

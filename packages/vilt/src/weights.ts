@@ -1,10 +1,11 @@
 import { type FloatTensor, floatTensor, PumerError, type ViltWeights } from '@pumer/core';
 import type { ViltConfig } from './config.js';
-import type { SafetensorsTensor } from './safetensors.js';
+import { type CheckpointTensor, isFloatTensor } from './checkpoint/tensors.js';
 
 /**
  * Maps Hugging Face ViltForQuestionAnswering parameter names onto core's ViltWeights, checking every
- * tensor's shape against config.json. Extra tensors are ignored (other heads, buffers).
+ * tensor's shape against config.json. Extra tensors are ignored (other heads, buffers such as the int64
+ * `position_ids` hub checkpoints carry).
  */
 
 /** The classifier's LayerNorm is built with PyTorch's default eps, not config.layer_norm_eps. */
@@ -12,7 +13,7 @@ export const CLASSIFIER_NORM_EPS = 1e-5;
 
 class TensorSource {
   constructor(
-    private readonly tensors: ReadonlyMap<string, SafetensorsTensor>,
+    private readonly tensors: ReadonlyMap<string, CheckpointTensor>,
     private readonly source: string,
   ) {}
 
@@ -28,6 +29,12 @@ class TensorSource {
       throw new PumerError(
         'CHECKPOINT',
         `${this.source}: tensor "${name}" has shape [${t.shape.join(', ')}], but config.json implies [${shape.join(', ')}]`,
+      );
+    }
+    if (!isFloatTensor(t)) {
+      throw new PumerError(
+        'CHECKPOINT',
+        `${this.source}: tensor "${name}" has dtype ${t.dtype}, but a floating-point weight is expected`,
       );
     }
     return floatTensor(t.data, viewShape);
@@ -47,7 +54,7 @@ class TensorSource {
 }
 
 export function viltWeightsFromTensors(
-  tensors: ReadonlyMap<string, SafetensorsTensor>,
+  tensors: ReadonlyMap<string, CheckpointTensor>,
   config: ViltConfig,
   source = 'model.safetensors',
 ): ViltWeights {

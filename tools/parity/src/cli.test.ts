@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 
 // Each case spawns tsx (a few seconds on a busy 2-core machine).
 vi.setConfig({ testTimeout: 120_000 });
-import { defaultGoldenDir } from './paths.js';
+import { goldenDir } from '@pumer/testkit/node';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..', '..');
@@ -30,7 +30,7 @@ describe('parity CLI', () => {
   it('prints one line per case and the closing count, exit 1 when a file is corrupted', () => {
     const dir = join(tmp, 'mixed');
     mkdirSync(dir);
-    copyFileSync(join(defaultGoldenDir(), 'tome_B1_N9_r3_cls1.json'), join(dir, 'a_good.json'));
+    copyFileSync(join(goldenDir(), 'tome_B1_N9_r3_cls1.json'), join(dir, 'a_good.json'));
     writeFileSync(
       join(dir, 'b_corrupt.json'),
       '{"format": "pumer-golden/1", "kind": "tip_merge", "inputs": {',
@@ -47,7 +47,7 @@ describe('parity CLI', () => {
   it('exits 0 when every case passes', () => {
     const dir = join(tmp, 'good');
     mkdirSync(dir);
-    copyFileSync(join(defaultGoldenDir(), 'tip_B1_N10_r3.json'), join(dir, 'tip.json'));
+    copyFileSync(join(goldenDir(), 'tip_B1_N10_r3.json'), join(dir, 'tip.json'));
     const { code, stdout } = runCli(['--golden', dir]);
     expect(stdout.trim().split('\n').at(-1)).toBe('1 passed, 0 failed');
     expect(code).toBe(0);

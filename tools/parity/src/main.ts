@@ -1,14 +1,14 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BackendInfo, PumerError } from '@pumer/core';
-import { defaultGoldenDir } from './paths.js';
+import { findSharedDir } from './shared-data.js';
 import { formatCaseLine, formatSummary, runGoldenParity } from './runner.js';
 
 const USAGE = `usage: pnpm parity [--golden DIR] [--backend cpu|node|webgpu]
 
 Runs every pumer-golden/1 JSON file in DIR through a backend and compares with the golden outputs
 (|a - b| <= 1e-4 + 1e-4·|b|; shapes and counts exact).
-  --golden DIR     golden vectors (default: ${defaultGoldenDir()})
+  --golden DIR     golden vectors (default: golden/ of $PUMER_SHARED, else of ../shared beside the repository)
   --backend NAME   backend to test (default: cpu)
 Exit code: 0 all passed, 1 a case failed, 2 usage error or nothing to run.`;
 
@@ -40,7 +40,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const dir = resolve(values.golden ?? defaultGoldenDir());
+  const shared = findSharedDir();
+  if (values.golden === undefined && shared === null) {
+    process.stderr.write('parity: no golden directory: pass --golden DIR or set PUMER_SHARED\n');
+    return 2;
+  }
+  const dir = resolve(values.golden ?? join(shared!, 'golden'));
   const backend = values.backend ?? 'cpu';
   try {
     const report = await runGoldenParity({

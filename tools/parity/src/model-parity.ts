@@ -1,22 +1,18 @@
 import {
   type Backend,
   type BackendInfo,
-  type FloatTensor,
   intTensor,
-  type IntTensor,
-  type LayerTrace,
   PumerError,
-  type ReductionConfig,
+  resolveSchedule,
   type ViltInputs,
-  type ViltOutputs,
 } from '@pumer/core';
+import { compareOutputs, MODEL_PARITY_SCHEDULE_NAMES, type ModelParitySchedule } from '@pumer/testkit';
 import {
   decodeImageFile,
   type LoadedVilt,
   loadEvalSet,
   loadVilt,
   prepareImage,
-  resolveSchedule,
   stackImages,
 } from '@pumer/vilt/node';
 import { loadBackend } from './backends.js';
@@ -27,13 +23,8 @@ import { loadBackend } from './backends.js';
  * (which tokens were kept, where each merged). Shared by the backends' own tests and `pumer parity`.
  */
 
-/** A schedule by name ('model' = the checkpoint's own; skipped for a checkpoint that has none) or explicit. */
-export type ModelParitySchedule =
-  | 'unreduced'
-  | 'pumer'
-  | 'aggressive'
-  | 'model'
-  | { readonly name: string; readonly config: ReductionConfig | null };
+/** A registered schedule name ('model' = the checkpoint's own; skipped for a checkpoint that has none) or explicit. */
+export type ModelParityScheduleChoice = string | ModelParitySchedule;
 
 export interface ModelParityOptions {
   /** The backend under test: a registry name (its package is imported and the backend activated) or a Backend. */
@@ -42,8 +33,8 @@ export interface ModelParityOptions {
   readonly reference?: string | Backend;
   /** Checkpoint directories or models loaded with loadVilt. */
   readonly models: readonly (string | LoadedVilt)[];
-  /** Default: unreduced, pumer, aggressive. */
-  readonly schedules?: readonly ModelParitySchedule[];
+  /** Default: unreduced, pumer, aggressive (core's registry, scaled to each model's depth). */
+  readonly schedules?: readonly ModelParityScheduleChoice[];
   /** A prepared batch (used for every model), or how many rows of `data` to use (default 8). */
   readonly examples?: number | ViltInputs;
   /** An eval.jsonl (rows {image, question, input_ids?, attention_mask?}) feeding `examples` rows. */
@@ -72,11 +63,8 @@ export interface ModelParityResult {
   readonly reference: BackendInfo;
 }
 
-export const DEFAULT_MODEL_PARITY_SCHEDULES: readonly ModelParitySchedule[] = [
-  'unreduced',
-  'pumer',
-  'aggressive',
-];
+export const DEFAULT_MODEL_PARITY_SCHEDULES: readonly ModelParityScheduleChoice[] =
+  MODEL_PARITY_SCHEDULE_NAMES;
 
 async function asBackend(b: string | Backend): Promise<Backend> {
   return typeof b === 'string' ? loadBackend(b) : b;
@@ -115,69 +103,6 @@ export function evalBatch(loaded: LoadedVilt, data: string, count: number): Vilt
       rows.map((r) => prepareImage(decodeImageFile(r.image), loaded.preprocessor, r.image)),
     ),
   };
-}
-
-function maxAbsDiff(a: FloatTensor, b: FloatTensor): number {
-  let m = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    const d = Math.abs(a.data[i]! - b.data[i]!);
-    if (!(d <= m)) m = d; // NaN propagates as a failure
-  }
-  return m;
-}
-
-const TRACE_INDICES = ['keepIdx', 'imageDst', 'textDst', 'tokenDst'] as const;
-
-function firstIndexDifference(
-  name: string,
-  a: IntTensor | undefined,
-  b: IntTensor | undefined,
-): string | null {
-  if (!a && !b) return null;
-  if (!a || !b)
-    return `${name} is ${a ? 'present' : 'missing'} on the backend, ${b ? 'present' : 'missing'} on the reference`;
-  if (a.shape.join() !== b.shape.join())
-    return `${name} has shape [${a.shape.join(', ')}], reference [${b.shape.join(', ')}]`;
-  for (let i = 0; i < a.data.length; i++) {
-    if (a.data[i] !== b.data[i])
-      return `${name} differs at flat index ${i}: ${a.data[i]} vs reference ${b.data[i]}`;
-  }
-  return null;
-}
-
-/** The first way two traces disagree (counts, kinds, indices), or null. */
-export function compareTraces(got: readonly LayerTrace[], want: readonly LayerTrace[]): string | null {
-  if (got.length !== want.length) return `${got.length} layer traces, reference has ${want.length}`;
-  for (let l = 0; l < got.length; l++) {
-    const g = got[l]!;
-    const w = want[l]!;
-    for (const k of ['layer', 'kind', 'textIn', 'imageIn', 'textOut', 'imageOut'] as const) {
-      if (g[k] !== w[k]) return `layer ${l}: ${k} ${String(g[k])} vs reference ${String(w[k])}`;
-    }
-    for (const k of TRACE_INDICES) {
-      const diff = firstIndexDifference(k, g[k], w[k]);
-      if (diff) return `layer ${l}: ${diff}`;
-    }
-  }
-  return null;
-}
-
-/** Compares one run with the reference; returns the failure reason or null. */
-export function compareOutputs(
-  got: ViltOutputs,
-  want: ViltOutputs,
-  tolerance: number,
-): { maxAbs: number; reason: string | null } {
-  if (got.logits.shape.join() !== want.logits.shape.join()) {
-    return {
-      maxAbs: Number.NaN,
-      reason: `logits shape [${got.logits.shape.join(', ')}], reference [${want.logits.shape.join(', ')}]`,
-    };
-  }
-  const maxAbs = maxAbsDiff(got.logits, want.logits);
-  if (!(maxAbs <= tolerance))
-    return { maxAbs, reason: `max |logit diff| ${maxAbs.toExponential(2)} > ${tolerance}` };
-  return { maxAbs, reason: compareTraces(got.layers, want.layers) };
 }
 
 export async function runModelParity(options: ModelParityOptions): Promise<ModelParityResult> {
@@ -232,10 +157,10 @@ export async function runModelParity(options: ModelParityOptions): Promise<Model
       const name = `${mName} ${sName}`;
       try {
         const numLayers = loaded.config.geometry.numLayers;
-        const config =
-          typeof s === 'string'
-            ? resolveSchedule(s, loaded.reduction, numLayers)
-            : resolveSchedule(s.config, null, numLayers);
+        const { config } = resolveSchedule(typeof s === 'string' ? s : s.config, {
+          numLayers,
+          modelSchedule: loaded.reduction,
+        });
         const want = await reference.runVilt(loaded.model, inputs, config);
         const got = await backend.runVilt(loaded.model, inputs, config);
         const { maxAbs, reason } = compareOutputs(got, want, tolerance);

@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { schedule } from '@pumer/core';
+import { namedSchedule, schedule } from '@pumer/core';
 import { describe, expect, it } from 'vitest';
-import { AGGRESSIVE_SCHEDULE, PUMER_SCHEDULE, TINY_GEOMETRY } from '../schedules.js';
+import { TINY_GEOMETRY } from '../geometries.js';
 import { runCli } from '../testing.js';
 
 describe('pumer bench (tiny, cpu and node, smoke-sized)', () => {
@@ -45,8 +45,8 @@ describe('pumer bench (tiny, cpu and node, smoke-sized)', () => {
     ]);
     const ideal = {
       unreduced: 1,
-      pumer: schedule(TINY_GEOMETRY, PUMER_SCHEDULE).idealSpeedup,
-      aggressive: schedule(TINY_GEOMETRY, AGGRESSIVE_SCHEDULE).idealSpeedup,
+      pumer: schedule(TINY_GEOMETRY, namedSchedule('pumer', 6)).idealSpeedup,
+      aggressive: schedule(TINY_GEOMETRY, namedSchedule('aggressive', 6)).idealSpeedup,
     };
     for (const row of json.rows) {
       expect(row.provider).toBe(row.backend === 'cpu' ? 'typescript' : 'cpu');

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Backend, type ModelGeometry, schedule } from '@pumer/core';
+import { AUTO_BACKEND, activeBackend, type Backend, type ModelGeometry, schedule } from '@pumer/core';
 import { benchMarkdown } from '../bench/markdown.js';
 import { machineInfo } from '../bench/machine.js';
 import { type Configuration, measureInterleaved, rssProbe } from '../bench/measure.js';
@@ -18,15 +18,16 @@ import type { BenchReport, BenchRow, ReducerShare } from '../bench/types.js';
 import { CliError } from '../errors.js';
 import { fixed } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
-import { benchBackend, loadModel, nodeReducerShare, vilt } from '../loaders.js';
+import { activateBackend, benchBackend, loadModel, nodeReducerShare, vilt } from '../loaders.js';
 import { createProgress } from '../progress.js';
-import { resolveSchedule } from '../schedules.js';
+import { scheduleFromFlags } from '../schedule-flags.js';
 
 export interface BenchCommandOptions {
   geometry: string;
   batch: number[];
+  /** Registered backend names or `auto` (the default: onnxruntime-node in Node). */
   backend: string[];
-  /** Default: unreduced,paper,aggressive on vilt-b32; unreduced,pumer,aggressive on tiny (paper needs 9 layers). */
+  /** Default: unreduced,paper,aggressive on vilt-b32; unreduced,pumer,aggressive on tiny. */
   schedules?: string[];
   repeats: number;
   warmup: number;
@@ -76,17 +77,21 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
     textTokens: g.textTokens,
     imageTokens: imageTokens(g),
   };
+  // Named schedules scale to the depth (docs/schedules.md): each default is the one written for it.
   const scheduleNames =
     opts.schedules ??
-    (g.numLayers >= 9 ? ['unreduced', 'paper', 'aggressive'] : ['unreduced', 'pumer', 'aggressive']);
-  const schedules = scheduleNames.map((name) => resolveSchedule(name, {}, g.numLayers, null));
+    (g.numLayers >= 12 ? ['unreduced', 'paper', 'aggressive'] : ['unreduced', 'pumer', 'aggressive']);
+  const schedules = scheduleNames.map((name) => scheduleFromFlags({ schedule: name }, g.numLayers));
 
   const configurations: Configuration[] = [];
   const providers = new Map<string, string>();
   // Instances made for the benchmark (not the registry's): released as soon as the timing is done.
   const owned: Backend[] = [];
   const release = () => Promise.all(owned.splice(0).map((b) => b.dispose().catch(() => undefined)));
-  for (const backendName of opts.backend) {
+  for (const choice of opts.backend) {
+    // `auto` is timed under the name of the backend it picks; the note says which and why.
+    const backendName = choice === AUTO_BACKEND ? (await activateBackend(choice)).name : choice;
+    if (choice === AUTO_BACKEND) note(`backend ${backendName}: ${activeBackend()?.reason}`);
     const backend = await benchBackend(backendName, schedules.length, io.env).catch(async (err) => {
       await release();
       throw err;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundledImages, defaultModelDir } from '@pumer/vilt/node';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../testing.js';
+import { runCli, unscheduledCheckpoint } from '../testing.js';
 
 /** A small eval set from the bundled images (absolute paths), so the test needs nothing outside the repo. */
 function evalSet(): string {
@@ -33,6 +33,12 @@ describe('pumer eval', () => {
     expect(json.accuracy).toBeGreaterThanOrEqual(0);
     expect(json.accuracy).toBeLessThanOrEqual(1);
     expect(json.schedule.name).toBe('model');
+    // auto, the default, is onnxruntime-node in Node.
+    expect(json.backend).toMatchObject({
+      name: 'node',
+      provider: 'cpu',
+      reason: expect.stringMatching(/^auto: /),
+    });
     expect(json.unreduced.predictions).toHaveLength(n);
     const agree =
       json.predictions.filter((p: string, i: number) => p === json.unreduced.predictions[i]).length / n;
@@ -78,6 +84,44 @@ describe('pumer eval', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/accuracy\s+\d+\.\d% reduced, \d+\.\d% unreduced/);
     expect(r.stdout).toMatch(/agreement\s+\d+\.\d% of answers identical/);
+    expect(r.stdout).toMatch(/^backend\s+node \(cpu\): auto: the best registered backend of node, cpu$/m);
+    expect(r.stdout).toMatch(
+      /^schedule aggressive: layers 0,2,4 prune 0.3 merge 0.5 text 0.2 first_head\/tip /m,
+    );
+  });
+
+  it('model on a checkpoint without a schedule is one unreduced run, and says so', async () => {
+    const plain = await unscheduledCheckpoint();
+    const r = await runCli(['eval', '--model', plain, '--data', data, '--limit', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('schedule model: no reduction (the checkpoint has no schedule: no reduction)');
+    expect(r.stdout).not.toMatch(/unreduced/);
+    const json = JSON.parse(
+      (await runCli(['eval', '--model', plain, '--data', data, '--limit', '2', '--json'])).stdout,
+    );
+    expect(json.schedule).toMatchObject({ name: 'model', config: null });
+    expect(json.unreduced).toBeUndefined();
+  });
+
+  it('--backend cpu runs on the TypeScript reference', async () => {
+    const r = await runCli([
+      'eval',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--limit',
+      '1',
+      '--backend',
+      'cpu',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).backend).toEqual({
+      name: 'cpu',
+      provider: 'typescript',
+      reason: 'requested with --backend cpu',
+    });
   });
 
   it('a missing data file is one line, exit 2', async () => {

@@ -1,16 +1,18 @@
 import path from 'node:path';
-import type { ReductionConfig } from '@pumer/core';
+import type { ResolvedSchedule } from '@pumer/core';
 import { CliError } from '../errors.js';
 import { fixed, percent } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
-import { checkFile, loadBackend, loadModel, vilt } from '../loaders.js';
+import { activateBackend, checkFile, loadModel, vilt } from '../loaders.js';
 import { createProgress } from '../progress.js';
-import { describeConfig, resolveSchedule } from '../schedules.js';
+import { scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 
 export interface EvalCommandOptions {
   model: string;
   data: string;
+  /** A name core's schedule registry knows; `model` (the default) is no reduction on a checkpoint without one. */
   schedule: string;
+  /** A registered backend name or `auto` (the default). */
   backend: string;
   limit?: number;
   batchSize: number;
@@ -18,7 +20,7 @@ export interface EvalCommandOptions {
 }
 
 export interface EvalRun {
-  schedule: { name: string; config: ReductionConfig | null };
+  schedule: ResolvedSchedule;
   accuracy: number;
   n: number;
   predictions: string[];
@@ -39,7 +41,8 @@ export interface EvalReport {
   unreduced?: { accuracy: number; predictions: string[]; throughput: number };
   /** Fraction of examples where the reduced and unreduced runs give the same answer. */
   agreement?: number;
-  backend: { name: string; provider: string };
+  /** Which backend ran, on what, and why it was the one (`auto`'s pick, or --backend). */
+  backend: { name: string; provider: string; reason: string };
   model: string;
   data: string;
   tokenizerMismatches: number;
@@ -49,8 +52,12 @@ export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promis
   const modelDir = path.resolve(io.cwd, opts.model);
   const dataFile = checkFile(path.resolve(io.cwd, opts.data), 'eval data');
   const loaded = await loadModel(modelDir);
-  const resolved = resolveSchedule(opts.schedule, {}, loaded.config.geometry.numLayers, loaded.reduction);
-  const backend = await loadBackend(opts.backend);
+  const resolved = scheduleFromFlags(
+    { schedule: opts.schedule },
+    loaded.config.geometry.numLayers,
+    loaded.reduction,
+  );
+  const { backend, reason } = await activateBackend(opts.backend);
   const { evaluate, loadEvalSet } = await vilt();
   let set: ReturnType<typeof loadEvalSet>;
   try {
@@ -59,10 +66,9 @@ export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promis
     throw new CliError(`cannot read eval data ${dataFile}: ${(err as Error).message}`, { cause: err });
   }
   const n = Math.min(opts.limit ?? set.examples.length, set.examples.length);
-  const runs: { name: string; config: ReductionConfig | null }[] = [
-    { name: resolved.name, config: resolved.config },
-  ];
-  if (resolved.config) runs.push({ name: 'unreduced', config: null });
+  const runs: ResolvedSchedule[] = [resolved];
+  if (resolved.config)
+    runs.push(scheduleFromFlags({ schedule: 'unreduced' }, loaded.config.geometry.numLayers));
   const progress = createProgress(io, !opts.json && io.stderrIsTTY, 'eval');
   const results: EvalRun[] = [];
   // One untimed batch per schedule first, so graph compilation and JIT warm-up don't land on whichever runs first.
@@ -70,7 +76,7 @@ export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promis
     await evaluate({
       model: loaded,
       data: set,
-      schedule: run.config ?? 'none',
+      schedule: run.config,
       backend,
       batchSize: opts.batchSize,
       limit: Math.min(opts.batchSize, n),
@@ -82,7 +88,7 @@ export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promis
       const r = await evaluate({
         model: loaded,
         data: set,
-        schedule: run.config ?? 'none',
+        schedule: run.config,
         backend,
         batchSize: opts.batchSize,
         limit: n,
@@ -112,7 +118,7 @@ export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promis
     throughput: base
       ? { reduced: main.throughput, unreduced: base.throughput, speedup: main.throughput / base.throughput }
       : main.throughput,
-    backend: { name: info.name, provider: info.provider },
+    backend: { name: info.name, provider: info.provider, reason },
     model: modelDir,
     data: dataFile,
     tokenizerMismatches: main.tokenizerMismatches,
@@ -136,8 +142,8 @@ export async function evalCommand(opts: EvalCommandOptions, io: CliIO): Promise<
   }
   const c = colorsFor(io, false);
   io.out(`${c.dim('model   ')} ${r.model}\n${c.dim('data    ')} ${r.data} (${r.n} examples)\n`);
-  io.out(`${c.dim('backend ')} ${r.backend.name} (${r.backend.provider})\n`);
-  io.out(`${c.dim('schedule')} ${r.schedule.name}: ${describeConfig(r.schedule.config)}\n\n`);
+  io.out(`${c.dim('backend ')} ${r.backend.name} (${r.backend.provider}): ${r.backend.reason}\n`);
+  io.out(`${c.dim('schedule')} ${scheduleLine(r.schedule)}\n\n`);
   if (typeof r.throughput === 'number') {
     io.out(`accuracy    ${c.bold(percent(r.accuracy))}\nthroughput  ${fixed(r.throughput, 1)} examples/s\n`);
   } else {

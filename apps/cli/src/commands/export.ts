@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ReductionConfig } from '@pumer/core';
+import { describeSchedule, type ResolvedSchedule } from '@pumer/core';
 import { CliError } from '../errors.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
 import { loadModel } from '../loaders.js';
-import { describeConfig, resolveSchedule } from '../schedules.js';
+import { scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 
 export interface ExportCommandOptions {
   model: string;
@@ -19,7 +19,7 @@ export interface ExportReport {
   file: string;
   bytes: number;
   model: string;
-  schedule: { name: string; config: ReductionConfig | null };
+  schedule: ResolvedSchedule;
   /** 'batch' when dynamic, else the fixed batch size. */
   batch: number | 'batch';
   inputs: { name: string; shape: (number | string)[] }[];
@@ -42,15 +42,16 @@ export async function exportModel(opts: ExportCommandOptions, io: CliIO): Promis
   const out = path.resolve(io.cwd, opts.out);
   const loaded = await loadModel(modelDir);
   const g = loaded.config.geometry;
-  const resolved = resolveSchedule(opts.schedule, {}, g.numLayers, loaded.reduction);
-  const { buildViltGraph, encodeModel } = await import('@pumer/onnx');
+  const resolved = scheduleFromFlags({ schedule: opts.schedule }, g.numLayers, loaded.reduction);
+  const { buildViltGraph } = await import('@pumer/onnx/graph');
+  const { encodeModel } = await import('@pumer/onnx');
   const grid = g.imageSize / g.patchSize;
   const built = buildViltGraph(
     loaded.model,
     { textLen: g.maxTextLength, gridH: grid, gridW: grid },
     resolved.config,
   );
-  const doc = `PuMer.js ViLT ${path.basename(modelDir)}, schedule ${resolved.name}: ${describeConfig(resolved.config)}`;
+  const doc = `PuMer.js ViLT ${path.basename(modelDir)}, schedule ${resolved.name}: ${describeSchedule(resolved.config)}`;
   const proto = built.graph.toModel(doc);
   const io_ = [
     ...(proto.graph.input as unknown as ValueInfo[]),
@@ -75,7 +76,7 @@ export async function exportModel(opts: ExportCommandOptions, io: CliIO): Promis
     file: out,
     bytes: bytes.byteLength,
     model: modelDir,
-    schedule: { name: resolved.name, config: resolved.config },
+    schedule: resolved,
     batch: opts.batchDynamic ? 'batch' : opts.batch,
     inputs: (proto.graph.input as unknown as ValueInfo[]).map((v) => ({ name: v.name, shape: dims(v) })),
     outputs: (proto.graph.output as unknown as ValueInfo[]).map((v) => ({ name: v.name, shape: dims(v) })),
@@ -91,7 +92,7 @@ export async function exportCommand(opts: ExportCommandOptions, io: CliIO): Prom
   }
   const c = colorsFor(io, false);
   io.out(`${c.green('wrote')} ${r.file} (${(r.bytes / 1024 / 1024).toFixed(2)} MiB, ${r.nodes} nodes)\n`);
-  io.out(`schedule ${r.schedule.name}: ${describeConfig(r.schedule.config)}\n`);
+  io.out(`schedule ${scheduleLine(r.schedule)}\n`);
   io.out(`batch    ${r.batch === 'batch' ? 'dynamic' : r.batch}\n`);
   for (const v of r.inputs) io.out(`input    ${v.name} [${v.shape.join(', ')}]\n`);
   for (const v of r.outputs) io.out(`output   ${v.name} [${v.shape.join(', ')}]\n`);

@@ -1,11 +1,11 @@
 import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { checkpointDir, evalSetPath, goldenDir, MODEL_CHECKPOINTS } from '@pumer/testkit/node';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../testing.js';
 
-const SHARED = path.resolve(import.meta.dirname, '../../../../../shared');
-const GOLDEN = path.join(SHARED, 'golden');
+const GOLDEN = goldenDir();
 
 describe('pumer parity', () => {
   it('golden parity on cpu passes every case and closes with the count line', async () => {
@@ -29,6 +29,19 @@ describe('pumer parity', () => {
     expect(r.stderr).toBe('pumer: error: parity: 1 case(s) failed\n');
   });
 
+  it('finds the reference data by itself: $PUMER_SHARED, else ../shared beside the repository', async () => {
+    const inRepo = await runCli(['parity', '--backend', 'cpu'], {
+      cwd: import.meta.dirname,
+      env: { PUMER_SHARED: process.env['PUMER_SHARED'] },
+    });
+    expect(inRepo.code, inRepo.stderr).toBe(0);
+    expect(inRepo.stdout).toContain(`golden vectors (${GOLDEN})`);
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'pumer-shared-'));
+    const r = await runCli(['parity', '--backend', 'cpu'], { env: { PUMER_SHARED: elsewhere } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`pumer: error: golden directory not found: ${path.join(elsewhere, 'golden')}\n`);
+  });
+
   it('a missing golden directory is one line, exit 2', async () => {
     const r = await runCli(['parity', '--golden', '/nonexistent/golden']);
     expect(r.code).toBe(2);
@@ -37,8 +50,8 @@ describe('pumer parity', () => {
 });
 
 describe('cross-backend model parity', () => {
-  const MODELS = ['tiny-vilt-shapes', 'tiny-vilt-shapes-pumer'].map((m) => path.join(SHARED, 'models', m));
-  const DATA = path.join(SHARED, 'models/shapesvqa-eval/eval.jsonl');
+  const MODELS = MODEL_CHECKPOINTS.map(checkpointDir);
+  const DATA = evalSetPath();
 
   it('pumer parity --backend node: golden and both tiny models x 3 schedules pass against cpu', async () => {
     const r = await runCli([

@@ -32,29 +32,20 @@ export interface ParityReport {
   notes: string[];
 }
 
-/** The repo's sibling `shared/` directory (the project's test data), found by walking up to the workspace root. */
-function sharedDir(cwd: string): string | null {
-  let dir = cwd;
-  for (;;) {
-    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) {
-      const shared = path.resolve(dir, '..', 'shared');
-      return existsSync(shared) ? shared : null;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
-
 function requireDir(p: string, what: string): string {
   if (!existsSync(p)) throw new CliError(`${what} not found: ${p}`);
   return p;
 }
 
 export async function checkParity(opts: ParityCommandOptions, io: CliIO): Promise<ParityReport> {
-  const shared = sharedDir(io.cwd);
+  const { findSharedDir, SHARED_ENV } = await import('@pumer/parity');
+  // The reference data: $PUMER_SHARED, else ../shared beside the repository the cwd is in.
+  const shared = findSharedDir({ from: io.cwd, env: io.env });
   const fromShared = (rel: string, flag: string) => {
-    if (!shared) throw new CliError(`no default for ${flag} outside the PuMer.js repository: pass ${flag}`);
+    if (!shared)
+      throw new CliError(
+        `no default for ${flag} outside the PuMer.js repository: pass ${flag} or set ${SHARED_ENV}`,
+      );
     return path.join(shared, rel);
   };
   const golden = requireDir(

@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { schedule } from '@pumer/core';
+import { namedSchedule, schedule } from '@pumer/core';
 import { bundledImages } from '@pumer/vilt/node';
 import { describe, expect, it } from 'vitest';
-import { PUMER_SCHEDULE, TINY_GEOMETRY } from '../schedules.js';
-import { runCli } from '../testing.js';
+import { TINY_GEOMETRY } from '../geometries.js';
+import { runCli, unscheduledCheckpoint } from '../testing.js';
 
 const circles = bundledImages().find((i) => i.question === 'how many circles are there?')!;
 
@@ -15,7 +15,11 @@ describe('pumer run', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('question how many circles are there?');
     expect(r.stdout).toMatch(new RegExp(`^answer\\s+${circles.answer}\\s`, 'm'));
-    expect(r.stdout).toContain('schedule model: layers 1,3 prune 0.1 merge 0.3 text 0.2 first_head/tip');
+    expect(r.stdout).toContain(
+      "schedule model: layers 1,3 prune 0.1 merge 0.3 text 0.2 first_head/tip (the checkpoint's own schedule)",
+    );
+    // auto, the default, is onnxruntime-node in Node: one line says so and why.
+    expect(r.stdout).toMatch(/^backend\s+node \(cpu\): auto: the best registered backend of node, cpu$/m);
   });
 
   it('--json: answer, scores, and tokens per layer as the scheduler predicts', async () => {
@@ -36,8 +40,12 @@ describe('pumer run', () => {
     expect(json.answers[0].label).toBe(json.answer);
     expect(json.score).toBe(json.answers[0].score);
     expect(json.schedule.config.reduceLayers).toEqual([1, 3]);
-    expect(json.backend).toMatchObject({ name: 'cpu', provider: 'typescript' });
-    const predicted = schedule(TINY_GEOMETRY, PUMER_SCHEDULE).layers;
+    expect(json.backend).toMatchObject({
+      name: 'node',
+      provider: 'cpu',
+      reason: expect.stringMatching(/^auto: /),
+    });
+    const predicted = schedule(TINY_GEOMETRY, namedSchedule('pumer', 6)).layers;
     expect(json.layers.map((l: { textOut: number; imageOut: number }) => [l.textOut, l.imageOut])).toEqual(
       predicted.map((l) => [l.textTokens, l.imageTokens]),
     );
@@ -59,13 +67,34 @@ describe('pumer run', () => {
     expect(custom.layers[0].kind).toBe('pumer');
   });
 
-  it('--schedule paper on the 6-layer model is a clear error', async () => {
-    const r = await runCli(['run', '--schedule', 'paper']);
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(
-      /^pumer: error: schedule "paper" reduces layers 2,5,8 and needs a model with at least 9 layers; this one has 6/,
-    );
+  it('--schedule paper on the 6-layer model scales to layers 1,2,4', async () => {
+    const r = await runCli(['run', '--schedule', 'paper', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.schedule).toMatchObject({ name: 'paper', config: { reduceLayers: [1, 2, 4] } });
+    expect(json.schedule.description).toMatch(/scaled to 6 layers$/);
+    expect(
+      json.layers.filter((l: { kind: string }) => l.kind !== 'none').map((l: { layer: number }) => l.layer),
+    ).toEqual([1, 2, 4]);
+  });
+
+  it('--backend cpu runs on the TypeScript reference and says it was asked for', async () => {
+    const r = await runCli(['run', '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^backend\s+cpu \(typescript\): requested with --backend cpu$/m);
+  });
+
+  it('model on a checkpoint without a schedule runs unreduced and says so', async () => {
+    const plain = await unscheduledCheckpoint();
+    const r = await runCli(['run', '--model', plain]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('schedule model: no reduction (the checkpoint has no schedule: no reduction)');
+    const json = JSON.parse((await runCli(['run', '--model', plain, '--json'])).stdout);
+    expect(json.schedule).toEqual({
+      name: 'model',
+      config: null,
+      description: 'the checkpoint has no schedule: no reduction',
+    });
   });
 
   it('missing image, missing model, unreadable model, bad image: one line, exit 2', async () => {

@@ -1,18 +1,18 @@
 import path from 'node:path';
-import type { ReductionConfig } from '@pumer/core';
+import type { ResolvedSchedule } from '@pumer/core';
 import { fixed, table } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
-import { bundledImages, checkFile, defaultModelDir, loadBackend, loadModel, vilt } from '../loaders.js';
-import { describeConfig, resolveSchedule, type ScheduleOverrides } from '../schedules.js';
+import { activateBackend, bundledImages, checkFile, defaultModelDir, loadModel, vilt } from '../loaders.js';
+import { type ScheduleFlags, scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 
 export const DEFAULT_QUESTION = 'how many circles are there?';
 
-export interface RunCommandOptions extends ScheduleOverrides {
+export interface RunCommandOptions extends ScheduleFlags {
   image?: string;
   question?: string;
   model?: string;
+  /** A registered backend name or `auto` (the default). */
   backend: string;
-  schedule?: string;
   topK: number;
   json?: boolean;
 }
@@ -21,8 +21,9 @@ export interface RunReport {
   question: string;
   image: string;
   model: string;
-  backend: { name: string; provider: string; requested?: string; fallbackReason?: string };
-  schedule: { name: string; config: ReductionConfig | null };
+  /** Which backend ran, on what, and why it was the one (`auto`'s pick, or --backend). */
+  backend: { name: string; provider: string; reason: string; requested?: string; fallbackReason?: string };
+  schedule: ResolvedSchedule;
   answer: string;
   score: number;
   answers: { label: string; score: number; logit: number }[];
@@ -57,16 +58,15 @@ export async function answerQuestion(opts: RunCommandOptions, io: CliIO): Promis
     ? checkFile(path.resolve(io.cwd, opts.image), 'image')
     : await defaultImage(question);
   const loaded = await loadModel(modelDir);
-  const scheduleName = opts.schedule ?? (loaded.reduction ? 'model' : 'unreduced');
-  const resolved = resolveSchedule(scheduleName, opts, loaded.config.geometry.numLayers, loaded.reduction);
-  const backend = await loadBackend(opts.backend);
+  const resolved = scheduleFromFlags(opts, loaded.config.geometry.numLayers, loaded.reduction);
+  const active = await activateBackend(opts.backend);
   const { createVqaPipeline } = await vilt();
-  // 'none' rather than null: the pipeline reads a missing reduction as "the model's own".
-  const pipeline = await createVqaPipeline({ model: loaded, backend, reduction: resolved.config ?? 'none' });
+  // No backend option: the pipeline runs on the active backend, the one just loaded.
+  const pipeline = await createVqaPipeline({ model: loaded, reduction: resolved.config });
   const start = performance.now();
   const result = await pipeline.answer(image, question, { topK: opts.topK, details: true });
   const latencyMs = performance.now() - start;
-  const info = backend.info();
+  const info = pipeline.info().backend;
   const best = result.answers[0]!;
   return {
     question,
@@ -75,10 +75,11 @@ export async function answerQuestion(opts: RunCommandOptions, io: CliIO): Promis
     backend: {
       name: info.name,
       provider: info.provider,
+      reason: active.reason,
       ...(info.requested ? { requested: info.requested } : {}),
       ...(info.fallbackReason ? { fallbackReason: info.fallbackReason } : {}),
     },
-    schedule: { name: resolved.name, config: resolved.config },
+    schedule: resolved,
     answer: best.label,
     score: best.score,
     answers: result.answers.map((a) => ({ label: a.label, score: a.score, logit: a.logit })),
@@ -114,10 +115,9 @@ export async function runCommand(opts: RunCommandOptions, io: CliIO): Promise<vo
     ),
   );
   io.out('\n');
-  io.out(`${c.dim('schedule')} ${r.schedule.name}: ${describeConfig(r.schedule.config)}\n`);
-  io.out(
-    `${c.dim('backend ')} ${r.backend.name} (${r.backend.provider})   ${c.dim('latency')} ${fixed(r.latencyMs, 1)} ms\n\n`,
-  );
+  io.out(`${c.dim('schedule')} ${scheduleLine(r.schedule)}\n`);
+  io.out(`${c.dim('backend ')} ${r.backend.name} (${r.backend.provider}): ${r.backend.reason}\n`);
+  io.out(`${c.dim('latency ')} ${fixed(r.latencyMs, 1)} ms\n\n`);
   io.out(
     table(
       ['layer', 'kind', 'text in→out', 'image in→out', 'tokens kept'],

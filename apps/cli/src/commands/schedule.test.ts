@@ -1,4 +1,6 @@
-import { PAPER_SCHEDULE, schedule, VILT_B32_GEOMETRY } from '@pumer/core';
+import { namedSchedule, schedule, VILT_B32_GEOMETRY } from '@pumer/core';
+
+const PAPER = namedSchedule('paper', 12);
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../testing.js';
 
@@ -17,7 +19,7 @@ describe('pumer schedule', () => {
     ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    const ideal = schedule(VILT_B32_GEOMETRY, PAPER_SCHEDULE).idealSpeedup;
+    const ideal = schedule(VILT_B32_GEOMETRY, PAPER).idealSpeedup;
     expect(r.stdout).toContain(`${ideal.toFixed(3)}×`);
     // layer 2 is the first reduce layer: 40 text + 145 image tokens in.
     expect(r.stdout).toMatch(/^\s+2\s+pumer\s+40→32\s+145→87/m);
@@ -27,7 +29,7 @@ describe('pumer schedule', () => {
     const r = await runCli(['schedule', '--json', '--schedule', 'paper']);
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
-    const s = schedule(VILT_B32_GEOMETRY, PAPER_SCHEDULE);
+    const s = schedule(VILT_B32_GEOMETRY, PAPER);
     expect(json.idealSpeedup).toBe(s.idealSpeedup);
     expect(json.flops).toBe(s.flops);
     expect(json.peakActivationBytes).toBe(s.peakActivationBytes);
@@ -63,6 +65,34 @@ describe('pumer schedule', () => {
       saliency: 'k_metric',
       mergeStyle: 'tome',
     });
+  });
+
+  it('with no flags at all: the paper schedule on ViLT-B/32', async () => {
+    const r = await runCli(['schedule', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.geometry.name).toBe('vilt-b32');
+    expect(json.schedule).toMatchObject({ name: 'paper', config: { reduceLayers: [2, 5, 8] } });
+    expect(json.idealSpeedup).toBe(schedule(VILT_B32_GEOMETRY, PAPER).idealSpeedup);
+  });
+
+  it('named schedules scale to the geometry: paper on tiny, aggressive on ViLT-B/32', async () => {
+    const paper = JSON.parse(
+      (await runCli(['schedule', '--json', '--geometry', 'tiny', '--schedule', 'paper'])).stdout,
+    );
+    expect(paper.schedule.config.reduceLayers).toEqual([1, 2, 4]);
+    const aggressive = JSON.parse((await runCli(['schedule', '--json', '--schedule', 'aggressive'])).stdout);
+    expect(aggressive.schedule.config.reduceLayers).toEqual([0, 4, 8]);
+    const text = (await runCli(['schedule', '--schedule', 'aggressive'])).stdout;
+    expect(text).toMatch(
+      /^schedule aggressive: layers 0,4,8 prune 0.3 merge 0.5 text 0.2 first_head\/tip \(.*scaled to 12 layers\)$/m,
+    );
+  });
+
+  it('--saliency takes the aliases core takes', async () => {
+    const r = await runCli(['schedule', '--json', '--schedule', 'pumer', '--saliency', 'km']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).schedule.config.saliency).toBe('k_metric');
   });
 
   it('unreduced has an ideal speed-up of exactly 1', async () => {

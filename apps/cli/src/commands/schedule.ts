@@ -1,23 +1,18 @@
-import { type ReductionConfig, type Schedule, schedule } from '@pumer/core';
-import { colorsFor, type CliIO, writeJson } from '../io.js';
+import { type ResolvedSchedule, type Schedule, schedule } from '@pumer/core';
 import { fixed, gflops, mib, table } from '../format.js';
-import {
-  describeConfig,
-  geometryByName,
-  hasOverrides,
-  resolveSchedule,
-  type ScheduleOverrides,
-} from '../schedules.js';
+import { DEFAULT_GEOMETRY, geometryByName } from '../geometries.js';
+import { type CliIO, colorsFor, writeJson } from '../io.js';
+import { hasOverrideFlags, type ScheduleFlags, scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 
-export interface ScheduleCommandOptions extends ScheduleOverrides {
-  schedule?: string;
-  geometry: string;
+export interface ScheduleCommandOptions extends ScheduleFlags {
+  /** A geometry of GEOMETRIES (default vilt-b32). */
+  geometry?: string;
   json?: boolean;
 }
 
 export interface ScheduleReport {
   geometry: { name: string } & Schedule['geometry'];
-  schedule: { name: string; config: ReductionConfig | null };
+  schedule: ResolvedSchedule;
   layers: {
     layer: number;
     kind: string;
@@ -39,14 +34,16 @@ export interface ScheduleReport {
 
 /** Token counts, FLOPs and activation memory per layer for a schedule, from core's scheduler: no model runs. */
 export function scheduleReport(opts: ScheduleCommandOptions): ScheduleReport {
-  const geometry = geometryByName(opts.geometry);
-  // With only flags given, start from an empty schedule so that exactly what was typed applies.
-  const name = opts.schedule ?? (hasOverrides(opts) ? 'unreduced' : 'paper');
-  const resolved = resolveSchedule(name, opts, geometry.numLayers, null);
+  const geometryName = opts.geometry ?? DEFAULT_GEOMETRY;
+  const geometry = geometryByName(geometryName);
+  // There is no checkpoint here, so no `model` default: the paper's schedule, or with only flags given an
+  // empty one, so that exactly what was typed applies.
+  const name = opts.schedule ?? (hasOverrideFlags(opts) ? 'unreduced' : 'paper');
+  const resolved = scheduleFromFlags({ ...opts, schedule: name }, geometry.numLayers);
   const s = schedule(geometry, resolved.config);
   return {
-    geometry: { name: opts.geometry, ...geometry },
-    schedule: { name: resolved.name, config: resolved.config },
+    geometry: { name: geometryName, ...geometry },
+    schedule: resolved,
     layers: s.layers.map((l) => ({
       layer: l.layer,
       kind: l.plan.kind,
@@ -77,7 +74,7 @@ export async function scheduleCommand(opts: ScheduleCommandOptions, io: CliIO): 
   io.out(
     `${c.bold('geometry')} ${report.geometry.name}: ${report.geometry.numLayers} layers, hidden ${report.geometry.hiddenSize}, ${report.geometry.textTokens} text + ${report.geometry.imageTokens} image tokens\n`,
   );
-  io.out(`${c.bold('schedule')} ${report.schedule.name}: ${describeConfig(report.schedule.config)}\n\n`);
+  io.out(`${c.bold('schedule')} ${scheduleLine(report.schedule)}\n\n`);
   io.out(
     table(
       ['layer', 'kind', 'text in→out', 'image in→out', 'GFLOPs', 'act. MiB'],

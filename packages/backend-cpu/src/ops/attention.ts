@@ -1,9 +1,13 @@
-import { expectFinite, expectShape, type FloatTensor, type LinearWeights, PumerError } from '@pumer/core';
+import {
+  expectFinite,
+  expectShape,
+  type FloatTensor,
+  type LinearWeights,
+  PumerError,
+  SOFT_MASK_EPS,
+} from '@pumer/core';
 import { type Floats, toFloatTensor } from './arrays.js';
 import { expectLinear, linearRows } from './linear.js';
-
-/** The reference's soft-mask epsilon (`differentiable_masked_softmax(eps=1e-6)`). */
-export const SOFT_MASK_EPS = 1e-6;
 
 export interface AttentionWeights {
   readonly query: LinearWeights;

@@ -1,7 +1,8 @@
-import { floatTensor, PumerError, ShapeError } from '@pumer/core';
+import { floatTensor, PumerError, SOFT_MASK_EPS, ShapeError } from '@pumer/core';
 import { describe, expect, it } from 'vitest';
-import { randomTensor, rng } from '../testing/random.js';
-import { SOFT_MASK_EPS, softMaskAttention, softMaskRow } from './attention.js';
+import { randomTensor } from '@pumer/testkit';
+import { seededRandom as rng } from '@pumer/core';
+import { softMaskAttention, softMaskRow } from './attention.js';
 import { erf, erfc, gelu, geluTensor } from './gelu.js';
 import { layerNorm } from './layer-norm.js';
 import { linear } from './linear.js';

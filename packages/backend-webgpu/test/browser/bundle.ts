@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-/** Bundles the test page (backend + core + onnx + vilt + the golden runner) into one browser ESM file. */
+/** Bundles the test page (backend + core + onnx + vilt + @pumer/testkit's runners) into one browser ESM file. */
 export async function bundlePage(): Promise<string> {
   const entry = fileURLToPath(new URL('./page.ts', import.meta.url));
   const result = await build({

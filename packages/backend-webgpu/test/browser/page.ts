@@ -1,10 +1,10 @@
 /**
- * The page side of the Chromium tests: the real backend (ESM bundle) running golden cases and whole-model
- * runs on WebGPU inside the browser. The test process drives it through `window.pumerTest`.
+ * The page side of the Chromium tests: the real backend (ESM bundle) running the backend contract suite,
+ * golden cases and whole-model runs on WebGPU inside the browser. The test process drives it through `window.pumerTest`.
  */
 import type { ReductionConfig } from '@pumer/core';
-import { viltFromFiles, type LoadedVilt } from '@pumer/vilt';
-import { runGoldenDocument } from '../../../../tools/parity/src/runner.js';
+import { type ContractResult, runBackendContract, runGoldenDocument } from '@pumer/testkit';
+import { type LoadedVilt, viltFromFiles } from '@pumer/vilt';
 import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendInfo } from '../../src/index.js';
 import { inputsFromWire, outputsToWire, type WireInputs, type WireOutputs } from './wire.js';
 
@@ -53,6 +53,8 @@ function model(name: string): Promise<LoadedVilt> {
 export interface PageApi {
   init(provider: 'webgpu' | 'wasm'): Promise<WebGpuBackendInfo>;
   info(provider: 'webgpu' | 'wasm'): Promise<WebGpuBackendInfo>;
+  /** The backend contract suite (@pumer/testkit) on the webgpu provider. */
+  contract(): Promise<ContractResult[]>;
   golden(files: string[]): Promise<{ name: string; passed: boolean; maxAbsErr: number; reason?: string }[]>;
   runVilt(
     provider: 'webgpu' | 'wasm',
@@ -76,6 +78,9 @@ const api: PageApi = {
   },
   async info(provider) {
     return (await backend(provider)).info();
+  },
+  async contract() {
+    return runBackendContract(await backend('webgpu'));
   },
   async golden(files) {
     const b = await backend('webgpu');

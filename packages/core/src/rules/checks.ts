@@ -12,6 +12,7 @@ import {
   protectsFirst,
   unmergedOrder,
 } from './merge-styles.js';
+import { planLayer } from './layer-plan.js';
 import { findSaliencyMethod, SALIENCY_RULES, type SaliencyRule } from './saliency-methods.js';
 
 /**
@@ -21,10 +22,16 @@ import { findSaliencyMethod, SALIENCY_RULES, type SaliencyRule } from './salienc
  */
 
 /** A float32 tensor of the given shape (null: any size) with finite values. */
-export function checkFloat(name: string, t: FloatTensor | undefined | null, shape: readonly (number | null)[]): void {
+export function checkFloat(
+  name: string,
+  t: FloatTensor | undefined | null,
+  shape: readonly (number | null)[],
+): void {
   if (t === undefined || t === null) throw new PumerError('VALUE', `${name} is required`);
   if (typeof t !== 'object' || t.dtype !== 'float32' || !(t.data instanceof Float32Array)) {
-    throw new ShapeError(`${name} must be a float32 tensor, got dtype ${String((t as { dtype?: unknown }).dtype)}`);
+    throw new ShapeError(
+      `${name} must be a float32 tensor, got dtype ${String((t as { dtype?: unknown }).dtype)}`,
+    );
   }
   expectShape(name, t, shape);
   expectFinite(name, t);
@@ -65,7 +72,10 @@ export function checkSaliencyArgs(method: unknown, inputs: SaliencyInputs): Chec
   const found = findSaliencyMethod(method);
   if (found === undefined) {
     const names = Object.values(SALIENCY_RULES).map((r) => r.method);
-    throw new PumerError('VALUE', `unknown saliency method ${String(method)} (expected one of ${names.join(', ')})`);
+    throw new PumerError(
+      'VALUE',
+      `unknown saliency method ${String(method)} (expected one of ${names.join(', ')})`,
+    );
   }
   const rule = SALIENCY_RULES[found];
   checkObject('saliency inputs', inputs);
@@ -88,18 +98,30 @@ export function checkSaliencyArgs(method: unknown, inputs: SaliencyInputs): Chec
     if (rule.textSide === 'queries') checkFloat(`qbar (needed by ${rule.method})`, inputs.qbar, [B, N, C]);
   }
   if (!(T >= 1 && T < N)) {
-    throw new PumerError('VALUE', `text mask covers ${T} tokens of ${N}: need 1 <= T < N (text first, then image tokens)`);
+    throw new PumerError(
+      'VALUE',
+      `text mask covers ${T} tokens of ${N}: need 1 <= T < N (text first, then image tokens)`,
+    );
   }
-  // Every score is divided by the text mask's row sum.
-  const m = inputs.textMask.data;
+  checkTextMaskRows(inputs.textMask.data, B, T, T);
+  return { rule, B, N, T, H, C };
+}
+
+/**
+ * Every saliency score is divided by its example's text-mask sum (docs/reducers.md, "Text saliency"), so each
+ * example needs mask weight on its text rows: the first T columns of a [B, width] mask.
+ */
+export function checkTextMaskRows(mask: ArrayLike<number>, B: number, width: number, T: number): void {
   for (let b = 0; b < B; b++) {
     let s = 0;
-    for (let t = 0; t < T; t++) s += m[b * T + t]!;
+    for (let t = 0; t < T; t++) s += mask[b * width + t]!;
     if (!(s > 0)) {
-      throw new PumerError('VALUE', `text mask of example ${b} sums to ${s}: saliency needs at least one text token`);
+      throw new PumerError(
+        'VALUE',
+        `text mask of example ${b} sums to ${s}: saliency needs at least one text token`,
+      );
     }
   }
-  return { rule, B, N, T, H, C };
 }
 
 /** Checks a Pruner.prune call; returns the sizes. */
@@ -128,7 +150,10 @@ export function checkMergeArgs(args: MergeArgs): CheckedMerge {
   checkObject('merge arguments', args);
   const style = args.style;
   if (typeof style !== 'string' || !Object.hasOwn(MERGE_STYLE_RULES, style)) {
-    throw new PumerError('VALUE', `unknown merge style ${String(style)} (expected one of ${MERGE_STYLES.join(', ')})`);
+    throw new PumerError(
+      'VALUE',
+      `unknown merge style ${String(style)} (expected one of ${MERGE_STYLES.join(', ')})`,
+    );
   }
   const rule = MERGE_STYLE_RULES[style as keyof typeof MERGE_STYLE_RULES];
   checkFloat('x', args.x, [null, null, null]);
@@ -148,14 +173,24 @@ export function checkMergeArgs(args: MergeArgs): CheckedMerge {
     checkFloat('size', args.size, [B, n, 1]);
     const s = args.size.data;
     for (let i = 0; i < s.length; i++) {
-      if (!(s[i]! > 0)) throw new PumerError('VALUE', `size must be positive, got ${s[i]} at flat index ${i}`);
+      if (!(s[i]! > 0))
+        throw new PumerError('VALUE', `size must be positive, got ${s[i]} at flat index ${i}`);
     }
   }
   if (args.protectFirst !== undefined && typeof args.protectFirst !== 'boolean') {
     throw new PumerError('VALUE', `protectFirst must be a boolean, got ${String(args.protectFirst)}`);
   }
   const protect = protectsFirst(rule, args.protectFirst);
-  return { rule, B, n, D, C, r: clampMergeR(args.r, n, protect), protectFirst: protect, unmergedOrder: unmergedOrder(protect) };
+  return {
+    rule,
+    B,
+    n,
+    D,
+    C,
+    r: clampMergeR(args.r, n, protect),
+    protectFirst: protect,
+    unmergedOrder: unmergedOrder(protect),
+  };
 }
 
 function checkLayerNorm(name: string, w: LayerNormWeights, D: number): void {
@@ -212,6 +247,11 @@ export function checkBlockArgs(args: BlockArgs): CheckedBlock {
   const textLen = checkInteger('textLen', args.textLen, 1, N - 1);
   const layer = checkInteger('layer', args.layer, 0);
   const M = checkBlockWeights(args.weights, D, args.numHeads);
-  const config = args.config === null || args.config === undefined ? null : validateReductionConfig(args.config);
+  const config =
+    args.config === null || args.config === undefined ? null : validateReductionConfig(args.config);
+  // A PuMer reduce layer scores image tokens by text saliency: its text rows must carry mask weight.
+  if (planLayer(config, layer, textLen, N - textLen).kind === 'pumer') {
+    checkTextMaskRows(args.mask.data, B, N, textLen);
+  }
   return { B, N, D, M, numHeads: args.numHeads, textLen, layer, config };
 }

@@ -58,7 +58,10 @@ export function planLayer(
     const keep = Math.max(imageIn - pruneCount, 1);
     const mergeCount = roundHalfEven(config.mergeRatio * imageIn);
     // In a reduce layer the image merge protects row 0 (the most salient kept token) where its style allows.
-    const imageMergeR = Math.min(mergeCount, mergeLimit(keep, protectsFirst(mergeStyleRule(config.mergeStyle))));
+    const imageMergeR = Math.min(
+      mergeCount,
+      mergeLimit(keep, protectsFirst(mergeStyleRule(config.mergeStyle))),
+    );
     const textCount = roundHalfEven(config.textMergeRatio * textIn);
     const textMergeR = Math.min(textCount, mergeLimit(textIn, true));
     return {

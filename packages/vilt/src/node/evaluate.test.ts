@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PumerError } from '@pumer/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../node.js';
+import '@pumer/backend-cpu';
 import { createVqaPipeline } from '../pipeline.js';
 import { bundledImages, defaultModelDir } from './assets.js';
 import { evaluate, loadEvalSet } from './evaluate.js';

@@ -7,11 +7,13 @@ import {
   intTensor,
   PumerError,
   type ReductionConfig,
+  resolveBackend,
+  resolveSchedule,
+  type ScheduleChoice,
 } from '@pumer/core';
 import type { LoadedVilt } from '../model.js';
-import { resolveBackend, resolveModel, stackImages } from '../pipeline.js';
+import { resolveModel, stackImages } from '../pipeline.js';
 import { prepareImage } from '../preprocessor.js';
-import { resolveSchedule, type ScheduleChoice } from '../schedules.js';
 import { decodeImageFile } from './decode.js';
 
 /**
@@ -78,8 +80,9 @@ export interface EvaluateOptions {
   readonly model: string | LoadedVilt;
   /** An eval.jsonl path or a set loaded with loadEvalSet. */
   readonly data: string | EvalSet;
-  /** 'unreduced' | 'pumer' | 'aggressive' | 'model' (default) | 'none' | a ReductionConfig. */
+  /** 'model' (default), a name from core's `scheduleNames()`, null (unreduced) or a ReductionConfig. */
   readonly schedule?: ScheduleChoice;
+  /** A registered backend name, 'auto' or a Backend; absent: core's active backend, or the `auto` pick. */
   readonly backend?: string | Backend;
   /** Examples per backend call (default 50). */
   readonly batchSize?: number;
@@ -112,12 +115,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const started = performance.now();
   const loaded = resolveModel(options.model);
   const set = typeof options.data === 'string' ? loadEvalSet(options.data) : options.data;
-  const backend = await resolveBackend(options.backend ?? 'cpu');
-  const schedule = resolveSchedule(
-    options.schedule ?? 'model',
-    loaded.reduction,
-    loaded.config.geometry.numLayers,
-  );
+  const backend = await resolveBackend(options.backend);
+  const schedule = resolveSchedule(options.schedule, {
+    numLayers: loaded.config.geometry.numLayers,
+    modelSchedule: loaded.reduction,
+  }).config;
   const batchSize = options.batchSize ?? 50;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new PumerError('VALUE', `batchSize must be a positive integer, got ${batchSize}`);

@@ -2,8 +2,11 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PumerError } from '@pumer/core';
+import { hasSharedData, sharedPath } from '@pumer/testkit/node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readSafetensors, writeSafetensors } from '../safetensors.js';
+import type { CheckpointTensor } from '../checkpoint/tensors.js';
+import { readSafetensors, type TensorToWrite, writeSafetensors } from '../safetensors.js';
+import { torchSave } from '../testing/torch-save.js';
 import { defaultModelDir } from './assets.js';
 import { loadVilt } from './load.js';
 
@@ -14,7 +17,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** A copy of the bundled checkpoint with some files replaced. */
 function variant(name: string, replace: Record<string, Uint8Array | string | null>): string {
   const out = mkdtempSync(join(scratch, `${name}-`));
-  for (const f of FILES) {
+  for (const f of new Set([...FILES, ...Object.keys(replace)])) {
     if (f in replace) {
       const v = replace[f];
       if (v !== null) writeFileSync(join(out, f), v);
@@ -37,10 +40,8 @@ function loadError(dir: string, code: string): PumerError {
 }
 
 const original = readSafetensors(readFileSync(join(defaultModelDir(), 'model.safetensors')));
-function weightsWith(
-  edit: (m: Map<string, { shape: readonly number[]; data: Float32Array }>) => void,
-): Uint8Array {
-  const m = new Map([...original.tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }]));
+function weightsWith(edit: (m: Map<string, TensorToWrite>) => void): Uint8Array {
+  const m = new Map<string, TensorToWrite>(original.tensors);
   edit(m);
   return writeSafetensors(m);
 }
@@ -104,4 +105,105 @@ describe('loadVilt', () => {
     ).toMatch(/run past the data section/);
     expect(loadError(join(scratch, 'does-not-exist'), 'CHECKPOINT').message).toMatch(/does not exist/);
   });
+
+  it('loads pytorch_model.bin when there is no model.safetensors, skipping the int64 position_ids buffer', () => {
+    const tensors = new Map<string, CheckpointTensor>(original.tensors);
+    tensors.set('vilt.embeddings.text_embeddings.position_ids', {
+      dtype: 'I64',
+      shape: [1, 32],
+      data: BigInt64Array.from({ length: 32 }, (_, i) => BigInt(i)),
+    });
+    const dir = variant('torch-only', { 'model.safetensors': null, 'pytorch_model.bin': torchSave(tensors) });
+    const fromTorch = loadVilt(dir);
+    expect(fromTorch.model.id).toMatch(/pytorch_model\.bin:\d+:/);
+    expect(fromTorch.model.weights).toEqual(loadVilt(defaultModelDir()).model.weights);
+  });
+
+  it('prefers model.safetensors when both formats are present', () => {
+    const dir = variant('both', { 'pytorch_model.bin': 'PK\x03\x04 not read' });
+    expect(loadVilt(dir).model.id).toMatch(/model\.safetensors:1350792:/);
+  });
+
+  it('loads a sharded checkpoint from its index, and names a missing shard', () => {
+    const names = [...original.tensors.keys()];
+    const half = Math.floor(names.length / 2);
+    const part = (from: number, to: number) =>
+      new Map(names.slice(from, to).map((n) => [n, original.tensors.get(n) as CheckpointTensor]));
+    const index = {
+      metadata: { total_size: 0 },
+      weight_map: Object.fromEntries(
+        names.map((n, i) => [
+          n,
+          i < half ? 'model-00001-of-00002.safetensors' : 'model-00002-of-00002.safetensors',
+        ]),
+      ),
+    };
+    const files = {
+      'model.safetensors': null,
+      'model.safetensors.index.json': JSON.stringify(index),
+      'model-00001-of-00002.safetensors': writeSafetensors(part(0, half)),
+      'model-00002-of-00002.safetensors': writeSafetensors(part(half, names.length)),
+    };
+    const sharded = loadVilt(variant('sharded', files));
+    expect(sharded.model.id).toMatch(/model\.safetensors\.index\.json:\d+:/);
+    expect(sharded.model.weights).toEqual(loadVilt(defaultModelDir()).model.weights);
+    const missing = variant('shard-missing', { ...files, 'model-00002-of-00002.safetensors': null });
+    expect(loadError(missing, 'CHECKPOINT').message).toMatch(
+      /model-00002-of-00002\.safetensors: file not found \(a shard listed in model\.safetensors\.index\.json\)/,
+    );
+  });
+
+  it('names the directory and every weights file it looked for when there are none', () => {
+    const dir = variant('no-weights', { 'model.safetensors': null });
+    const message = loadError(dir, 'CHECKPOINT').message;
+    expect(message).toContain(`checkpoint directory "${dir}" has no weights`);
+    for (const name of [
+      'model.safetensors',
+      'pytorch_model.bin',
+      'model.safetensors.index.json',
+      'pytorch_model.bin.index.json',
+    ])
+      expect(message).toContain(name);
+  });
+
+  it('says which weight is not a float tensor', () => {
+    const dir = variant('int-weight', {
+      'model.safetensors': writeSafetensors(
+        new Map(
+          [...original.tensors].map(([k, t]) => [
+            k,
+            k === 'classifier.3.bias' ? { shape: t.shape, data: new Int32Array(t.data.length) } : t,
+          ]),
+        ),
+      ),
+    });
+    expect(loadError(dir, 'CHECKPOINT').message).toMatch(
+      /model.safetensors: tensor "classifier.3.bias" has dtype I32, but a floating-point weight is expected/,
+    );
+  });
 });
+
+describe.skipIf(!hasSharedData('real', 'vqa', 'pytorch_model.bin'))(
+  'loadVilt on the Hugging Face reference checkpoint',
+  () => {
+    // vqa/ ships the legacy preprocessor form (`"size": 384`); retrieval/'s ViltImageProcessor form gives the
+    // same pixels, so it stands in here: what is under test is the weights.
+    function realVqa(weightsFile: string): string {
+      const dir = mkdtempSync(join(scratch, `real-${weightsFile}-`));
+      for (const f of ['config.json', 'tokenizer.json', weightsFile])
+        copyFileSync(sharedPath('real', 'vqa', f), join(dir, f));
+      copyFileSync(
+        sharedPath('real', 'retrieval', 'preprocessor_config.json'),
+        join(dir, 'preprocessor_config.json'),
+      );
+      return dir;
+    }
+
+    it('loads the same weights from model.safetensors and from pytorch_model.bin', () => {
+      const st = loadVilt(realVqa('model.safetensors'));
+      const pt = loadVilt(realVqa('pytorch_model.bin'));
+      expect(st.model.weights.layers).toHaveLength(2);
+      expect(pt.model.weights).toEqual(st.model.weights);
+    });
+  },
+);

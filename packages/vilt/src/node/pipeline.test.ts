@@ -1,8 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { BackendError, listBackends, PumerError, removeBackend, schedule } from '@pumer/core';
-import { describe, expect, it } from 'vitest';
+import { createCpuBackend } from '@pumer/backend-cpu';
+import {
+  type Backend,
+  BackendError,
+  disposeBackends,
+  listBackends,
+  PumerError,
+  registerBackend,
+  removeBackend,
+  schedule,
+  setBackend,
+} from '@pumer/core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { INTO_IMAGE_CLS } from '../details.js';
-import { createVqaPipeline } from '../pipeline.js';
+import { createVqaPipeline, REQUESTED_BY_CALLER } from '../pipeline.js';
 import '../node.js';
 import { bundledImages, defaultModelDir } from './assets.js';
 import { decodeImageFile } from './decode.js';
@@ -116,11 +127,69 @@ describe('VQA pipeline on the embedded default model', () => {
       { code: 'CONFIG' },
     );
   });
+});
 
-  it("registers the default 'cpu' backend itself when a bundler dropped the import-time registration", async () => {
-    removeBackend('cpu');
-    expect(listBackends().some((b) => b.name === 'cpu')).toBe(false);
+/** The CPU reference under another registry name, so a test can tell which backend ran. */
+function renamedCpu(name: string): Backend {
+  const cpu = createCpuBackend();
+  return Object.assign(Object.create(cpu) as Backend, {
+    name,
+    info: () => ({ ...cpu.info(), name }),
+  });
+}
+
+describe('VQA pipeline backends, through core registry only', () => {
+  afterEach(async () => {
+    removeBackend('cpu-twin');
+    registerBackend('cpu', createCpuBackend, 1);
+    await disposeBackends();
+  });
+
+  it('without a backend follows the active one at every call; info() says which and why', async () => {
+    registerBackend('cpu-twin', () => renamedCpu('cpu-twin'), 0);
     const vqa = await createVqaPipeline({ model: loaded });
-    expect(vqa.backend.info()).toMatchObject({ name: 'cpu', provider: 'typescript' });
+    // Nothing was active: the auto pick (cpu, priority 1 over 0) became the active backend.
+    expect(vqa.info().backend).toMatchObject({ name: 'cpu', provider: 'typescript' });
+    expect(vqa.info().backend.reason).toMatch(/^auto: /);
+    const onCpu = await vqa.answer(circles.path, circles.question);
+    await setBackend('cpu-twin');
+    expect(vqa.info().backend).toMatchObject({ name: 'cpu-twin', reason: "set by setBackend('cpu-twin')" });
+    expect(vqa.backend.info().name).toBe('cpu-twin');
+    const onTwin = await vqa.answer(circles.path, circles.question);
+    expect(onTwin.answers).toEqual(onCpu.answers);
+  });
+
+  it('keeps a backend given by name or object, whatever becomes active later', async () => {
+    registerBackend('cpu-twin', () => renamedCpu('cpu-twin'), 0);
+    const byName = await createVqaPipeline({ model: loaded, backend: 'cpu' });
+    await setBackend('cpu-twin');
+    await byName.answer(circles.path, circles.question);
+    expect(byName.info().backend).toMatchObject({ name: 'cpu', reason: REQUESTED_BY_CALLER });
+    const byObject = await createVqaPipeline({ model: loaded, backend: renamedCpu('mine') });
+    expect(byObject.info().backend).toMatchObject({ name: 'mine', reason: REQUESTED_BY_CALLER });
+  });
+
+  it('info() names the schedule and the model', async () => {
+    const vqa = await createVqaPipeline({ model: loaded, backend: 'cpu', reduction: 'paper' });
+    expect(vqa.info().model).toBe(loaded.model.id);
+    // paper is written for 12 layers; on this 6-layer model its layers scale to 1,2,4.
+    expect(vqa.info().schedule).toMatchObject({ name: 'paper', config: { reduceLayers: [1, 2, 4] } });
+    expect(vqa.info().schedule.description).toMatch(/scaled to 6 layers/);
+    const none = await createVqaPipeline({ model: { ...loaded, reduction: null }, backend: 'cpu' });
+    expect(none.info().schedule).toEqual({
+      name: 'model',
+      config: null,
+      description: 'the checkpoint has no schedule: no reduction',
+    });
+    expect(none.reduction).toBeNull();
+  });
+
+  it('with no backend registered, says which package to install', async () => {
+    for (const b of listBackends()) removeBackend(b.name);
+    const error = await createVqaPipeline({ model: loaded }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendError);
+    expect((error as Error).message).toMatch(/no backend is registered/);
+    for (const pkg of ['@pumer/backend-node', '@pumer/backend-webgpu', '@pumer/backend-cpu'])
+      expect((error as Error).message).toContain(pkg);
   });
 });

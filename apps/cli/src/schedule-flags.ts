@@ -1,0 +1,59 @@
+import {
+  describeSchedule,
+  type MergeStyle,
+  type ReductionConfig,
+  type ResolvedSchedule,
+  resolveSchedule,
+  type Saliency,
+  type ScheduleOverrides,
+} from '@pumer/core';
+
+/**
+ * The schedule flags every command shares, turned into a schedule by core's one resolver
+ * (docs/schedules.md): `--schedule` names it, `--layers --prune --merge --text --saliency --style` override it.
+ */
+export interface ScheduleFlags {
+  schedule?: string;
+  layers?: number[];
+  prune?: number;
+  merge?: number;
+  text?: number;
+  saliency?: Saliency;
+  style?: MergeStyle;
+}
+
+function overridesOf(flags: ScheduleFlags): ScheduleOverrides {
+  return {
+    reduceLayers: flags.layers,
+    pruneRatio: flags.prune,
+    mergeRatio: flags.merge,
+    textMergeRatio: flags.text,
+    saliency: flags.saliency,
+    mergeStyle: flags.style,
+  };
+}
+
+export function hasOverrideFlags(flags: ScheduleFlags): boolean {
+  return Object.values(overridesOf(flags)).some((v) => v !== undefined);
+}
+
+/**
+ * The schedule the flags ask for on a model of `numLayers` layers whose checkpoint carries `modelSchedule`.
+ * No `--schedule` means `model`: the checkpoint's own, or no reduction when it has none.
+ */
+export function scheduleFromFlags(
+  flags: ScheduleFlags,
+  numLayers: number,
+  modelSchedule: ReductionConfig | null = null,
+): ResolvedSchedule {
+  return resolveSchedule(flags.schedule ?? 'model', {
+    numLayers,
+    modelSchedule,
+    overrides: overridesOf(flags),
+  });
+}
+
+/** One line: `pumer: layers 1,3 prune 0.1 merge 0.3 text 0.2 first_head/tip (…what it is…)`. */
+export function scheduleLine(s: ResolvedSchedule): string {
+  return `${s.name}: ${describeSchedule(s.config)} (${s.description})`;
+}

@@ -1,0 +1,187 @@
+import {
+  intTensor,
+  type LayerPlan,
+  type LayerTrace,
+  MERGE_STYLE_RULES,
+  type MergeStyleRule,
+  mergeStyleRule,
+  protectsFirst,
+  type ReductionConfig,
+  saliencyRule,
+  unmergedOrder,
+} from '@pumer/core';
+import type { AttentionArrays } from '../ops/attention.js';
+import { toFloatTensor } from '../ops/arrays.js';
+import { type MergeHow, mergeTokens, mergeTokensWithMask } from './merge.js';
+import { selectTop } from './prune.js';
+import { saliencyScores } from './saliency.js';
+
+/**
+ * The reduce step of one block (docs/reducers.md, "The layer plan"), twin of @pumer/onnx's `reduceLayer`:
+ * what it does comes from core's layer plan, how from core's rule tables.
+ */
+
+/** A reduce layer's merge of `r` rows in a style: protection as the style decides (ToMe's default: protect). */
+function layerMerge(rule: MergeStyleRule, r: number): MergeHow {
+  const protectFirst = protectsFirst(rule);
+  return { rule, r, protectFirst, unmergedOrder: unmergedOrder(protectFirst) };
+}
+
+/** Rows [from, from+count) of each example of a [B, N, C] array, as [B, count, C]. */
+function sliceRows(
+  x: Float64Array,
+  B: number,
+  N: number,
+  C: number,
+  from: number,
+  count: number,
+): Float64Array {
+  const out = new Float64Array(B * count * C);
+  for (let b = 0; b < B; b++)
+    out.set(x.subarray((b * N + from) * C, (b * N + from + count) * C), b * count * C);
+  return out;
+}
+
+/** Rows `offset + idx[b, k]` of each example of a [B, N, C] array, as [B, K, C]. */
+function gatherRows(
+  x: Float64Array,
+  B: number,
+  N: number,
+  C: number,
+  offset: number,
+  idx: Int32Array,
+  K: number,
+): Float64Array {
+  const out = new Float64Array(B * K * C);
+  for (let b = 0; b < B; b++) {
+    for (let k = 0; k < K; k++) {
+      const src = (b * N + offset + idx[b * K + k]!) * C;
+      out.set(x.subarray(src, src + C), (b * K + k) * C);
+    }
+  }
+  return out;
+}
+
+/** A block's tokens between attention and MLP: states [B, N, D] and mask [B, N], float64. */
+export interface LayerTokens {
+  readonly B: number;
+  readonly D: number;
+  readonly numHeads: number;
+  readonly x: Float64Array;
+  readonly mask: Float64Array;
+}
+
+export interface ReducedLayer {
+  readonly x: Float64Array;
+  readonly mask: Float64Array;
+  readonly textLen: number;
+  /** Tokens per example after the step. */
+  readonly n: number;
+  readonly trace: LayerTrace;
+}
+
+/**
+ * PuMer's reduce step as the plan says: `pumer` prunes the image tokens by text saliency, merges the kept ones
+ * in the schedule's style and merges the text with ToMe; the `tome` baseline merges all tokens with ToMe;
+ * `none` passes them through.
+ */
+export function reduceLayer(
+  plan: LayerPlan,
+  config: ReductionConfig | null,
+  layer: number,
+  tokens: LayerTokens,
+  attn: AttentionArrays,
+): ReducedLayer {
+  const { B, D, numHeads, x, mask } = tokens;
+  const hd = D / numHeads;
+  const T = plan.textIn;
+  const I = plan.imageIn;
+  const N = T + I;
+  const counts = { textIn: T, imageIn: I, textOut: plan.textOut, imageOut: plan.imageOut };
+  switch (plan.kind) {
+    case 'none':
+      return { x, mask, textLen: T, n: N, trace: { layer, kind: plan.kind, ...counts } };
+    case 'pumer': {
+      const cfg = config!;
+      const textMask = sliceRows(mask, B, N, 1, 0, T);
+      const saliency = saliencyScores(saliencyRule(cfg.saliency), {
+        B,
+        N,
+        T,
+        textMask,
+        attn: attn.probs,
+        numHeads,
+        kbar: attn.kbar,
+        qbar: attn.qbar,
+        headDim: hd,
+      });
+      const { keep } = plan;
+      const top = selectTop(saliency, B, I, keep);
+      const imageRule = mergeStyleRule(cfg.mergeStyle);
+      const image = mergeTokens(layerMerge(imageRule, plan.imageMergeR), {
+        B,
+        n: keep,
+        D,
+        x: gatherRows(x, B, N, D, T, top.idx, keep),
+        metric: imageRule.reads.metric ? gatherRows(attn.kbar, B, N, hd, T, top.idx, keep) : null,
+        C: hd,
+        saliency: top.values,
+        size: null,
+      });
+      const text = mergeTokensWithMask(
+        layerMerge(MERGE_STYLE_RULES.tome, plan.textMergeR),
+        {
+          B,
+          n: T,
+          D,
+          x: sliceRows(x, B, N, D, 0, T),
+          metric: sliceRows(attn.kbar, B, N, hd, 0, T),
+          C: hd,
+          saliency: null,
+          size: null,
+        },
+        textMask,
+      );
+      const tOut = plan.textOut;
+      const iOut = plan.imageOut;
+      const nOut = tOut + iOut;
+      const outX = new Float64Array(B * nOut * D);
+      const outMask = new Float64Array(B * nOut).fill(1);
+      for (let b = 0; b < B; b++) {
+        outX.set(text.x.subarray(b * tOut * D, (b + 1) * tOut * D), b * nOut * D);
+        outX.set(image.x.subarray(b * iOut * D, (b + 1) * iOut * D), (b * nOut + tOut) * D);
+        outMask.set(text.mask.subarray(b * tOut, (b + 1) * tOut), b * nOut);
+      }
+      return {
+        x: outX,
+        mask: outMask,
+        textLen: tOut,
+        n: nOut,
+        trace: {
+          layer,
+          kind: plan.kind,
+          ...counts,
+          imageSaliency: toFloatTensor(saliency, [B, I]),
+          keepIdx: intTensor(top.idx, [B, keep]),
+          imageDst: intTensor(image.map.dst, [B, keep]),
+          textDst: intTensor(text.map.dst, [B, T]),
+        },
+      };
+    }
+    default: {
+      // The ToMe baseline: ToMe over all N tokens on Kbar, token 0 protected, states and mask size-weighted.
+      const merged = mergeTokensWithMask(
+        layerMerge(MERGE_STYLE_RULES.tome, plan.tomeR),
+        { B, n: N, D, x, metric: attn.kbar, C: hd, saliency: null, size: null },
+        mask,
+      );
+      return {
+        x: merged.x,
+        mask: merged.mask,
+        textLen: plan.textOut,
+        n: merged.map.nOut,
+        trace: { layer, kind: plan.kind, ...counts, tokenDst: intTensor(merged.map.dst, [B, N]) },
+      };
+    }
+  }
+}

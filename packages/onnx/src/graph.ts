@@ -1,0 +1,41 @@
+/**
+ * The graph builders (`@pumer/onnx/graph`): the GraphBuilder, transformer pieces, the reduce steps as graph
+ * fragments — each the twin of the @pumer/backend-cpu kernel of the same name (docs/reducers.md) — one block,
+ * each reducer op as its own graph, and the whole reduced ViLT as one graph.
+ */
+export { type BlockOutput, type BlockState, transformerBlock } from './block.js';
+export { attr, type AttrValue, type Dim, GraphBuilder, IR_VERSION, OPSET } from './builder.js';
+export { fusedLinear, gelu, l2Normalize, layerNorm, linear, maskHat, softMaskedSoftmax } from './nn.js';
+export { ONNX_DTYPE, type OnnxDType } from './proto.js';
+export { type BipartiteOptions, bipartiteDst, identityDst, type MatchScore } from './reduce/bipartite.js';
+export {
+  type MergedRows,
+  type MergedTokens,
+  type MergeHow,
+  mergeRows,
+  mergeTokens,
+  mergeTokensWithMask,
+  type TokenRows,
+} from './reduce/merge.js';
+export { selectTop, type TopSelection } from './reduce/prune.js';
+export { oneHotRows, stableRank } from './reduce/rank.js';
+export { type BlockTrace, type LayerTokens, reduceLayer } from './reduce/reduce-layer.js';
+export { type SaliencySources, saliencyScores } from './reduce/saliency.js';
+export {
+  type BlockGraphSpec,
+  buildBlockGraph,
+  buildMergeGraph,
+  buildPruneGraph,
+  buildSaliencyGraph,
+  emitTrace,
+  type MergeGraphSpec,
+  type SaliencyGraphSpec,
+  type TraceOutputs,
+} from './standalone.js';
+export {
+  buildViltGraph,
+  scheduleKey,
+  type ViltGraph,
+  ViltGraphCache,
+  type ViltGraphGeometry,
+} from './vilt.js';

@@ -1,0 +1,105 @@
+import {
+  type LayerPlan,
+  MERGE_STYLE_RULES,
+  type MergeStyleRule,
+  mergeStyleRule,
+  protectsFirst,
+  type ReductionConfig,
+  saliencyRule,
+  unmergedOrder,
+} from '@pumer/core';
+import type { GraphBuilder } from '../builder.js';
+import { type MergeHow, mergeTokens, mergeTokensWithMask } from './merge.js';
+import { selectTop } from './prune.js';
+import { saliencyScores } from './saliency.js';
+
+/**
+ * The reduce step of one block (docs/reducers.md, "The layer plan"), twin of @pumer/backend-cpu's
+ * `reduceLayer`: what it does comes from core's layer plan, how from core's rule tables.
+ */
+
+/** A reduce layer's merge of `r` rows in a style: protection as the style decides (ToMe's default: protect). */
+function layerMerge(rule: MergeStyleRule, r: number): MergeHow {
+  const protectFirst = protectsFirst(rule);
+  return { rule, r, protectFirst, unmergedOrder: unmergedOrder(protectFirst) };
+}
+
+/** Trace values a reducing layer produces (graph value names; indices in float until the caller casts). */
+export interface BlockTrace {
+  readonly saliency?: string; // [B, I]
+  readonly keepIdx?: string; // [B, keep]
+  readonly imageDst?: string; // [B, keep]
+  readonly textDst?: string; // [B, T]
+  readonly tokenDst?: string; // [B, N]
+}
+
+/** A block's values between attention and MLP. */
+export interface LayerTokens {
+  /** States [B, N, D]. */
+  readonly x: string;
+  /** Mask [B, N]. */
+  readonly mask: string;
+  /** Attention probabilities [B, H, N, N]. */
+  readonly attn: string;
+  /** Per-head queries (scaled by `scale`) and keys [B, N, H, hd]. */
+  readonly q: string;
+  readonly k: string;
+  /** The factor folded into the queries (1/sqrt(hd)). */
+  readonly scale: number;
+}
+
+/**
+ * PuMer's reduce step as the plan says: `pumer` prunes the image tokens by text saliency, merges the kept ones
+ * in the schedule's style and merges the text with ToMe; the `tome` baseline merges all tokens with ToMe;
+ * `none` passes them through.
+ */
+export function reduceLayer(
+  g: GraphBuilder,
+  plan: LayerPlan,
+  config: ReductionConfig | null,
+  tokens: LayerTokens,
+): { x: string; mask: string; trace: BlockTrace } {
+  const { x, mask } = tokens;
+  if (plan.kind === 'none' || config === null) return { x, mask, trace: {} };
+  const n = plan.textIn + plan.imageIn;
+  const kbar = g.reduce('ReduceMean', tokens.k, [2], false); // [B, N, hd]
+  if (plan.kind === 'pumer') {
+    const t = plan.textIn;
+    const rule = saliencyRule(config.saliency);
+    // The queries carry the folded scale; undo it where the rule reads them.
+    const qbar =
+      rule.textSide === 'queries'
+        ? g.mul(g.reduce('ReduceMean', tokens.q, [2], false), g.float(1 / tokens.scale))
+        : undefined;
+    const textMask = g.slice(mask, 1, 0, t);
+    const saliency = saliencyScores(g, rule, { attn: tokens.attn, kbar, qbar, textMask }, t, n);
+    const top = selectTop(g, saliency, plan.imageIn, plan.keep);
+    const imageRule = mergeStyleRule(config.mergeStyle);
+    const image = mergeTokens(g, layerMerge(imageRule, plan.imageMergeR), {
+      n: plan.keep,
+      x: g.matmul(top.pick, g.slice(x, 1, t, n)), // [B, keep, D]
+      metric: imageRule.reads.metric ? g.matmul(top.pick, g.slice(kbar, 1, t, n)) : null,
+      saliency: top.values,
+      size: null,
+    });
+    const text = mergeTokensWithMask(
+      g,
+      layerMerge(MERGE_STYLE_RULES.tome, plan.textMergeR),
+      { n: t, x: g.slice(x, 1, 0, t), metric: g.slice(kbar, 1, 0, t), saliency: null, size: null },
+      textMask,
+    );
+    return {
+      x: g.concat([text.x, image.x], 1),
+      mask: g.pad(text.mask, 2, 1, 0, plan.imageOut, 1),
+      trace: { saliency, keepIdx: top.idx, imageDst: image.dst, textDst: text.dst },
+    };
+  }
+  // The ToMe baseline: ToMe over all N tokens on Kbar, token 0 protected, states and mask size-weighted.
+  const merged = mergeTokensWithMask(
+    g,
+    layerMerge(MERGE_STYLE_RULES.tome, plan.tomeR),
+    { n, x, metric: kbar, saliency: null, size: null },
+    mask,
+  );
+  return { x: merged.x, mask: merged.mask, trace: { tokenDst: merged.dst } };
+}
