@@ -12,7 +12,7 @@ import {
   launchChromium,
   type StaticServer,
   serveStatic,
-} from '../../../packages/backend-webgpu/test/browser/chromium.js';
+} from '@pumer/testkit/chromium';
 
 /**
  * End to end: the production build served by a plain static server, opened in headless Chromium with

@@ -3,7 +3,7 @@ import { goldenFiles, hasSharedData, readGoldenDocument } from '@pumer/testkit/n
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './backend.js';
 
-// Every golden file (the @pumer/testkit README describes the format) through the node backend's graphs.
+// Every golden file (docs/architecture.md, "Golden vectors") through the node backend's graphs.
 const present = hasSharedData('golden');
 const files = present ? goldenFiles() : [];
 

@@ -10,11 +10,16 @@ import {
   modelsDir,
 } from '@pumer/testkit/node';
 import { decodeImageFile, type LoadedVilt, loadVilt, prepareImage } from '@pumer/vilt/node';
+import {
+  type LaunchedChromium,
+  launchChromium,
+  type StaticServer,
+  serveStatic,
+} from '@pumer/testkit/chromium';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackendInfo } from '../src/index.js';
 import { bundlePage } from './browser/bundle.js';
-import { type LaunchedChromium, launchChromium, type StaticServer, serveStatic } from './browser/chromium.js';
 import { ortDistDir } from './browser/ort-files.js';
 import type { PageApi } from './browser/page.js';
 import { inputsToWire, outputsFromWire } from './browser/wire.js';

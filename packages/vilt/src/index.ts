@@ -67,12 +67,14 @@ export {
 } from './pipeline.js';
 export {
   type ImageProcessorConfig,
+  MAX_SHORTEST_EDGE,
   parsePreprocessorConfig,
   prepareImage,
   VILT_PROCESSOR_DEFAULTS,
   viltResizeTarget,
 } from './preprocessor.js';
 export { RESAMPLE, resizePixels } from './resize.js';
+export { createJpegDecoder, type JpegDecoder, jpegImageDecoder, loadJpegDecoder } from './jpeg.js';
 export {
   readSafetensors,
   type SafetensorsDType,

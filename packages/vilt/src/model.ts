@@ -50,7 +50,7 @@ export function viltFromFiles(files: ViltFiles): LoadedVilt {
     model: { id: files.id, geometry: config.geometry, weights, labels: config.labels },
     config,
     tokenizer: new ViltTokenizer(files.tokenizer, config.geometry.maxTextLength),
-    preprocessor: parsePreprocessorConfig(files.preprocessor),
+    preprocessor: parsePreprocessorConfig(files.preprocessor, undefined, config.geometry.patchSize),
     reduction: config.reduction,
   };
 }

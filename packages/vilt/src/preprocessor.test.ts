@@ -4,6 +4,7 @@ import { PumerError } from '@pumer/core';
 import { describe, expect, it } from 'vitest';
 import { defaultModelDir } from './node/assets.js';
 import {
+  MAX_SHORTEST_EDGE,
   parsePreprocessorConfig,
   prepareImage,
   VILT_PROCESSOR_DEFAULTS,
@@ -76,5 +77,58 @@ describe('image preparation', () => {
     expect(() => parsePreprocessorConfig({ image_std: [0.5, 0, 0.5] })).toThrow(/field "image_std"/);
     expect(() => parsePreprocessorConfig({ resample: 7 })).toThrow(/field "resample"/);
     expect(parsePreprocessorConfig({})).toEqual(VILT_PROCESSOR_DEFAULTS);
+  });
+
+  it('reads the legacy feature-extractor form: "size" as a number, pad_and_return_pixel_mask', () => {
+    const legacy = parsePreprocessorConfig({ size: 384, size_divisor: 32, feature_extractor_type: 'x' });
+    expect(legacy).toEqual({ ...VILT_PROCESSOR_DEFAULTS, shortestEdge: 384 });
+    expect(parsePreprocessorConfig({ size: { shortest_edge: 384 } })).toEqual(legacy);
+    expect(parsePreprocessorConfig({ pad_and_return_pixel_mask: false, do_pad: true }).doPad).toBe(false);
+    expect(parsePreprocessorConfig({ do_pad: false }).doPad).toBe(false);
+    // A single number for mean/std stands for every channel.
+    expect(parsePreprocessorConfig({ image_mean: 0.25, image_std: 2 })).toMatchObject({
+      imageMean: [0.25, 0.25, 0.25],
+      imageStd: [2, 2, 2],
+    });
+  });
+
+  it('refuses out-of-range sizes and factors with a CONFIG error naming the field', () => {
+    const configError = (json: unknown, patchSize?: number): string => {
+      try {
+        parsePreprocessorConfig(json, 'p.json', patchSize);
+      } catch (err) {
+        expect(err).toBeInstanceOf(PumerError);
+        expect((err as PumerError).code).toBe('CONFIG');
+        return (err as PumerError).message;
+      }
+      throw new Error('expected a CONFIG error');
+    };
+    expect(configError({ size: MAX_SHORTEST_EDGE + 1 })).toMatch(/p.json: field "size" must be at most 4096/);
+    expect(configError({ size: { shortest_edge: 5000 } })).toMatch(
+      /field "size.shortest_edge" must be at most/,
+    );
+    expect(configError({ size: 16 }, 32)).toMatch(
+      /field "size" \(16\) must be at least the patch size \(32\)/,
+    );
+    expect(parsePreprocessorConfig({ size: 32 }, 'p.json', 32).shortestEdge).toBe(32);
+    expect(configError({ size: 0 })).toMatch(/field "size" must be a positive integer/);
+    expect(configError({ rescale_factor: 0 })).toMatch(/field "rescale_factor" must be a positive number/);
+    expect(configError({ rescale_factor: -1 / 255 })).toMatch(/field "rescale_factor"/);
+    expect(configError({ do_pad: 'yes' })).toMatch(/field "do_pad" must be true or false/);
+    expect(configError({ pad_and_return_pixel_mask: 1 })).toMatch(/field "pad_and_return_pixel_mask"/);
+  });
+
+  it("resamples in Pillow's fixed point, clipping the bicubic overshoot", () => {
+    // Worked by hand from Resample.c: weights (1.088, -0.088) and (0.793, 0.207) per side.
+    const two = new Uint8Array([0, 0, 0, 255, 255, 255]);
+    expect(
+      Array.from(resizePixels(two, 2, 1, 3, 4, 1, RESAMPLE.bicubic).filter((_, i) => i % 3 === 0)),
+    ).toEqual([0, 53, 202, 255]);
+  });
+
+  it('rescales and normalises in float32, as numpy does', () => {
+    const t = prepareImage(solid(64, 64, [1, 127, 254, 255]), cfg);
+    const f = Math.fround;
+    for (const [c, v] of [1, 127, 254].entries()) expect(t.data[c * 4096]).toBe(f(f(f(v / 255) - 0.5) / 0.5));
   });
 });

@@ -3,9 +3,10 @@ import { checkDecodedImage, type DecodedImage } from './image.js';
 import { RESAMPLE, resizePixels } from './resize.js';
 
 /**
- * ViltImageProcessor as preprocessor_config.json describes it: resize so the shorter side is
- * `shortest_edge` with the longer side capped at 1333/800 of it, both sides floored to `size_divisor`;
- * rescale by 1/255; normalise by mean and std. Output: float32 [C, H, W].
+ * ViltImageProcessor as preprocessor_config.json describes it (transformers' image_processing_vilt.py):
+ * resize with Pillow's resampler so the shorter side is `shortest_edge` with the longer side capped at
+ * int(1333/800 · shortest_edge), both sides floored to `size_divisor`; rescale by `rescale_factor`;
+ * normalise by mean and std, in float32 as numpy does. Output: float32 [C, H, W].
  */
 export interface ImageProcessorConfig {
   readonly doResize: boolean;
@@ -17,6 +18,8 @@ export interface ImageProcessorConfig {
   readonly doNormalize: boolean;
   readonly imageMean: readonly number[];
   readonly imageStd: readonly number[];
+  /** Pad a batch to its largest height and width (with a pixel mask); the pipeline does the padding. */
+  readonly doPad: boolean;
 }
 
 /** ViltImageProcessor's defaults, for fields a preprocessor_config.json leaves out. */
@@ -30,15 +33,25 @@ export const VILT_PROCESSOR_DEFAULTS: ImageProcessorConfig = Object.freeze({
   doNormalize: true,
   imageMean: Object.freeze([0.5, 0.5, 0.5]),
   imageStd: Object.freeze([0.5, 0.5, 0.5]),
+  doPad: true,
 });
+
+/** The largest `shortest_edge` accepted: beyond it an image would not fit any sane memory budget. */
+export const MAX_SHORTEST_EDGE = 4096;
 
 function bad(source: string, field: string, message: string): PumerError {
   return new PumerError('CONFIG', `${source}: field "${field}" ${message}`);
 }
 
+/**
+ * Reads preprocessor_config.json: the ViltImageProcessor form, or the legacy ViltFeatureExtractor form of
+ * older hub repositories (`"size": 384` as a number, `pad_and_return_pixel_mask`). Missing fields take
+ * transformers' defaults. `patchSize` (the model's), when given, is the smallest `shortest_edge` accepted.
+ */
 export function parsePreprocessorConfig(
   json: unknown,
   source = 'preprocessor_config.json',
+  patchSize?: number,
 ): ImageProcessorConfig {
   if (json === null || typeof json !== 'object' || Array.isArray(json))
     throw new PumerError('CONFIG', `${source}: expected a JSON object`);
@@ -54,8 +67,10 @@ export function parsePreprocessorConfig(
       throw bad(source, field, `must be a positive integer, got ${JSON.stringify(v)}`);
     return v;
   };
+  // A single number stands for all three channels, as transformers allows.
   const triple = (field: string, fallback: readonly number[], positive: boolean): number[] => {
-    const v = c[field] ?? fallback;
+    let v = c[field] ?? fallback;
+    if (typeof v === 'number') v = [v, v, v];
     if (
       !Array.isArray(v) ||
       v.length !== 3 ||
@@ -69,29 +84,44 @@ export function parsePreprocessorConfig(
     }
     return v as number[];
   };
+  // transformers' get_size_dict(size, default_to_square=False): a bare number is the shortest edge.
   const size = c['size'] ?? { shortest_edge: d.shortestEdge };
-  if (size === null || typeof size !== 'object' || !('shortest_edge' in size)) {
+  const edge =
+    typeof size === 'number'
+      ? size
+      : size !== null && typeof size === 'object' && 'shortest_edge' in size
+        ? (size as Record<string, unknown>)['shortest_edge']
+        : undefined;
+  if (edge === undefined) {
     throw bad(
       source,
       'size',
-      `must be {"shortest_edge": n} (ViltImageProcessor), got ${JSON.stringify(size)}`,
+      `must be {"shortest_edge": n} or a number (ViltImageProcessor), got ${JSON.stringify(size)}`,
     );
   }
+  const sizeField = typeof size === 'number' ? 'size' : 'size.shortest_edge';
+  const shortestEdge = positiveInt(sizeField, edge);
+  if (shortestEdge > MAX_SHORTEST_EDGE)
+    throw bad(source, sizeField, `must be at most ${MAX_SHORTEST_EDGE}, got ${shortestEdge}`);
+  if (patchSize !== undefined && shortestEdge < patchSize)
+    throw bad(source, sizeField, `(${shortestEdge}) must be at least the patch size (${patchSize})`);
   const resample = c['resample'] ?? d.resample;
   if (!(Object.values(RESAMPLE) as unknown[]).includes(resample)) {
     throw bad(
       source,
       'resample',
-      `must be 0 (nearest), 1 (lanczos), 2 (bilinear) or 3 (bicubic), got ${JSON.stringify(resample)}`,
+      `must be a Pillow resample code: 0 nearest, 1 lanczos, 2 bilinear, 3 bicubic, 4 box or 5 hamming, got ${JSON.stringify(resample)}`,
     );
   }
   const rescaleFactor = c['rescale_factor'] ?? d.rescaleFactor;
-  if (typeof rescaleFactor !== 'number' || !Number.isFinite(rescaleFactor)) {
-    throw bad(source, 'rescale_factor', `must be a number, got ${JSON.stringify(rescaleFactor)}`);
+  if (typeof rescaleFactor !== 'number' || !Number.isFinite(rescaleFactor) || rescaleFactor <= 0) {
+    throw bad(source, 'rescale_factor', `must be a positive number, got ${JSON.stringify(rescaleFactor)}`);
   }
+  // The feature extractors' name for do_pad wins over it, as in ViltImageProcessor.__init__.
+  const padField = 'pad_and_return_pixel_mask' in c ? 'pad_and_return_pixel_mask' : 'do_pad';
   return {
     doResize: bool('do_resize', d.doResize),
-    shortestEdge: positiveInt('size.shortest_edge', (size as Record<string, unknown>)['shortest_edge']),
+    shortestEdge,
     sizeDivisor: positiveInt('size_divisor', c['size_divisor'] ?? d.sizeDivisor),
     resample: resample as number,
     doRescale: bool('do_rescale', d.doRescale),
@@ -99,6 +129,7 @@ export function parsePreprocessorConfig(
     doNormalize: bool('do_normalize', d.doNormalize),
     imageMean: triple('image_mean', d.imageMean, false),
     imageStd: triple('image_std', d.imageStd, true),
+    doPad: bool(padField, d.doPad),
   };
 }
 
@@ -145,13 +176,18 @@ export function prepareImage(image: DecodedImage, cfg: ImageProcessorConfig, sou
   }
   const plane = width * height;
   const out = new Float32Array(3 * plane);
+  const f32 = Math.fround;
   for (let c = 0; c < 3; c++) {
     // Grey images repeat their one channel; RGBA drops alpha (PIL's convert('RGB') does the same).
     const from = channels === 1 ? 0 : c;
-    const scale = cfg.doRescale ? cfg.rescaleFactor : 1;
-    const mean = cfg.doNormalize ? cfg.imageMean[c] : 0;
-    const std = cfg.doNormalize ? cfg.imageStd[c] : 1;
-    for (let i = 0; i < plane; i++) out[c * plane + i] = (pixels[i * channels + from] * scale - mean) / std;
+    // numpy's arithmetic: rescale in float64 then cast to float32; normalise in float32.
+    const mean = f32(cfg.imageMean[c]);
+    const std = f32(cfg.imageStd[c]);
+    for (let i = 0; i < plane; i++) {
+      const p = pixels[i * channels + from];
+      const x = cfg.doRescale ? f32(p * cfg.rescaleFactor) : p;
+      out[c * plane + i] = cfg.doNormalize ? f32(x - mean) / std : x;
+    }
   }
   return floatTensor(out, [3, height, width]);
 }

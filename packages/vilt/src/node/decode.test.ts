@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import mozjpegEncode, { init as initEncoder } from '@jsquash/jpeg/encode.js';
 import { PumerError } from '@pumer/core';
-import jpeg from 'jpeg-js';
-import { describe, expect, it } from 'vitest';
-import { decodeImageInput } from '../image.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type DecodedImage, decodeImageInput } from '../image.js';
 import '../node.js';
 import { bundledImages } from './assets.js';
 import { decodeImageBytes, decodeImageFile } from './decode.js';
@@ -18,8 +19,43 @@ function imageError(fn: () => unknown): PumerError {
   throw new Error('expected a PumerError');
 }
 
+/** Encodes RGBA pixels as a JPEG (mozjpeg's encoder from the same package; 4:2:0 at quality 90). */
+async function encodeJpeg(data: Uint8ClampedArray, width: number, height: number): Promise<Uint8Array> {
+  const encode = mozjpegEncode as unknown as (
+    img: { data: Uint8ClampedArray; width: number; height: number },
+    options: { quality: number },
+  ) => Promise<ArrayBuffer>;
+  return new Uint8Array(await encode({ data, width, height }, { quality: 90 }));
+}
+
+/** `jpeg` with an APP1 Exif segment carrying `orientation` inserted after SOI. */
+function withOrientation(jpeg: Uint8Array, orientation: number, bigEndian: boolean): Uint8Array {
+  const tiff = new Uint8Array(26);
+  const v = new DataView(tiff.buffer);
+  const le = !bigEndian;
+  tiff.set(bigEndian ? [0x4d, 0x4d] : [0x49, 0x49]);
+  v.setUint16(2, 42, le);
+  v.setUint32(4, 8, le); // IFD0 right after the header
+  v.setUint16(8, 1, le); // one entry
+  v.setUint16(10, 0x0112, le); // Orientation
+  v.setUint16(12, 3, le); // SHORT
+  v.setUint32(14, 1, le);
+  v.setUint16(18, orientation, le);
+  const body = [...new TextEncoder().encode('Exif'), 0, 0, ...tiff];
+  const segment = [0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body];
+  return new Uint8Array([...jpeg.subarray(0, 2), ...segment, ...jpeg.subarray(2)]);
+}
+
 describe('image decoding (node)', () => {
   const png = bundledImages()[0].path;
+
+  beforeAll(async () => {
+    const require = createRequire(import.meta.url);
+    const wasm = new WebAssembly.Module(
+      readFileSync(require.resolve('@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm')),
+    );
+    await (initEncoder as unknown as (m: WebAssembly.Module) => Promise<void>)(wasm);
+  });
 
   it('decodes a PNG from a path, bytes and an ArrayBuffer to the same RGBA pixels', () => {
     const a = decodeImageFile(png);
@@ -33,15 +69,58 @@ describe('image decoding (node)', () => {
     expect(d.data).toEqual(a.data);
   });
 
-  it('decodes a JPEG', () => {
-    const raw = { data: new Uint8Array(16 * 8 * 4).fill(200), width: 16, height: 8 };
-    const encoded = jpeg.encode(raw, 90).data;
-    const img = decodeImageBytes(new Uint8Array(encoded));
-    expect([img.width, img.height]).toEqual([16, 8]);
-    expect(Math.abs(img.data[0] - 200)).toBeLessThan(3);
+  it('decodes a JPEG to RGB, synchronously', async () => {
+    const jpeg = await encodeJpeg(new Uint8ClampedArray(16 * 8 * 4).fill(200), 16, 8);
+    const img = decodeImageBytes(jpeg);
+    expect([img.width, img.height, img.channels, img.data.length]).toEqual([16, 8, 3, 16 * 8 * 3]);
+    expect(Math.max(...img.data.map((v) => Math.abs(v - 200)))).toBeLessThan(3);
+    expect(decodeImageInput(jpeg).data).toEqual(img.data);
   });
 
-  it('gives a clear IMAGE error for unreadable images', () => {
+  it('turns a JPEG upright by its EXIF orientation, as transformers load_image does', async () => {
+    // 32x16 with coloured quadrants: red top-left, green top-right, blue bottom-left, white bottom-right.
+    const W = 32;
+    const H = 16;
+    const rgba = new Uint8ClampedArray(W * H * 4);
+    const colours = { r: [255, 0, 0], g: [0, 255, 0], b: [0, 0, 255], w: [255, 255, 255] };
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const q = y < H / 2 ? (x < W / 2 ? 'r' : 'g') : x < W / 2 ? 'b' : 'w';
+        rgba.set([...colours[q], 255], (y * W + x) * 4);
+      }
+    const jpeg = await encodeJpeg(rgba, W, H);
+    const corner = (img: DecodedImage, x: number, y: number): string => {
+      const i = (y * img.width + x) * 3;
+      const px = [img.data[i], img.data[i + 1], img.data[i + 2]];
+      const hit = Object.entries(colours).find(([, c]) => c.every((v, k) => Math.abs(v - px[k]) < 40));
+      return hit ? hit[0] : `?${px}`;
+    };
+    // Corners of the upright image, clockwise from top-left, for each orientation (Pillow's exif_transpose).
+    const expected: Record<number, [number, number, string]> = {
+      1: [32, 16, 'rgwb'],
+      2: [32, 16, 'grbw'],
+      3: [32, 16, 'wbrg'],
+      4: [32, 16, 'bwgr'],
+      5: [16, 32, 'rbwg'],
+      6: [16, 32, 'brgw'],
+      7: [16, 32, 'wgrb'],
+      8: [16, 32, 'gwbr'],
+    };
+    for (const bigEndian of [false, true]) {
+      for (const [o, [w, h, corners]] of Object.entries(expected)) {
+        const img = decodeImageBytes(withOrientation(jpeg, Number(o), bigEndian), `orientation ${o}`);
+        const seen = [
+          corner(img, 1, 1),
+          corner(img, w - 2, 1),
+          corner(img, w - 2, h - 2),
+          corner(img, 1, h - 2),
+        ];
+        expect([img.width, img.height, seen.join('')], `orientation ${o}`).toEqual([w, h, corners]);
+      }
+    }
+  });
+
+  it('gives a clear IMAGE error for unreadable images', async () => {
     expect(imageError(() => decodeImageInput('/nonexistent/cat.png')).message).toMatch(
       /cannot read image "\/nonexistent\/cat.png": no such file/,
     );
@@ -52,6 +131,22 @@ describe('image decoding (node)', () => {
     expect(imageError(() => decodeImageBytes(png.subarray(0, 100), 'cut.png')).message).toMatch(
       /cut.png: cannot decode PNG/,
     );
+    const noise = new Uint8ClampedArray(64 * 64 * 4).map((_, i) => (i * 7919) % 251);
+    const jpeg = await encodeJpeg(noise, 64, 64);
+    // Cut inside the entropy-coded data: libjpeg would fill in grey; Pillow refuses, and so do we.
+    expect(
+      imageError(() => decodeImageBytes(jpeg.subarray(0, jpeg.length - 200), 'cut.jpg')).message,
+    ).toMatch(/cut.jpg: cannot decode JPEG \(the file is truncated\)/);
+    // Cut inside the headers.
+    expect(imageError(() => decodeImageBytes(jpeg.subarray(0, 40), 'head.jpg')).message).toMatch(
+      /head.jpg: cannot decode JPEG \(.+\)/,
+    );
+    expect(
+      imageError(() => decodeImageBytes(new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 2, 7]), 'junk.jpg'))
+        .message,
+    ).toMatch(/junk.jpg: cannot decode JPEG/);
+    // The decoder recovers after a fatal error.
+    expect(decodeImageBytes(jpeg).width).toBe(64);
     expect(
       imageError(() => decodeImageInput({ data: new Uint8Array(7), width: 2, height: 2 })).message,
     ).toMatch(/not 1, 3 or 4 values/);

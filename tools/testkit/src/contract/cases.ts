@@ -19,7 +19,7 @@ import { EXPECTED } from './expected.js';
  * (numbers, arrays) compared with hard-coded expected values (expected.ts, the CPU reference's outputs); a
  * bad case expects a PumerError code —
  * per core's argument checks: a missing input, a bad count, an unknown method or a non-finite value is VALUE,
- * a wrong dtype, rank or size is SHAPE (docs/reducers.md, "Argument checks").
+ * a wrong dtype, rank or size is SHAPE (docs/reducers.md, "Argument checks and error codes").
  */
 
 export type ContractGroup = 'saliency' | 'prune' | 'merge' | 'block';

@@ -1,9 +1,9 @@
 import { PumerError } from '@pumer/core';
 
 /**
- * The golden-vector format `pumer-golden/1` (see the @pumer/testkit README): JSON files produced by running
- * the PuMer authors' PyTorch code on random inputs. This module only parses and validates; it reads no files,
- * so it also runs in a browser.
+ * The golden-vector format `pumer-golden/1` (docs/architecture.md, "Golden vectors"): JSON files produced
+ * by running the PuMer authors' PyTorch code on random inputs. This module only parses and validates; it
+ * reads no files, so it also runs in a browser.
  */
 export const GOLDEN_FORMAT = 'pumer-golden/1';
 export const GOLDEN_KINDS = ['tome_merge', 'tip_merge', 'vilt_block'] as const;

@@ -5,8 +5,9 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 
 /**
- * Test plumbing shared by the backend's and the web demo's browser tests: Debian's Chromium driven by
- * playwright-core with WebGPU on (SwiftShader, on the CPU), and a static file server on 127.0.0.1.
+ * @pumer/testkit/chromium — browser-test plumbing shared by backend-webgpu's and the web demo's tests:
+ * Debian's Chromium driven by playwright-core with WebGPU on (SwiftShader, on the CPU), and a static file
+ * server on 127.0.0.1.
  */
 
 export const CHROMIUM_PATH = process.env['PUMER_CHROMIUM'] ?? '/usr/bin/chromium';
