@@ -9,6 +9,7 @@ import {
   namedSchedule,
   PumerError,
   type ViltInputs,
+  type ViltModel,
 } from '@pumer/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -93,13 +94,42 @@ describe('OrtGraphBackend over a GraphRuntime', () => {
     expect(out.layers.map((l) => l.kind)).toEqual(['none', 'pumer', 'none']);
     await backend.runVilt(model, inputs(1, 5, 12, 20), config);
     expect(runtime.created.map((c) => c.kind)).toEqual(['vilt']);
-    expect(runtime.created[0]!.label).toMatch(/^vilt\|m\|T5\|3x5\|/);
+    expect(runtime.created[0]!.label).toMatch(/^vilt\|m\|[0-9a-f]{16}\|T5\|3x5\|/);
     const geometry = viltGeometryOf(model, inputs(1, 5, 12, 20));
     expect(geometry).toEqual({ textLen: 5, gridH: 3, gridW: 5 });
     await backend.runVilt(model, inputs(1, 5, 12, 20), null); // evicts (capacity 1) and releases the first
     expect(runtime.released).toBe(1);
     await backend.dispose();
     expect(runtime.released).toBe(2);
+  });
+
+  it("gives each model its own answers when two share an id (one weights file, another config's labels or weights)", async () => {
+    const a = tinyModel('shared-id');
+    const bias = a.weights.classifier.fc2.bias!;
+    const b: ViltModel = {
+      ...tinyModel('shared-id'),
+      weights: {
+        ...a.weights,
+        classifier: {
+          ...a.weights.classifier,
+          fc2: { ...a.weights.classifier.fc2, bias: { ...bias, data: bias.data.map((v) => v + 2) } },
+        },
+      },
+    };
+    const x = inputs(1, 5, 8, 8);
+    const alone = async (m: ViltModel) => {
+      const fresh = new OrtGraphBackend('fresh', new RecordingRuntime());
+      const out = await fresh.runVilt(m, x, null);
+      await fresh.dispose();
+      return [...out.logits.data];
+    };
+    const shared = new OrtGraphBackend('test', new RecordingRuntime());
+    const first = [...(await shared.runVilt(a, x, null)).logits.data];
+    const second = [...(await shared.runVilt(b, x, null)).logits.data];
+    await shared.dispose();
+    expect(first).toEqual(await alone(a));
+    expect(second).toEqual(await alone(b));
+    expect(second[0]! - first[0]!).toBeCloseTo(2, 4);
   });
 
   it('does not keep a failed whole-model compile', async () => {

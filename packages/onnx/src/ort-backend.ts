@@ -294,7 +294,7 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
     config: ReductionConfig | null,
   ): Promise<CompiledVilt<S>> {
     const built = buildViltGraph(model, geometry, config);
-    const label = `vilt|${ViltGraphCache.key(model, geometry, config)}`;
+    const label = `vilt|${model.id}|${ViltGraphCache.key(model, geometry, config)}`;
     const session = await this.compile(built.graph.toOnnxBytes(), label, 'vilt');
     return { session, layers: built.layers };
   }

@@ -1,7 +1,8 @@
-import { namedSchedule, ShapeError } from '@pumer/core';
+import { namedSchedule, ShapeError, type ViltModel } from '@pumer/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { tinyModel } from './tiny-model.test-helpers.js';
+import { modelFingerprint } from './model-fingerprint.js';
 import { buildViltGraph, scheduleKey, ViltGraphCache } from './vilt.js';
 
 // The paper's schedule as it stands on the 12-layer ViLT: reduce layers 2, 5, 8.
@@ -65,7 +66,7 @@ describe('whole-model graph', () => {
     ).toThrow(/layer 3 is out of range/);
   });
 
-  it('caches per (model id, geometry, schedule) and evicts the oldest', () => {
+  it('caches per (model content, geometry, schedule) and evicts the oldest', () => {
     const made: string[] = [];
     const evicted: string[] = [];
     const cache = new ViltGraphCache<string>(
@@ -82,9 +83,42 @@ describe('whole-model graph', () => {
     cache.get(a, geo, null);
     cache.get(a, geo, null);
     cache.get(a, geo, config);
-    cache.get(tinyModel('b'), geo, null);
+    cache.get(withPooler(tinyModel('b'), 0.5), geo, null);
     expect(made).toEqual(['a:5:unreduced', `a:5:${scheduleKey(config)}`, 'b:5:unreduced']);
     expect(evicted).toEqual(['a:5:unreduced']);
     expect(scheduleKey({ ...config, reduceLayers: [1] })).toBe(scheduleKey(config));
   });
+
+  it('keys graphs on what shapes them, not on the model id: same id, other weights or labels, other graph', () => {
+    const geo = { textLen: 5, gridH: 4, gridW: 4 };
+    const made: string[] = [];
+    const cache = new ViltGraphCache<string>(8, (m) => {
+      made.push(m.id);
+      return m.id;
+    });
+    const a = tinyModel('same-id');
+    cache.get(a, geo, null);
+    // Another file's bytes under the same path, size and mtime; or the same weights under new labels.
+    cache.get(withPooler(tinyModel('same-id'), 0.5), geo, null);
+    cache.get({ ...tinyModel('same-id'), labels: ['x', 'y', 'z'] }, geo, null);
+    cache.get({ ...a, geometry: { ...a.geometry, layerNormEps: 1e-5 } }, geo, null);
+    expect(made).toHaveLength(4);
+    // The same content under another id (or another object) is the same graph.
+    cache.get(tinyModel('other-id'), geo, null);
+    expect(made).toHaveLength(4);
+    expect(ViltGraphCache.key(a, geo, null)).toBe(ViltGraphCache.key(tinyModel('x'), geo, null));
+    expect(modelFingerprint(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(modelFingerprint(a)).toBe(modelFingerprint(a));
+  });
 });
+
+/** `model` with one pooler bias value changed by `delta` (a different checkpoint under the same id). */
+function withPooler(model: ViltModel, delta: number): ViltModel {
+  const bias = model.weights.pooler.bias!;
+  const data = Float32Array.from(bias.data);
+  data[0] += delta;
+  return {
+    ...model,
+    weights: { ...model.weights, pooler: { ...model.weights.pooler, bias: { ...bias, data } } },
+  };
+}

@@ -8,6 +8,7 @@ import {
   type ViltModel,
 } from '@pumer/core';
 import { transformerBlock } from './block.js';
+import { modelFingerprint } from './model-fingerprint.js';
 import { attr, GraphBuilder } from './builder.js';
 import { gelu, layerNorm, linear, maskHat } from './nn.js';
 import { emitTrace, type TraceOutputs } from './standalone.js';
@@ -173,7 +174,9 @@ export function buildViltGraph(
 }
 
 /**
- * Whole-model graphs keyed by (model id, geometry, schedule). Holds at most `capacity` entries (a ViLT-B graph
+ * Whole-model graphs keyed by (model content, geometry, schedule): the model's content fingerprint (geometry,
+ * labels, every weight's bytes; see model-fingerprint.ts), never its id alone, which two different models can
+ * share. Holds at most `capacity` entries (a ViLT-B graph
  * carries ~450 MB of weights), dropping the least recently used.
  */
 export class ViltGraphCache<T = ViltGraph> {
@@ -190,7 +193,7 @@ export class ViltGraphCache<T = ViltGraph> {
   ) {}
 
   static key(model: ViltModel, geometry: ViltGraphGeometry, config: ReductionConfig | null): string {
-    return `${model.id}|T${geometry.textLen}|${geometry.gridH}x${geometry.gridW}|${scheduleKey(config)}`;
+    return `${modelFingerprint(model)}|T${geometry.textLen}|${geometry.gridH}x${geometry.gridW}|${scheduleKey(config)}`;
   }
 
   get(model: ViltModel, geometry: ViltGraphGeometry, config: ReductionConfig | null): T {

@@ -52,20 +52,34 @@ describe('parseViltConfig', () => {
     expect(parseViltConfig(plain).reduction).toBeNull();
   });
 
-  it.each([
-    'hidden_size',
-    'num_hidden_layers',
-    'num_attention_heads',
-    'intermediate_size',
-    'layer_norm_eps',
-    'vocab_size',
-    'max_position_embeddings',
-    'image_size',
-    'patch_size',
-    'id2label',
-  ])('names a missing required field: %s', (field) => {
-    const { [field]: _, ...rest } = base;
-    expect(configError(rest).message).toContain(`"${field}" is missing`);
+  it("fills transformers' ViltConfig defaults for the fields save_pretrained leaves out", () => {
+    const onlyNonDefault = { architectures: ['ViltForQuestionAnswering'], id2label: { 0: 'yes', 1: 'no' } };
+    const c = parseViltConfig(onlyNonDefault);
+    expect(c.layout).toBe('hf');
+    expect(c.architecture).toBe('ViltForQuestionAnswering');
+    expect(c.geometry).toEqual({
+      hiddenSize: 768,
+      numLayers: 12,
+      numHeads: 12,
+      intermediateSize: 3072,
+      layerNormEps: 1e-12,
+      vocabSize: 30522,
+      maxTextLength: 40,
+      imageSize: 384,
+      patchSize: 32,
+      numChannels: 3,
+      numLabels: 2,
+    });
+    expect(c.textPositionRows).toBe(40);
+    expect([c.typeVocabSize, c.modalityTypeVocabSize, c.qkvBias]).toEqual([2, 2, true]);
+  });
+
+  it('requires id2label of a VQA head only', () => {
+    const { id2label: _, label2id: __, ...rest } = base;
+    expect(configError(rest).message).toContain('"id2label" is missing');
+    const retrieval = parseViltConfig({ ...rest, architectures: ['ViltForImageAndTextRetrieval'] });
+    expect(retrieval.architecture).toBe('ViltForImageAndTextRetrieval');
+    expect(retrieval.labels).toEqual([]);
   });
 
   it('rejects invalid values with the field name', () => {
@@ -89,6 +103,9 @@ describe('parseViltConfig', () => {
     expect(
       configError({ ...base, pumer: { ...(base['pumer'] as object), attention: 'softmax' } }).message,
     ).toMatch(/pumer.attention/);
+    expect(configError({ ...base, architectures: 'ViltForQuestionAnswering' }).message).toMatch(
+      /"architectures" must be a list of class names/,
+    );
     expect(configError([]).message).toMatch(/expected a JSON object/);
   });
 });

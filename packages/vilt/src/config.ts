@@ -6,13 +6,26 @@ import {
   validateReductionConfig,
 } from '@pumer/core';
 
+/** Where a checkpoint's parameter names and config fields come from (layouts/detect.ts tells them apart). */
+export type CheckpointLayout = 'hf' | 'authors';
+
+/** The head class ViLT VQA checkpoints name in `architectures` (the same name in both layouts). */
+export const VQA_ARCHITECTURE = 'ViltForQuestionAnswering';
+
 /**
- * A Hugging Face ViLT config.json, typed: the geometry the backends need, the answer labels in id order,
- * and the PuMer schedule a fine-tuned checkpoint carries under "pumer" (null when it has none).
+ * A ViLT checkpoint's config.json, typed and layout-neutral: the geometry the backends need, the answer
+ * labels in id order, and the PuMer schedule the checkpoint carries (null when it has none). Built from a
+ * Hugging Face config.json here, and from the PuMer authors' config.json by layouts/authors.ts.
  */
 export interface ViltConfig {
+  readonly layout: CheckpointLayout;
+  /** The model class config.json names (`architectures[0]`); only VQA heads run so far. */
+  readonly architecture: string;
+  /** `geometry.maxTextLength` is the text window the tokenizer pads to and the reducers count over. */
   readonly geometry: ViltGeometry;
   readonly labels: readonly string[];
+  /** Rows of the text position table stored (max_position_embeddings; the authors' max_text_len). */
+  readonly textPositionRows: number;
   /** Rows of the text token-type table (type_vocab_size); ViLT's text uses row 0. */
   readonly typeVocabSize: number;
   /** Rows of the modality table (modality_type_vocab_size); text is row 0, image row 1. */
@@ -22,11 +35,31 @@ export interface ViltConfig {
   readonly reduction: ReductionConfig | null;
 }
 
-function fieldError(source: string, field: string, message: string): PumerError {
+/**
+ * transformers' ViltConfig defaults (configuration_vilt.py): `save_pretrained` writes only the values that
+ * differ from them, so a hub config.json may leave any of these out.
+ */
+export const HF_VILT_DEFAULTS = Object.freeze({
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  layer_norm_eps: 1e-12,
+  vocab_size: 30522,
+  max_position_embeddings: 40,
+  image_size: 384,
+  patch_size: 32,
+  num_channels: 3,
+  type_vocab_size: 2,
+  modality_type_vocab_size: 2,
+  qkv_bias: true,
+});
+
+export function fieldError(source: string, field: string, message: string): PumerError {
   return new PumerError('CONFIG', `${source}: field "${field}" ${message}`);
 }
 
-function requirePositiveInt(json: Record<string, unknown>, field: string, source: string): number {
+export function requirePositiveInt(json: Record<string, unknown>, field: string, source: string): number {
   const v = json[field];
   if (v === undefined) throw fieldError(source, field, 'is missing (required)');
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -35,7 +68,7 @@ function requirePositiveInt(json: Record<string, unknown>, field: string, source
   return v;
 }
 
-function optionalPositiveInt(
+export function optionalPositiveInt(
   json: Record<string, unknown>,
   field: string,
   source: string,
@@ -66,50 +99,69 @@ function parseLabels(json: Record<string, unknown>, source: string): string[] {
   return labels;
 }
 
-/** Parses and validates config.json contents. `source` names the file in error messages. */
+/** The class config.json names in `architectures` (absent: `fallback`). */
+export function configArchitecture(c: Record<string, unknown>, source: string, fallback: string): string {
+  const a = c['architectures'];
+  if (a === undefined || a === null) return fallback;
+  if (!Array.isArray(a) || a.length === 0 || typeof a[0] !== 'string')
+    throw fieldError(source, 'architectures', `must be a list of class names, got ${JSON.stringify(a)}`);
+  return a[0];
+}
+
+/**
+ * Parses and validates a Hugging Face ViLT config.json. Fields save_pretrained leaves out take transformers'
+ * defaults (HF_VILT_DEFAULTS). `id2label` is required of a VQA head (it names the answers). `source` names the
+ * file in error messages.
+ */
 export function parseViltConfig(json: unknown, source = 'config.json'): ViltConfig {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new PumerError('CONFIG', `${source}: expected a JSON object`);
   }
   const c = json as Record<string, unknown>;
-  const hiddenSize = requirePositiveInt(c, 'hidden_size', source);
-  const numHeads = requirePositiveInt(c, 'num_attention_heads', source);
+  const D = HF_VILT_DEFAULTS;
+  const int = (field: keyof typeof D & string) => optionalPositiveInt(c, field, source, D[field] as number);
+  const hiddenSize = int('hidden_size');
+  const numHeads = int('num_attention_heads');
   if (hiddenSize % numHeads !== 0) {
     throw fieldError(source, 'num_attention_heads', `(${numHeads}) must divide hidden_size (${hiddenSize})`);
   }
-  const imageSize = requirePositiveInt(c, 'image_size', source);
-  const patchSize = requirePositiveInt(c, 'patch_size', source);
+  const imageSize = int('image_size');
+  const patchSize = int('patch_size');
   if (imageSize % patchSize !== 0)
     throw fieldError(source, 'patch_size', `(${patchSize}) must divide image_size (${imageSize})`);
-  const eps = c['layer_norm_eps'];
-  if (eps === undefined) throw fieldError(source, 'layer_norm_eps', 'is missing (required)');
+  const eps = c['layer_norm_eps'] ?? D.layer_norm_eps;
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) {
     throw fieldError(source, 'layer_norm_eps', `must be a positive number, got ${JSON.stringify(eps)}`);
   }
-  const labels = parseLabels(c, source);
+  const architecture = configArchitecture(c, source, VQA_ARCHITECTURE);
+  const labels =
+    architecture === VQA_ARCHITECTURE || c['id2label'] !== undefined ? parseLabels(c, source) : [];
   const geometry: ViltGeometry = {
     hiddenSize,
-    numLayers: requirePositiveInt(c, 'num_hidden_layers', source),
+    numLayers: int('num_hidden_layers'),
     numHeads,
-    intermediateSize: requirePositiveInt(c, 'intermediate_size', source),
+    intermediateSize: int('intermediate_size'),
     layerNormEps: eps,
-    vocabSize: requirePositiveInt(c, 'vocab_size', source),
-    maxTextLength: requirePositiveInt(c, 'max_position_embeddings', source),
+    vocabSize: int('vocab_size'),
+    maxTextLength: int('max_position_embeddings'),
     imageSize,
     patchSize,
-    numChannels: optionalPositiveInt(c, 'num_channels', source, 3),
+    numChannels: int('num_channels'),
     numLabels: labels.length,
   };
-  const qkvBias = c['qkv_bias'] === undefined ? true : c['qkv_bias'];
+  const qkvBias = c['qkv_bias'] ?? D.qkv_bias;
   if (typeof qkvBias !== 'boolean')
     throw fieldError(source, 'qkv_bias', `must be true or false, got ${JSON.stringify(qkvBias)}`);
-  const modalityTypeVocabSize = optionalPositiveInt(c, 'modality_type_vocab_size', source, 2);
+  const modalityTypeVocabSize = int('modality_type_vocab_size');
   if (modalityTypeVocabSize < 2)
     throw fieldError(source, 'modality_type_vocab_size', 'must be at least 2 (text and image)');
   return {
+    layout: 'hf',
+    architecture,
     geometry,
     labels,
-    typeVocabSize: optionalPositiveInt(c, 'type_vocab_size', source, 2),
+    textPositionRows: geometry.maxTextLength,
+    typeVocabSize: int('type_vocab_size'),
     modalityTypeVocabSize,
     qkvBias,
     reduction: parsePumerSection(c['pumer'], geometry.numLayers, source),

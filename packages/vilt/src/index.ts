@@ -27,7 +27,13 @@ export {
   type TensorDType,
 } from './checkpoint/tensors.js';
 export { readTorchCheckpoint } from './checkpoint/torch-zip.js';
-export { parseViltConfig, type ViltConfig } from './config.js';
+export {
+  type CheckpointLayout,
+  HF_VILT_DEFAULTS,
+  parseViltConfig,
+  VQA_ARCHITECTURE,
+  type ViltConfig,
+} from './config.js';
 export {
   composeDetails,
   INTO_IMAGE_CLS,
@@ -49,6 +55,16 @@ export {
   setImageDecoder,
   sniffImageFormat,
 } from './image.js';
+export { AUTHORS_VQA_LABEL_FILE, parseLabelList } from './labels.js';
+export {
+  AUTHORS_ARCHITECTURES,
+  AUTHORS_LAYOUT,
+  AUTHORS_NORM_EPS,
+  authorsImageTransform,
+} from './layouts/authors.js';
+export { detectLayout } from './layouts/detect.js';
+export { HF_LAYOUT } from './layouts/hf.js';
+export type { LayoutReader } from './layouts/layout.js';
 export { type LoadedVilt, type ViltFiles, viltFromFiles } from './model.js';
 export {
   type AnswerOptions,
@@ -74,6 +90,7 @@ export {
   viltResizeTarget,
 } from './preprocessor.js';
 export { RESAMPLE, resizePixels } from './resize.js';
+export { DEFAULT_MAX_PIXELS, type ImageDecodeOptions, jpegDimensions } from './image-size.js';
 export { createJpegDecoder, type JpegDecoder, jpegImageDecoder, loadJpegDecoder } from './jpeg.js';
 export {
   readSafetensors,
@@ -84,4 +101,12 @@ export {
   writeSafetensors,
 } from './safetensors.js';
 export { type EncodedBatch, type EncodedQuestion, ViltTokenizer } from './tokenizer.js';
-export { CLASSIFIER_NORM_EPS, viltWeightsFromTensors } from './weights.js';
+export {
+  CLASSIFIER_NORM_EPS,
+  hfBackboneWeights,
+  TensorSource,
+  type ViltBackboneWeights,
+  type VqaClassifierWeights,
+  viltWeightsFromTensors,
+  vqaClassifierWeights,
+} from './weights.js';

@@ -1,6 +1,7 @@
 import mozjpegFactory from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
 import { PumerError } from '@pumer/core';
 import { type DecodedImage, type ImageDecoder, sniffImageFormat } from './image.js';
+import { checkPixelLimit, type ImageDecodeOptions, jpegDimensions, maxPixelsOf } from './image-size.js';
 import { applyOrientation, jpegExifOrientation } from './orientation.js';
 
 /**
@@ -10,8 +11,11 @@ import { applyOrientation, jpegExifOrientation } from './orientation.js';
  * differs (Node reads it from the package, a browser fetches the URL its bundler serves it at).
  */
 
-/** Decodes JPEG bytes to RGB pixels, EXIF orientation applied; `source` names the image in errors. */
-export type JpegDecoder = (bytes: Uint8Array, source: string) => DecodedImage;
+/**
+ * Decodes JPEG bytes to RGB pixels, EXIF orientation applied; `source` names the image in errors. A frame
+ * larger than `options.maxPixels` (default DEFAULT_MAX_PIXELS) is refused from its header, before decoding.
+ */
+export type JpegDecoder = (bytes: Uint8Array, source: string, options?: ImageDecodeOptions) => DecodedImage;
 
 interface MozjpegModule {
   decode(
@@ -63,7 +67,12 @@ export function createJpegDecoder(wasm: WebAssembly.Module): JpegDecoder {
       throw new PumerError('IMAGE', 'the mozjpeg decoder did not initialise synchronously');
     return options as MozjpegModule;
   };
-  return (bytes, source) => {
+  return (bytes, source, options) => {
+    const maxPixels = maxPixelsOf(options);
+    const size = jpegDimensions(bytes);
+    // libjpeg reads the same frame header; without one there is nothing it could decode either.
+    if (!size) throw new PumerError('IMAGE', `${source}: cannot decode JPEG (no frame header before the scan)`);
+    checkPixelLimit(size.width, size.height, maxPixels, source);
     codec ??= instantiate();
     messages = [];
     let raw: ReturnType<MozjpegModule['decode']>;
@@ -117,11 +126,12 @@ export async function loadJpegDecoder(
  * browser, draw a PNG on a canvas and pass its pixels — the file's values for an opaque PNG without a colour
  * profile; a canvas premultiplies alpha, so where alpha < 255 its RGB can differ from Pillow's.
  */
-export function jpegImageDecoder(jpeg: JpegDecoder): ImageDecoder {
+export function jpegImageDecoder(jpeg: JpegDecoder, options?: ImageDecodeOptions): ImageDecoder {
+  const maxPixels = maxPixelsOf(options);
   return {
     decode(bytes, source) {
       const format = sniffImageFormat(bytes);
-      if (format === 'jpeg') return jpeg(bytes, source);
+      if (format === 'jpeg') return jpeg(bytes, source, { maxPixels });
       throw new PumerError(
         'IMAGE',
         format === 'png'

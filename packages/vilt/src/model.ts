@@ -1,22 +1,33 @@
-import type { ReductionConfig, ViltModel } from '@pumer/core';
-import { parseViltConfig, type ViltConfig } from './config.js';
-import { type ImageProcessorConfig, parsePreprocessorConfig } from './preprocessor.js';
+import { PumerError, type ReductionConfig, type ViltModel } from '@pumer/core';
+import { VQA_ARCHITECTURE, type ViltConfig } from './config.js';
 import { CHECKPOINT_FILE_NAMES, readCheckpoint, sniffCheckpointFormat } from './checkpoint/read.js';
 import { readShardedCheckpoint, SHARD_INDEX_FILE_NAMES, type ShardedWeights } from './checkpoint/sharded.js';
+import { AUTHORS_LAYOUT } from './layouts/authors.js';
+import { detectLayout } from './layouts/detect.js';
+import { HF_LAYOUT } from './layouts/hf.js';
+import type { LayoutReader } from './layouts/layout.js';
+import type { ImageProcessorConfig } from './preprocessor.js';
 import { ViltTokenizer } from './tokenizer.js';
-import { viltWeightsFromTensors } from './weights.js';
+import { TensorSource, vqaClassifierWeights } from './weights.js';
 
-/** Everything a VQA run needs from a checkpoint directory: weights, tokenizer, image preparation, schedule. */
+/**
+ * Everything a VQA run needs from a checkpoint, whatever its layout: weights, tokenizer (padding to the
+ * model's text window), image preparation, labels, schedule. Callers never need to know the layout:
+ * `prepareImage(image, loaded.preprocessor)` and `loaded.tokenizer.encode(question)` give the model's inputs.
+ */
 export interface LoadedVilt {
   readonly model: ViltModel;
+  /** Layout-neutral; `config.layout` says which layout the files were in. */
   readonly config: ViltConfig;
+  /** Pads every question to `tokenizer.window` = `config.geometry.maxTextLength` tokens. */
   readonly tokenizer: ViltTokenizer;
+  /** The image transform of this checkpoint (Hugging Face: preprocessor_config.json; authors: 384x384 bilinear). */
   readonly preprocessor: ImageProcessorConfig;
-  /** The schedule the checkpoint was fine-tuned with (config.json "pumer"), or null. */
+  /** The schedule the checkpoint carries (HF: config.json "pumer"; authors: reduce_layers etc.), or null. */
   readonly reduction: ReductionConfig | null;
 }
 
-/** The four files of a Hugging Face ViLT checkpoint, already read (fetch in a browser, fs in Node). */
+/** A checkpoint's files, already read (fetch in a browser, fs in Node). */
 export interface ViltFiles {
   /** config.json, parsed. */
   readonly config: unknown;
@@ -27,17 +38,71 @@ export interface ViltFiles {
   readonly weights: Uint8Array | ShardedWeights;
   /** The weights file's name, for error messages (default: the hub name of the format found). */
   readonly weightsName?: string;
-  /** tokenizer.json, parsed. */
-  readonly tokenizer: unknown;
-  /** preprocessor_config.json, parsed. */
-  readonly preprocessor: unknown;
+  /**
+   * tokenizer.json, parsed. Required; the PuMer authors' checkpoints ship none (their config.json names
+   * `bert-base-uncased`), so pass that tokenizer's tokenizer.json.
+   */
+  readonly tokenizer?: unknown;
+  /** preprocessor_config.json, parsed: required by the Hugging Face layout, unused by the authors' one. */
+  readonly preprocessor?: unknown;
+  /**
+   * The answer of each VQA output, in order. Replaces config.json's `id2label`; required for the authors'
+   * VQA checkpoints (their answers live in the dataset's vqa2_label2ans.json).
+   */
+  readonly labels?: readonly string[];
+  /** Where `labels` came from, for error messages (default "the labels option"). */
+  readonly labelsName?: string;
   /** A stable identity for these weights (backends cache compiled graphs under it). */
   readonly id: string;
 }
 
-/** Builds a LoadedVilt from file contents; every file is validated and errors name the file and field. */
+const LAYOUT_READERS: Readonly<Record<ViltConfig['layout'], LayoutReader>> = {
+  hf: HF_LAYOUT,
+  authors: AUTHORS_LAYOUT,
+};
+
+function answerLabels(files: ViltFiles, config: ViltConfig, reader: LayoutReader): readonly string[] {
+  const n = config.geometry.numLabels;
+  if (files.labels === undefined) {
+    if (config.labels.length > 0) return config.labels;
+    throw new PumerError(
+      'CHECKPOINT',
+      `no answer labels: this ${config.architecture} checkpoint (${reader.layout === 'hf' ? 'Hugging Face' : "the PuMer authors'"} layout, ${n} answers) takes them from ${reader.labelsFrom}`,
+    );
+  }
+  const from = files.labelsName ?? 'the labels option';
+  if (!Array.isArray(files.labels) || !files.labels.every((l) => typeof l === 'string'))
+    throw new PumerError('CHECKPOINT', `${from}: labels must be a list of strings`);
+  if (files.labels.length !== n) {
+    throw new PumerError(
+      'CHECKPOINT',
+      `${from}: ${files.labels.length} labels, but the checkpoint's VQA head has ${n} outputs`,
+    );
+  }
+  return files.labels;
+}
+
+function loadTokenizer(files: ViltFiles, config: ViltConfig): ViltTokenizer {
+  if (files.tokenizer === undefined) {
+    const named = (files.config as Record<string, unknown>)['tokenizer'];
+    const why =
+      typeof named === 'string'
+        ? `config.json names "${named}" but the checkpoint has no tokenizer.json`
+        : 'the checkpoint has no tokenizer.json';
+    throw new PumerError(
+      'TOKENIZER',
+      `no tokenizer: ${why}; pass a tokenizer.json with the tokenizer option (CLI: --tokenizer)`,
+    );
+  }
+  return new ViltTokenizer(files.tokenizer, config.geometry.maxTextLength);
+}
+
+/**
+ * Builds a LoadedVilt from file contents, in the Hugging Face layout or the PuMer authors' (told apart by
+ * config.json and the tensor names). Every file is validated; errors name the file and field. Only VQA heads
+ * run: other heads' backbones are mapped, then refused with a CHECKPOINT error naming the class.
+ */
 export function viltFromFiles(files: ViltFiles): LoadedVilt {
-  const config = parseViltConfig(files.config);
   const w = files.weights;
   const source =
     w instanceof Uint8Array
@@ -45,12 +110,28 @@ export function viltFromFiles(files: ViltFiles): LoadedVilt {
       : (files.weightsName ?? w.indexName ?? SHARD_INDEX_FILE_NAMES[0]);
   const { tensors } =
     w instanceof Uint8Array ? readCheckpoint(w, source) : readShardedCheckpoint({ ...w, indexName: source });
-  const weights = viltWeightsFromTensors(tensors, config, source);
+  const reader = LAYOUT_READERS[detectLayout(files.config, tensors.keys(), source)];
+  const src = new TensorSource(tensors, source);
+  const parsed = reader.config(files.config, src);
+  const backbone = reader.backbone(src, parsed);
+  if (parsed.architecture !== VQA_ARCHITECTURE) {
+    throw new PumerError(
+      'CHECKPOINT',
+      `${parsed.architecture} checkpoints are not supported yet: the backbone loads, but only the VQA head (${VQA_ARCHITECTURE}) runs`,
+    );
+  }
+  const labels = answerLabels(files, parsed, reader);
+  const config: ViltConfig = { ...parsed, labels };
+  const g = config.geometry;
+  const weights = {
+    ...backbone,
+    classifier: vqaClassifierWeights(src, reader.vqaClassifierPrefix, g.hiddenSize, g.numLabels),
+  };
   return {
-    model: { id: files.id, geometry: config.geometry, weights, labels: config.labels },
+    model: { id: files.id, geometry: g, weights, labels },
     config,
-    tokenizer: new ViltTokenizer(files.tokenizer, config.geometry.maxTextLength),
-    preprocessor: parsePreprocessorConfig(files.preprocessor, undefined, config.geometry.patchSize),
+    tokenizer: loadTokenizer(files, config),
+    preprocessor: reader.preprocessor(files.preprocessor, config),
     reduction: config.reduction,
   };
 }

@@ -10,7 +10,12 @@ import { setCheckpointLoader } from './pipeline.js';
 
 export * from './index.js';
 export { type BundledImage, bundledImages, defaultModelDir } from './node/assets.js';
-export { decodeImageBytes, decodeImageFile, nodeImageDecoder } from './node/decode.js';
+export {
+  createNodeImageDecoder,
+  decodeImageBytes,
+  decodeImageFile,
+  nodeImageDecoder,
+} from './node/decode.js';
 export {
   type EvalExample,
   type EvalSet,
@@ -19,7 +24,7 @@ export {
   evaluate,
   loadEvalSet,
 } from './node/evaluate.js';
-export { loadVilt } from './node/load.js';
+export { type LoadViltOptions, loadVilt } from './node/load.js';
 
 setImageDecoder(nodeImageDecoder);
 setCheckpointLoader(loadVilt);

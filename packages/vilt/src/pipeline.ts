@@ -93,8 +93,30 @@ export function setCheckpointLoader(loader: ((dir: string) => LoadedVilt) | null
   ioHooks().checkpointLoader = loader;
 }
 
+/** The parts of a LoadedVilt the pipeline reads, checked so a wrong `model` option is a PumerError. */
+function isLoadedVilt(v: unknown): v is LoadedVilt {
+  if (v === null || typeof v !== 'object') return false;
+  const { model, config, tokenizer, preprocessor } = v as Record<string, unknown>;
+  return (
+    model !== null &&
+    typeof model === 'object' &&
+    config !== null &&
+    typeof config === 'object' &&
+    tokenizer !== null &&
+    typeof tokenizer === 'object' &&
+    preprocessor !== null &&
+    typeof preprocessor === 'object'
+  );
+}
+
 export function resolveModel(model: string | LoadedVilt): LoadedVilt {
-  if (typeof model !== 'string') return model;
+  if (typeof model !== 'string') {
+    if (isLoadedVilt(model)) return model;
+    throw new PumerError(
+      'VALUE',
+      `model must be a checkpoint directory or a model from loadVilt / viltFromFiles, got ${model === null ? 'null' : typeof model}`,
+    );
+  }
   const checkpointLoader = ioHooks().checkpointLoader;
   if (!checkpointLoader) {
     throw new PumerError(
@@ -109,10 +131,30 @@ function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
-/** Labels ranked by logit, best first (ties: lower label index first). */
+/**
+ * Labels ranked by logit, best first (ties: lower label index first). A NaN logit has no rank: it means the
+ * model computed garbage (non-finite weights or an overflow), so the output is refused rather than ranked.
+ * Infinite logits rank as the extremes they are.
+ */
 export function rankAnswers(logits: Float32Array, labels: readonly string[], topK: number): VqaAnswer[] {
+  const nan = logits.findIndex((v) => Number.isNaN(v));
+  if (nan >= 0) {
+    const count = logits.reduce((n, v) => n + (Number.isNaN(v) ? 1 : 0), 0);
+    throw new PumerError(
+      'VALUE',
+      `the model produced ${count} NaN logit${count === 1 ? '' : 's'} of ${logits.length} (the first for "${labels[nan]}"): its weights or inputs hold non-finite values`,
+    );
+  }
   const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b);
   return order.slice(0, topK).map((i) => ({ label: labels[i], score: sigmoid(logits[i]), logit: logits[i] }));
+}
+
+/** Refuses a question with no words: the model would still answer it, confidently and meaninglessly. */
+export function checkQuestion(question: unknown, source = 'question'): string {
+  if (typeof question !== 'string')
+    throw new PumerError('VALUE', `${source} must be a string, got ${question === null ? 'null' : typeof question}`);
+  if (question.trim() === '') throw new PumerError('VALUE', `${source} is empty: ask something about the image`);
+  return question;
 }
 
 /** Stacks [C, H, W] images of one shape into [B, C, H, W]. */
@@ -167,6 +209,8 @@ async function backendSource(choice: string | Backend | undefined) {
 }
 
 export async function createVqaPipeline(options: VqaPipelineOptions): Promise<VqaPipeline> {
+  if (options === null || typeof options !== 'object')
+    throw new PumerError('VALUE', 'createVqaPipeline takes an options object {model, backend?, reduction?}');
   const loaded = resolveModel(options.model);
   const schedule = resolveSchedule(options.reduction, {
     numLayers: loaded.config.geometry.numLayers,
@@ -181,6 +225,12 @@ export async function createVqaPipeline(options: VqaPipelineOptions): Promise<Vq
     if (!Array.isArray(items))
       throw new PumerError('VALUE', 'answerBatch takes an array of {image, question}');
     const topK = Math.max(1, Math.min(Math.floor(opts.topK ?? 5), labels.length));
+    const one = items.length === 1;
+    items.forEach((item, i) => {
+      if (item === null || typeof item !== 'object')
+        throw new PumerError('VALUE', `item ${i} must be an object {image, question}`);
+      checkQuestion(item.question, one ? 'the question' : `the question of item ${i}`);
+    });
     const prepared = items.map((item, i) => ({
       i,
       pixels: prepareImage(decodeImageInput(item.image), loaded.preprocessor, `image ${i}`),

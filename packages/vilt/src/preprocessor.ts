@@ -20,6 +20,11 @@ export interface ImageProcessorConfig {
   readonly imageStd: readonly number[];
   /** Pad a batch to its largest height and width (with a pixel mask); the pipeline does the padding. */
   readonly doPad: boolean;
+  /**
+   * Resize to exactly this size instead, aspect ratio not kept (torchvision `Resize([h, w])` of a PIL image,
+   * the PuMer authors' transform). Absent: the shortest-edge rule above.
+   */
+  readonly fixedSize?: { readonly height: number; readonly width: number };
 }
 
 /** ViltImageProcessor's defaults, for fields a preprocessor_config.json leaves out. */
@@ -163,7 +168,7 @@ export function prepareImage(image: DecodedImage, cfg: ImageProcessorConfig, sou
   let { width, height } = image;
   let pixels: Uint8Array | Uint8ClampedArray = image.data;
   if (cfg.doResize) {
-    const target = viltResizeTarget(height, width, cfg.shortestEdge, cfg.sizeDivisor);
+    const target = cfg.fixedSize ?? viltResizeTarget(height, width, cfg.shortestEdge, cfg.sizeDivisor);
     if (target.height < 1 || target.width < 1) {
       throw new PumerError(
         'IMAGE',

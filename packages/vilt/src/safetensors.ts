@@ -9,6 +9,7 @@ import {
   TENSOR_DTYPES,
   type TensorDType,
 } from './checkpoint/tensors.js';
+import { describeValue } from './json-value.js';
 
 /**
  * The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header mapping each
@@ -89,13 +90,13 @@ export function readSafetensors(bytes: Uint8Array, source = 'model.safetensors')
     if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
       fail(
         source,
-        `tensor "${name}": shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+        `tensor "${name}": shape must be an array of non-negative integers, got ${describeValue(shape)}`,
       );
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
       fail(
         source,
-        `tensor "${name}": data_offsets must be [begin, end] integers, got ${JSON.stringify(offsets)}`,
+        `tensor "${name}": data_offsets must be [begin, end] integers, got ${describeValue(offsets)}`,
       );
     }
     const [begin, end] = offsets as [number, number];

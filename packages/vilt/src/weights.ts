@@ -5,17 +5,26 @@ import { type CheckpointTensor, isFloatTensor } from './checkpoint/tensors.js';
 /**
  * Maps Hugging Face ViltForQuestionAnswering parameter names onto core's ViltWeights, checking every
  * tensor's shape against config.json. Extra tensors are ignored (other heads, buffers such as the int64
- * `position_ids` hub checkpoints carry).
+ * `position_ids` hub checkpoints carry). The PuMer authors' layout has its own mapping (layouts/authors.ts)
+ * built from the same pieces.
  */
 
 /** The classifier's LayerNorm is built with PyTorch's default eps, not config.layer_norm_eps. */
 export const CLASSIFIER_NORM_EPS = 1e-5;
 
-class TensorSource {
+/** Named tensors of one checkpoint, handed out with their shapes checked. */
+export class TensorSource {
   constructor(
     private readonly tensors: ReadonlyMap<string, CheckpointTensor>,
     private readonly source: string,
   ) {}
+
+  /** The stored shape of `name`, for a size config.json does not give (the authors' MLP width). */
+  shapeOf(name: string, what: string): readonly number[] {
+    const t = this.tensors.get(name);
+    if (!t) throw new PumerError('CHECKPOINT', `${this.source}: missing tensor "${name}" (it gives ${what})`);
+    return t.shape;
+  }
 
   /** The tensor `name` with exactly `shape`, returned as `viewShape` (same element count). */
   get(name: string, shape: readonly number[], viewShape: readonly number[] = shape): FloatTensor {
@@ -53,15 +62,32 @@ class TensorSource {
   }
 }
 
-export function viltWeightsFromTensors(
-  tensors: ReadonlyMap<string, CheckpointTensor>,
-  config: ViltConfig,
-  source = 'model.safetensors',
-): ViltWeights {
+/** Everything but the task head: embeddings, blocks, final norm and pooler (the same in every ViLT head). */
+export type ViltBackboneWeights = Omit<ViltWeights, 'classifier'>;
+
+/** The VQA head: Linear(D, 2D) -> LayerNorm(2D, eps 1e-5) -> GELU -> Linear(2D, labels). */
+export type VqaClassifierWeights = ViltWeights['classifier'];
+
+/** The VQA head stored under `prefix` (`classifier` in Hugging Face checkpoints). */
+export function vqaClassifierWeights(
+  src: TensorSource,
+  prefix: string,
+  hiddenSize: number,
+  numLabels: number,
+): VqaClassifierWeights {
+  const d = hiddenSize;
+  return {
+    fc1: src.linear(`${prefix}.0`, 2 * d, d),
+    norm: src.norm(`${prefix}.1`, 2 * d, CLASSIFIER_NORM_EPS),
+    fc2: src.linear(`${prefix}.3`, numLabels, 2 * d),
+  };
+}
+
+/** The backbone of a Hugging Face layout checkpoint (`vilt.embeddings.*`, `vilt.encoder.layer.*`). */
+export function hfBackboneWeights(src: TensorSource, config: ViltConfig): ViltBackboneWeights {
   const g = config.geometry;
   const d = g.hiddenSize;
   const grid = g.imageSize / g.patchSize;
-  const src = new TensorSource(tensors, source);
   const e = 'vilt.embeddings';
   const modality = src.get(`${e}.token_type_embeddings.weight`, [config.modalityTypeVocabSize, d]);
   const layers = [];
@@ -101,15 +127,36 @@ export function viltWeightsFromTensors(
       ]),
       bias: src.get(`${e}.patch_embeddings.projection.bias`, [d]),
     },
-    // Text is modality 0 and image modality 1; further rows (extra images in NLVR2 checkpoints) are unused.
-    modalityEmbeddings: floatTensor(modality.data.subarray(0, 2 * d), [2, d]),
+    modalityEmbeddings: textAndImageRows(modality),
     layers,
     finalNorm: src.norm('vilt.layernorm', d, g.layerNormEps),
     pooler: src.linear('vilt.pooler.dense', d, d),
-    classifier: {
-      fc1: src.linear('classifier.0', 2 * d, d),
-      norm: src.norm('classifier.1', 2 * d, CLASSIFIER_NORM_EPS),
-      fc2: src.linear('classifier.3', g.numLabels, 2 * d),
-    },
+  };
+}
+
+/**
+ * Rows 0 (text) and 1 (image) of a modality table; further rows (NLVR2's second image) are unused by a
+ * single-image head.
+ */
+export function textAndImageRows(modality: FloatTensor): FloatTensor {
+  const d = modality.shape[1];
+  return floatTensor(modality.data.subarray(0, 2 * d), [2, d]);
+}
+
+/** Hugging Face ViltForQuestionAnswering tensors -> core's ViltWeights. */
+export function viltWeightsFromTensors(
+  tensors: ReadonlyMap<string, CheckpointTensor>,
+  config: ViltConfig,
+  source = 'model.safetensors',
+): ViltWeights {
+  const src = new TensorSource(tensors, source);
+  return {
+    ...hfBackboneWeights(src, config),
+    classifier: vqaClassifierWeights(
+      src,
+      'classifier',
+      config.geometry.hiddenSize,
+      config.geometry.numLabels,
+    ),
   };
 }

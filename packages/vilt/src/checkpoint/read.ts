@@ -1,6 +1,6 @@
 import { PumerError } from '@pumer/core';
 import { readSafetensors } from '../safetensors.js';
-import type { CheckpointFile } from './tensors.js';
+import { type CheckpointFile, checkFiniteTensors } from './tensors.js';
 import { isZip, readTorchCheckpoint } from './torch-zip.js';
 
 /** The weight-file formats read here, told apart by their first bytes. */
@@ -35,9 +35,14 @@ export function sniffCheckpointFormat(bytes: Uint8Array, source = 'weights'): Ch
   return 'safetensors';
 }
 
-/** Reads a weights file of either format (sniffed). `source` names it in errors; default: its hub file name. */
+/**
+ * Reads a weights file of either format (sniffed). `source` names it in errors; default: its hub file name.
+ * Floating-point tensors holding NaN or ±Infinity are refused (checkFiniteTensors).
+ */
 export function readCheckpoint(bytes: Uint8Array, source?: string): CheckpointFile {
   const format = sniffCheckpointFormat(bytes, source);
   const name = source ?? CHECKPOINT_FILE_NAMES[format];
-  return format === 'torch' ? readTorchCheckpoint(bytes, name) : readSafetensors(bytes, name);
+  const file = format === 'torch' ? readTorchCheckpoint(bytes, name) : readSafetensors(bytes, name);
+  checkFiniteTensors(file.tensors, name);
+  return file;
 }

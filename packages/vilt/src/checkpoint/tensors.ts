@@ -199,3 +199,26 @@ export function encodeTensor(dtype: TensorDType, data: CheckpointTensor['data'],
   }
   return out;
 }
+
+/**
+ * Refuses a checkpoint whose floating-point tensors hold NaN or ±Infinity, naming the first such tensor: a
+ * non-finite weight turns every logit into NaN (or ranks garbage), on every backend, so it is caught at load.
+ */
+export function checkFiniteTensors(tensors: ReadonlyMap<string, CheckpointTensor>, source: string): void {
+  for (const [name, t] of tensors) {
+    if (!isFloatTensor(t)) continue;
+    const data = t.data;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      // v - v is 0 for finite v, NaN for NaN and ±Infinity: one comparison per value.
+      if (v - v !== 0) {
+        let count = 0;
+        for (let j = i; j < data.length; j++) if (data[j] - data[j] !== 0) count++;
+        throw new PumerError(
+          'CHECKPOINT',
+          `${source}: tensor "${name}" holds ${count} non-finite value${count === 1 ? '' : 's'} (the first, ${v}, at flat index ${i}): the checkpoint is damaged`,
+        );
+      }
+    }
+  }
+}

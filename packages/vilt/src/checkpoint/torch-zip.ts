@@ -7,6 +7,7 @@ import {
   decodeTensor,
   type TensorDType,
 } from './tensors.js';
+import { describeValue } from '../json-value.js';
 import { type PickleGlobal, PickleGlobalRef, unpickle } from './unpickle.js';
 
 /**
@@ -69,11 +70,11 @@ function rebuildTensor(source: string, args: readonly unknown[]): RebuiltTensor 
   if (!isIndex(offset))
     return fail(source, `_rebuild_tensor: storage offset ${String(offset)} is not an index`);
   if (!isTuple(size) || !size.every(isIndex))
-    return fail(source, `_rebuild_tensor: size ${JSON.stringify(size)} is not a tuple of sizes`);
+    return fail(source, `_rebuild_tensor: size ${describeValue(size)} is not a tuple of sizes`);
   if (!isTuple(stride) || stride.length !== size.length || !stride.every(isIndex))
     return fail(
       source,
-      `_rebuild_tensor: stride ${JSON.stringify(stride)} does not match size [${size.join(', ')}]`,
+      `_rebuild_tensor: stride ${describeValue(stride)} does not match size [${size.join(', ')}]`,
     );
   const shape = size as number[];
   const strides = stride as number[];

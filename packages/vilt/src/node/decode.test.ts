@@ -4,6 +4,7 @@ import mozjpegEncode, { init as initEncoder } from '@jsquash/jpeg/encode.js';
 import { PumerError } from '@pumer/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type DecodedImage, decodeImageInput } from '../image.js';
+import { jpegDimensions } from '../image-size.js';
 import '../node.js';
 import { bundledImages } from './assets.js';
 import { decodeImageBytes, decodeImageFile } from './decode.js';
@@ -75,6 +76,30 @@ describe('image decoding (node)', () => {
     expect([img.width, img.height, img.channels, img.data.length]).toEqual([16, 8, 3, 16 * 8 * 3]);
     expect(Math.max(...img.data.map((v) => Math.abs(v - 200)))).toBeLessThan(3);
     expect(decodeImageInput(jpeg).data).toEqual(img.data);
+  });
+
+  it('refuses a JPEG above the pixel limit from its frame header, before decoding', async () => {
+    const jpeg = await encodeJpeg(new Uint8ClampedArray(16 * 8 * 4).fill(200), 16, 8);
+    expect(jpegDimensions(jpeg)).toEqual({ width: 16, height: 8 });
+    // The same file claiming 30000x30000: its SOF segment (mozjpeg writes progressive, SOF2) holds height then
+    // width after the precision byte.
+    const sof = jpeg.findIndex((b, i) => b === 0xff && (jpeg[i + 1] === 0xc0 || jpeg[i + 1] === 0xc2));
+    const bombed = Uint8Array.from(jpeg);
+    bombed.set([30000 >> 8, 30000 & 0xff, 30000 >> 8, 30000 & 0xff], sof + 5);
+    expect(jpegDimensions(bombed)).toEqual({ width: 30000, height: 30000 });
+    const start = performance.now();
+    expect(imageError(() => decodeImageBytes(bombed, 'bomb.jpg')).message).toMatch(
+      /bomb\.jpg: 30000x30000 image \(900000000 pixels\) exceeds the limit of 50000000 pixels/,
+    );
+    expect(performance.now() - start).toBeLessThan(1000);
+    expect(imageError(() => decodeImageBytes(jpeg, 'small.jpg', { maxPixels: 127 })).message).toMatch(
+      /16x8 image \(128 pixels\) exceeds the limit of 127/,
+    );
+    expect(decodeImageBytes(jpeg, 'small.jpg', { maxPixels: 128 }).width).toBe(16);
+    // No frame header before the scan: nothing libjpeg could decode either.
+    const noFrame = Uint8Array.from([0xff, 0xd8, 0xff, 0xda, 0, 2, 0xff, 0xd9]);
+    expect(jpegDimensions(noFrame)).toBeNull();
+    expect(imageError(() => decodeImageBytes(noFrame)).message).toMatch(/no frame header/);
   });
 
   it('turns a JPEG upright by its EXIF orientation, as transformers load_image does', async () => {

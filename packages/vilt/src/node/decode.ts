@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PumerError } from '@pumer/core';
-import { PNG } from 'pngjs';
 import { type DecodedImage, type ImageDecoder, sniffImageFormat } from '../image.js';
+import { type ImageDecodeOptions, maxPixelsOf } from '../image-size.js';
 import { createJpegDecoder, type JpegDecoder } from '../jpeg.js';
+import { decodePngStrict } from './png.js';
 
 /**
- * PNG (pngjs) and JPEG (mozjpeg as WebAssembly, see ../jpeg.ts) decoding, and reading image files: Node only.
- * Pixels are what Pillow gives after `convert("RGB")` (plus alpha for PNGs, which preparation drops).
+ * PNG (checked strictly, then pngjs: see ./png.ts) and JPEG (mozjpeg as WebAssembly, see ../jpeg.ts) decoding,
+ * and reading image files: Node only. Pixels are what Pillow gives after `convert("RGB")` (plus alpha for PNGs,
+ * which preparation drops). Images larger than `maxPixels` are refused from their header, before decoding.
  */
 
 let jpeg: JpegDecoder | null = null;
@@ -22,24 +24,19 @@ function nodeJpegDecoder(): JpegDecoder {
   return jpeg;
 }
 
-/** Decodes PNG bytes to RGBA or JPEG bytes to RGB pixels (EXIF orientation applied, as transformers does). */
-export function decodeImageBytes(bytes: Uint8Array, source = 'image bytes'): DecodedImage {
+/**
+ * Decodes PNG bytes to RGBA or JPEG bytes to RGB pixels (EXIF orientation applied, as transformers does).
+ * Images above `options.maxPixels` (default DEFAULT_MAX_PIXELS) are refused before anything is allocated.
+ */
+export function decodeImageBytes(
+  bytes: Uint8Array,
+  source = 'image bytes',
+  options?: ImageDecodeOptions,
+): DecodedImage {
+  const maxPixels = maxPixelsOf(options);
   const format = sniffImageFormat(bytes);
-  if (format === 'jpeg') return nodeJpegDecoder()(bytes, source);
-  if (format === 'png') {
-    try {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return {
-        data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength),
-        width: png.width,
-        height: png.height,
-        channels: 4,
-      };
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      throw new PumerError('IMAGE', `${source}: cannot decode PNG (${msg})`, { cause: err });
-    }
-  }
+  if (format === 'jpeg') return nodeJpegDecoder()(bytes, source, { maxPixels });
+  if (format === 'png') return decodePngStrict(bytes, source, maxPixels);
   throw new PumerError('IMAGE', `${source}: not a PNG or JPEG image (unrecognised leading bytes)`);
 }
 
@@ -61,8 +58,15 @@ export function readImageFile(path: string): Uint8Array {
 }
 
 /** Decodes an image file (PNG or JPEG). */
-export function decodeImageFile(path: string): DecodedImage {
-  return decodeImageBytes(readImageFile(path), path);
+export function decodeImageFile(path: string, options?: ImageDecodeOptions): DecodedImage {
+  return decodeImageBytes(readImageFile(path), path, options);
 }
 
-export const nodeImageDecoder: ImageDecoder = { decode: decodeImageBytes, readFile: readImageFile };
+/** The Node decoder (PNG and JPEG, files and bytes) with its own options, for `setImageDecoder`. */
+export function createNodeImageDecoder(options?: ImageDecodeOptions): ImageDecoder {
+  const maxPixels = maxPixelsOf(options);
+  return { decode: (bytes, source) => decodeImageBytes(bytes, source, { maxPixels }), readFile: readImageFile };
+}
+
+/** The decoder `@pumer/vilt/node` installs: the default pixel limit (DEFAULT_MAX_PIXELS). */
+export const nodeImageDecoder: ImageDecoder = createNodeImageDecoder();

@@ -12,7 +12,7 @@ import {
   type ScheduleChoice,
 } from '@pumer/core';
 import type { LoadedVilt } from '../model.js';
-import { resolveModel, stackImages } from '../pipeline.js';
+import { rankAnswers, resolveModel, stackImages } from '../pipeline.js';
 import { prepareImage } from '../preprocessor.js';
 import { decodeImageFile } from './decode.js';
 
@@ -91,6 +91,8 @@ export interface EvaluateOptions {
   /** Return the logits of every example ([n, numLabels]). */
   readonly returnLogits?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Largest image decoded, in pixels (default DEFAULT_MAX_PIXELS); larger ones are refused from their header. */
+  readonly maxPixels?: number;
 }
 
 export interface EvaluateResult {
@@ -147,7 +149,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
         index: start + j,
         ex,
         text,
-        pixels: prepareImage(decodeImageFile(ex.image), loaded.preprocessor, ex.image),
+        pixels: prepareImage(
+          decodeImageFile(ex.image, { maxPixels: options.maxPixels }),
+          loaded.preprocessor,
+          ex.image,
+        ),
       };
     });
     // One backend call per image shape (eval sets are normally all one size).
@@ -174,10 +180,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       );
       group.forEach((g, b) => {
         const row = out.logits.data.subarray(b * numLabels, (b + 1) * numLabels);
-        let best = 0;
-        for (let k = 1; k < numLabels; k++) if (row[k] > row[best]) best = k;
-        predictions[g.index] = labels[best];
-        if (labels[best] === g.ex.answer) correct++;
+        // The pipeline's ranking: a NaN logit is refused, never taken as the answer.
+        const [best] = rankAnswers(row, labels, 1);
+        predictions[g.index] = best.label;
+        if (best.label === g.ex.answer) correct++;
         logits?.set(row, g.index * numLabels);
       });
     }

@@ -84,17 +84,29 @@ describe('loadVilt', () => {
     expect(loadError(dir, 'CHECKPOINT').message).toMatch(/missing tensor "classifier.3.bias"/);
   });
 
-  it('names a config.json field that is missing', () => {
+  it('reads a config.json field that is missing as its transformers default, which the weights then refute', () => {
     const cfg = JSON.parse(readFileSync(join(defaultModelDir(), 'config.json'), 'utf8'));
     delete cfg.intermediate_size;
     const dir = variant('missing-field', { 'config.json': JSON.stringify(cfg) });
-    expect(loadError(dir, 'CONFIG').message).toMatch(/config.json: field "intermediate_size" is missing/);
+    expect(loadError(dir, 'CHECKPOINT').message).toMatch(
+      /tensor "vilt.encoder.layer.0.intermediate.dense.weight" has shape \[256, 64\], but config.json implies \[3072, 64\]/,
+    );
+  });
+
+  it('refuses a config.json that fits neither layout, naming what it found', () => {
+    const dir = variant('neither', { 'config.json': JSON.stringify({ model_type: 'vilt', num_layers: 6 }) });
+    const message = loadError(dir, 'CHECKPOINT').message;
+    expect(message).toMatch(/config.json and the weights disagree on the layout/);
+    expect(message).toContain('num_layers: 6');
   });
 
   it('reports missing files, bad JSON, truncated weights and a missing directory', () => {
-    expect(loadError(variant('no-tokenizer', { 'tokenizer.json': null }), 'CHECKPOINT').message).toMatch(
-      /tokenizer.json: file not found/,
+    expect(loadError(variant('no-tokenizer', { 'tokenizer.json': null }), 'TOKENIZER').message).toMatch(
+      /no tokenizer: the checkpoint has no tokenizer.json; pass a tokenizer.json with the tokenizer option/,
     );
+    expect(
+      loadError(variant('no-preprocessor', { 'preprocessor_config.json': null }), 'CHECKPOINT').message,
+    ).toMatch(/preprocessor_config.json is missing: a Hugging Face ViLT checkpoint needs it/);
     expect(
       loadError(variant('bad-json', { 'config.json': '{"hidden_size": 64,' }), 'CHECKPOINT').message,
     ).toMatch(/config.json: not valid JSON/);

@@ -1,17 +1,36 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { PumerError } from '@pumer/core';
 import { CHECKPOINT_FILE_NAMES } from '../checkpoint/read.js';
 import { SHARD_INDEX_FILE_NAMES, type ShardedWeights, shardFileNames } from '../checkpoint/sharded.js';
-import { type LoadedVilt, viltFromFiles } from '../model.js';
+import { AUTHORS_VQA_LABEL_FILE, parseLabelList } from '../labels.js';
+import { type LoadedVilt, type ViltFiles, viltFromFiles } from '../model.js';
 
 /**
- * Reads a Hugging Face ViLT checkpoint directory: config.json, tokenizer.json, preprocessor_config.json and
- * the weights, from the first of model.safetensors, pytorch_model.bin or a sharded index (with its shards).
+ * Reads a ViLT checkpoint directory, in the Hugging Face layout (config.json, tokenizer.json,
+ * preprocessor_config.json) or the PuMer authors' (config.json only: the tokenizer and the VQA answer list
+ * come from options or nearby files), with the weights from the first of model.safetensors,
+ * pytorch_model.bin or a sharded index (with its shards).
  */
 
-const NEEDS =
-  'a ViLT checkpoint needs config.json, tokenizer.json, preprocessor_config.json and model.safetensors or pytorch_model.bin';
+const NEEDS = 'a ViLT checkpoint needs config.json and model.safetensors or pytorch_model.bin';
+
+/** How many folders above the checkpoint the authors' answer list is looked for (their repos keep data apart). */
+const LABEL_SEARCH_LEVELS = 2;
+
+export interface LoadViltOptions {
+  /**
+   * The answer of each VQA output: a label-list file (a JSON list, index -> answer, as the authors'
+   * vqa2_label2ans.json) or the list itself. Replaces config.json's id2label. Default: id2label; without one
+   * (the authors' layout), datasets/vqa2/vqa2_label2ans.json in the checkpoint folder or up to two folders up.
+   */
+  readonly labels?: string | readonly string[];
+  /**
+   * tokenizer.json: its path, a folder holding one, or its parsed contents. Default: the checkpoint folder's
+   * tokenizer.json (the authors' checkpoints have none: their config names bert-base-uncased).
+   */
+  readonly tokenizer?: string | object;
+}
 
 /** Single weight files in order of preference: safetensors is preferred (no pickle, no zip to unpack). */
 const WEIGHT_FILE_NAMES = [CHECKPOINT_FILE_NAMES.safetensors, CHECKPOINT_FILE_NAMES.torch];
@@ -82,8 +101,8 @@ function readWeights(dir: string): FoundWeights {
   );
 }
 
-function readJson(dir: string, name: string): unknown {
-  const text = readFile(dir, name).toString('utf8');
+function readJson(dir: string, name: string, needs = NEEDS): unknown {
+  const text = readFile(dir, name, needs).toString('utf8');
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -92,11 +111,56 @@ function readJson(dir: string, name: string): unknown {
   }
 }
 
+/** A JSON file by path; `needs` says why it is read, for the error when it cannot be. */
+function readJsonAt(path: string, needs: string): unknown {
+  return readJson(dirname(path), basename(path), needs);
+}
+
+function optionalJson(dir: string, name: string): unknown {
+  return existsSync(join(dir, name)) ? readJson(dir, name) : undefined;
+}
+
+function resolveTokenizer(dir: string, option: LoadViltOptions['tokenizer']): unknown {
+  if (option === undefined) return optionalJson(dir, 'tokenizer.json');
+  if (typeof option !== 'string') return option;
+  const isDir = existsSync(option) && statSync(option).isDirectory();
+  return readJsonAt(isDir ? join(option, 'tokenizer.json') : option, 'given as the tokenizer option');
+}
+
+/** The label-list file of the authors' layout: in the checkpoint folder or up to LABEL_SEARCH_LEVELS above. */
+function findLabelFile(dir: string): string | undefined {
+  let at = resolve(dir);
+  for (let level = 0; level <= LABEL_SEARCH_LEVELS; level++) {
+    const path = join(at, AUTHORS_VQA_LABEL_FILE);
+    if (existsSync(path)) return path;
+    at = dirname(at);
+  }
+  return undefined;
+}
+
+function resolveLabels(
+  dir: string,
+  config: unknown,
+  option: LoadViltOptions['labels'],
+): Pick<ViltFiles, 'labels' | 'labelsName'> {
+  if (option !== undefined && typeof option !== 'string')
+    return { labels: parseLabelList(option, 'the labels option'), labelsName: 'the labels option' };
+  const hasId2label =
+    config !== null &&
+    typeof config === 'object' &&
+    (config as Record<string, unknown>)['id2label'] !== undefined;
+  const path = option ?? (hasId2label ? undefined : findLabelFile(dir));
+  if (path === undefined) return {};
+  const json = readJsonAt(path, option === undefined ? 'the answer list' : 'given as the labels option');
+  return { labels: parseLabelList(json, path), labelsName: path };
+}
+
 /**
- * Loads and validates a checkpoint directory. The model id is the weights file's real path, size and mtime
- * (for shards: the index's path, the total size and the latest mtime).
+ * Loads and validates a checkpoint directory (either layout; see LoadViltOptions for what the authors'
+ * layout needs). The model id is the weights file's real path, size and mtime (for shards: the index's path,
+ * the total size and the latest mtime).
  */
-export function loadVilt(dir: string): LoadedVilt {
+export function loadVilt(dir: string, options: LoadViltOptions = {}): LoadedVilt {
   if (typeof dir !== 'string' || dir.length === 0)
     throw new PumerError('CHECKPOINT', 'loadVilt needs a checkpoint directory path');
   let stat: ReturnType<typeof statSync>;
@@ -107,12 +171,14 @@ export function loadVilt(dir: string): LoadedVilt {
   }
   if (!stat.isDirectory()) throw new PumerError('CHECKPOINT', `"${dir}" is not a directory`);
   const { weights, weightsName, id } = readWeights(dir);
-  const files = {
-    config: readJson(dir, 'config.json'),
+  const config = readJson(dir, 'config.json');
+  const files: ViltFiles = {
+    config,
     weights,
     weightsName,
-    tokenizer: readJson(dir, 'tokenizer.json'),
-    preprocessor: readJson(dir, 'preprocessor_config.json'),
+    tokenizer: resolveTokenizer(dir, options.tokenizer),
+    preprocessor: optionalJson(dir, 'preprocessor_config.json'),
+    ...resolveLabels(dir, config, options.labels),
     id,
   };
   try {

@@ -1,0 +1,27 @@
+import { PumerError } from '@pumer/core';
+import { parseViltConfig } from '../config.js';
+import { parsePreprocessorConfig } from '../preprocessor.js';
+import { hfBackboneWeights } from '../weights.js';
+import type { LayoutReader } from './layout.js';
+
+/**
+ * The Hugging Face ViLT layout (transformers' modeling_vilt.py): config.json as save_pretrained writes it,
+ * `vilt.embeddings.*` / `vilt.encoder.layer.*` / `classifier.*` tensors, ViltImageProcessor settings in
+ * preprocessor_config.json, answers in `id2label`.
+ */
+export const HF_LAYOUT: LayoutReader = {
+  layout: 'hf',
+  config: (json) => parseViltConfig(json, 'config.json'),
+  backbone: hfBackboneWeights,
+  vqaClassifierPrefix: 'classifier',
+  preprocessor(json, config) {
+    if (json === undefined) {
+      throw new PumerError(
+        'CHECKPOINT',
+        'preprocessor_config.json is missing: a Hugging Face ViLT checkpoint needs it (it says how images are resized and normalised)',
+      );
+    }
+    return parsePreprocessorConfig(json, 'preprocessor_config.json', config.geometry.patchSize);
+  },
+  labelsFrom: 'config.json "id2label"',
+};
