@@ -88,13 +88,35 @@ export function checkFile(file: string, what: string): string {
   return file;
 }
 
-/** Loads a checkpoint directory; a missing or unreadable one is one clear CLI error. */
-export async function loadModel(dir: string): Promise<LoadedVilt> {
+/** What `--labels` and `--tokenizer` give the checkpoint loader (paths already resolved against the cwd). */
+export interface ModelFileOptions {
+  /** A JSON label list (index -> answer), replacing config.json's id2label. */
+  readonly labels?: string;
+  /** A tokenizer.json, or a folder holding one. */
+  readonly tokenizer?: string;
+}
+
+/** `--labels` / `--tokenizer` as given on the command line, resolved against `cwd`. */
+export function modelFileOptions(
+  cwd: string,
+  flags: { labels?: string; tokenizer?: string },
+): ModelFileOptions {
+  return {
+    ...(flags.labels !== undefined ? { labels: path.resolve(cwd, flags.labels) } : {}),
+    ...(flags.tokenizer !== undefined ? { tokenizer: path.resolve(cwd, flags.tokenizer) } : {}),
+  };
+}
+
+/**
+ * Loads a checkpoint directory (either layout, with `--labels` / `--tokenizer`); a missing or unreadable one,
+ * a missing tokenizer or label list, or an unsupported head is one clear CLI error.
+ */
+export async function loadModel(dir: string, files: ModelFileOptions = {}): Promise<LoadedVilt> {
   if (!existsSync(dir)) throw new CliError(`model directory not found: ${dir}`);
   if (!statSync(dir).isDirectory()) throw new CliError(`model is not a directory: ${dir}`);
   const { loadVilt } = await vilt();
   try {
-    return loadVilt(dir);
+    return loadVilt(dir, files);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     throw new CliError(

@@ -14,6 +14,7 @@ import {
   parseStyle,
 } from './args.js';
 import { benchCommand } from './commands/bench.js';
+import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { parityCommand } from './commands/parity.js';
@@ -33,6 +34,25 @@ function backendOption(): Option {
     .choices(backendChoices())
     .default(AUTO_BACKEND);
 }
+
+/** The decoders' default pixel limit (@pumer/vilt DEFAULT_MAX_PIXELS; a test keeps the two equal). */
+export const DEFAULT_MAX_PIXELS_HELP = 50_000_000;
+
+/** `--max-pixels` of run and eval: images above it are refused from their header, before decoding. */
+function maxPixelsOption(): Option {
+  return new Option(
+    '--max-pixels <n>',
+    `largest image decoded, in pixels (width x height); larger ones are refused before any decoding (default: ${DEFAULT_MAX_PIXELS_HELP})`,
+  ).argParser(parsePositiveInt);
+}
+
+/** Help of `--labels` and `--tokenizer` (run, eval, convert): what a checkpoint folder may lack (the authors' have neither). */
+const MODEL_FLAG_HELP = {
+  labels:
+    "JSON list of the answers, index -> answer (replaces config.json's id2label; the authors' vqa2_label2ans.json)",
+  tokenizer:
+    "tokenizer.json, or a folder holding one (default: the checkpoint's own; the authors' checkpoints have none)",
+};
 
 /** The --layers/--prune/--merge/--text/--saliency/--style flags shared by run and schedule. */
 function addScheduleFlags(cmd: Command): Command {
@@ -85,7 +105,10 @@ export function createProgram(io: CliIO): Command {
       )
       .option('--image <file>', 'PNG or JPEG image (default: a bundled ShapesVQA image)')
       .option('--question <text>', 'the question (default: "how many circles are there?")')
-      .option('--model <dir>', 'Hugging Face ViLT checkpoint directory (default: the embedded tiny model)')
+      .option(
+        '--model <dir>',
+        "ViLT checkpoint directory, Hugging Face or the PuMer authors' layout (default: the embedded tiny model)",
+      )
       .addOption(backendOption())
       .option(
         '--schedule <name>',
@@ -94,6 +117,9 @@ export function createProgram(io: CliIO): Command {
       ),
   )
     .option('--top-k <k>', 'answers to show', parsePositiveInt, 5)
+    .option('--labels <file>', MODEL_FLAG_HELP.labels)
+    .option('--tokenizer <file|dir>', MODEL_FLAG_HELP.tokenizer)
+    .addOption(maxPixelsOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts) => runCommand(opts, io));
 
@@ -102,15 +128,18 @@ export function createProgram(io: CliIO): Command {
     .description(
       'accuracy with and without the reduction, their agreement, and throughput on a JSONL eval set',
     )
-    .requiredOption('--model <dir>', 'Hugging Face ViLT checkpoint directory')
+    .requiredOption('--model <dir>', "ViLT checkpoint directory, Hugging Face or the PuMer authors' layout")
     .requiredOption(
       '--data <file>',
       'eval set: JSONL rows {image, question, answer}; image paths relative to the file',
     )
+    .option('--labels <file>', MODEL_FLAG_HELP.labels)
+    .option('--tokenizer <file|dir>', MODEL_FLAG_HELP.tokenizer)
     .option('--schedule <name>', `reduction schedule: ${scheduleHelp()}`, parseScheduleName, 'model')
     .addOption(backendOption())
     .option('--limit <n>', 'evaluate only the first n rows', parsePositiveInt)
     .option('--batch-size <n>', 'examples per forward pass', parsePositiveInt, 16)
+    .addOption(maxPixelsOption())
     .option('--json', 'print the result as JSON (no progress bar)')
     .action(async (opts) => evalCommand(opts, io));
 
@@ -178,6 +207,19 @@ export function createProgram(io: CliIO): Command {
   )
     .option('--json', 'print the result as JSON')
     .action(async (opts) => scheduleCommand(opts, io));
+
+  program
+    .command('convert')
+    .description(
+      "rewrite a checkpoint (Hugging Face or the PuMer authors' layout, .bin or .safetensors) in the Hugging Face layout",
+    )
+    .requiredOption('--model <dir>', 'checkpoint directory to convert')
+    .requiredOption('--out <dir>', 'where the converted checkpoint goes (must be empty or absent)')
+    .option('--labels <file>', MODEL_FLAG_HELP.labels)
+    .option('--tokenizer <file|dir>', MODEL_FLAG_HELP.tokenizer)
+    .option('--force', 'write into a non-empty --out, replacing the files it writes')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts) => convertCommand(opts, io));
 
   program
     .command('export')

@@ -9,6 +9,7 @@ import {
   type VqaResult,
   viltFromFiles,
 } from '@pumer/vilt';
+import { type FolderFile, readCheckpointFolder } from './checkpoint-folder.js';
 import { demoSchedule } from './schedules.js';
 
 /**
@@ -51,6 +52,11 @@ export async function loadModel(): Promise<LoadedVilt> {
   });
 }
 
+/** A checkpoint folder the user opened (either layout, any weights format viltFromFiles reads). */
+export async function loadModelFromFolder(files: readonly FolderFile[]): Promise<LoadedVilt> {
+  return viltFromFiles(await readCheckpointFolder(files));
+}
+
 export interface BundledImage {
   readonly image: string;
   readonly question: string;
@@ -67,14 +73,15 @@ export function imageUrl(name: string): string {
 
 const pipelines = new Map<string, Promise<VqaPipeline>>();
 
-/** One pipeline per schedule, created without a backend: each call runs on the active one. */
+/** One pipeline per model and schedule, created without a backend: each call runs on the active one. */
 function pipeline(model: LoadedVilt, schedule: string): Promise<VqaPipeline> {
-  let p = pipelines.get(schedule);
+  const key = `${model.model.id}|${schedule}`;
+  let p = pipelines.get(key);
   if (!p) {
     const { config } = demoSchedule(schedule, model.config.geometry.numLayers, model.reduction);
     p = createVqaPipeline({ model, reduction: config });
-    p.catch(() => pipelines.delete(schedule));
-    pipelines.set(schedule, p);
+    p.catch(() => pipelines.delete(key));
+    pipelines.set(key, p);
   }
   return p;
 }
@@ -98,7 +105,7 @@ export async function ask(
 ): Promise<DemoRun> {
   await setBackend(choice);
   const p = await pipeline(model, schedule);
-  const key = `${choice}|${schedule}`;
+  const key = `${model.model.id}|${choice}|${schedule}`;
   const start = performance.now();
   const result = await p.answer(image, question, { topK: 5, details: true });
   const ms = performance.now() - start;

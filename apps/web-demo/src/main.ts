@@ -1,4 +1,5 @@
 import type { DecodedImage, LoadedVilt } from '@pumer/vilt';
+import { type FolderFile, filesFromDrop, filesFromInput, folderName } from './checkpoint-folder.js';
 import {
   ask,
   type BackendChoice,
@@ -6,6 +7,7 @@ import {
   imageUrl,
   loadBundledImages,
   loadModel,
+  loadModelFromFolder,
 } from './engine.js';
 import { drawLayer, summarise } from './overlay.js';
 import { scheduleOptions } from './schedules.js';
@@ -21,8 +23,14 @@ const backendSelect = $<HTMLSelectElement>('backend');
 const scheduleSelect = $<HTMLSelectElement>('schedule');
 const askButton = $<HTMLButtonElement>('ask');
 const status = $<HTMLParagraphElement>('status');
+const modelFolder = $<HTMLInputElement>('model-folder');
+const modelDrop = $<HTMLDivElement>('model-drop');
+const modelName = $<HTMLElement>('model-name');
+const modelEmbedded = $<HTMLButtonElement>('model-embedded');
 
 let model: LoadedVilt | null = null;
+/** The model shipped with the page, kept so the user can go back to it after opening a folder. */
+let embedded: LoadedVilt | null = null;
 let current: { pixels: DecodedImage; bitmap: HTMLImageElement; name: string } | null = null;
 let running = false;
 
@@ -160,6 +168,31 @@ function renderResult(run: Awaited<ReturnType<typeof ask>>): void {
   }
 }
 
+/** Makes `loaded` the model the next question runs on. */
+function useModel(loaded: LoadedVilt, name: string): void {
+  model = loaded;
+  renderSchedules(loaded);
+  modelName.textContent = name;
+  modelEmbedded.hidden = loaded === embedded;
+  const layout = loaded.config.layout === 'hf' ? 'Hugging Face' : "the PuMer authors'";
+  setStatus(
+    'ready',
+    `Model loaded: ${name} (${layout} layout), ${loaded.config.geometry.numLayers} layers, ${loaded.model.labels.length} answers. Ask away.`,
+  );
+}
+
+/** Loads a checkpoint folder from the user's disk; what is wrong with it shows in the status line. */
+async function openFolder(files: FolderFile[]): Promise<void> {
+  if (files.length === 0 || running) return;
+  const name = folderName(files);
+  setStatus('loading', `Loading the checkpoint folder “${name}”…`);
+  try {
+    useModel(await loadModelFromFolder(files), `folder “${name}”`);
+  } catch (err) {
+    setStatus('error', `Could not open “${name}”: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 async function run(): Promise<void> {
   if (!model || !current || running) return;
   running = true;
@@ -189,6 +222,22 @@ questionBox.addEventListener('keydown', (e) => {
 // Switching backend or schedule re-runs the same question in place.
 backendSelect.addEventListener('change', () => void run());
 scheduleSelect.addEventListener('change', () => void run());
+modelFolder.addEventListener('change', () => void openFolder(filesFromInput(modelFolder.files)));
+modelEmbedded.addEventListener('click', () => {
+  if (embedded && !running) useModel(embedded, 'the embedded tiny model');
+});
+modelDrop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  modelDrop.classList.add('dragging');
+});
+modelDrop.addEventListener('dragleave', () => modelDrop.classList.remove('dragging'));
+modelDrop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  modelDrop.classList.remove('dragging');
+  void filesFromDrop(e.dataTransfer)
+    .then(openFolder)
+    .catch((err: Error) => setStatus('error', err.message));
+});
 upload.addEventListener('change', () => {
   const file = upload.files?.[0];
   if (file)
@@ -198,15 +247,12 @@ upload.addEventListener('change', () => {
 async function start(): Promise<void> {
   try {
     const [loaded, images] = await Promise.all([loadModel(), loadBundledImages()]);
-    model = loaded;
-    renderSchedules(loaded);
+    embedded = loaded;
     renderGallery(images);
     const first = images.find((i) => i.question === questionBox.value) ?? images[0]!;
     await selectImage(imageUrl(first.image), first.image, first.question);
-    setStatus(
-      'ready',
-      `Model loaded: ${loaded.config.geometry.numLayers} layers, ${loaded.model.labels.length} answers. Ask away.`,
-    );
+    // A folder opened while the embedded model was loading wins.
+    if (model === null) useModel(loaded, 'the embedded tiny model');
   } catch (err) {
     setStatus('error', err instanceof Error ? err.message : String(err));
   }

@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The CPU reference the page's answers are checked against: registered on import.
@@ -67,9 +77,12 @@ beforeAll(async () => {
   await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
 }, 180_000);
 
+const scratch = mkdtempSync(join(tmpdir(), 'pumer-demo-folders-'));
+
 afterAll(async () => {
   await chromium?.close();
   await server?.close();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 async function answerOn(backend: string): Promise<{ answer: string; provider: string }> {
@@ -130,6 +143,37 @@ describe('web demo (production build) in Chromium', () => {
     expect(wasm.answer).toBe(expected);
     expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
     await page.screenshot({ path: join(RESULTS, 'web-demo-wasm.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
+
+  it('opens a checkpoint folder from disk and answers with it; a broken folder shows its error', async () => {
+    // The embedded model's own files, with a labels.json that renames every answer: the page's answer then
+    // shows that the folder's model ran.
+    const folder = join(scratch, 'my-checkpoint');
+    mkdirSync(folder);
+    for (const f of readdirSync(defaultModelDir())) copyFileSync(join(defaultModelDir(), f), join(folder, f));
+    const labels = loadVilt(defaultModelDir()).model.labels.map((l) => `folder:${l}`);
+    writeFileSync(join(folder, 'labels.json'), JSON.stringify(labels));
+    await page.selectOption('#backend', 'cpu');
+    await answerOn('cpu');
+    await page.setInputFiles('#model-folder', folder);
+    await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
+    expect(await page.textContent('#status')).toMatch(/my-checkpoint.*Hugging Face layout.*14 answers/);
+    expect(await page.textContent('#model-name')).toContain('my-checkpoint');
+    await page.click('#ask');
+    expect((await answerOn('cpu')).answer).toBe(`folder:${expected}`);
+
+    const broken = join(scratch, 'broken');
+    mkdirSync(broken);
+    copyFileSync(join(defaultModelDir(), 'config.json'), join(broken, 'config.json'));
+    await page.setInputFiles('#model-folder', broken);
+    await page.waitForSelector('#status[data-state="error"]', { timeout: 60_000 });
+    expect(await page.textContent('#status')).toMatch(/Could not open “broken”: the folder has no weights/);
+
+    await page.click('#model-embedded');
+    await page.click('#ask');
+    expect((await answerOn('cpu')).answer).toBe(expected);
+    await page.screenshot({ path: join(RESULTS, 'web-demo-folder.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   }, 300_000);
 });

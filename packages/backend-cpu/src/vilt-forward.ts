@@ -35,8 +35,8 @@ export function viltForward(
   }
   const schedule = config ? validateReductionConfig(config, g.numLayers) : null;
   const text = embedText(w, g, inputs.inputIds);
-  const image = embedImage(w, g, inputs.pixelValues);
-  let { x, mask } = joinModalities(text, image, inputs.attentionMask);
+  const image = embedImage(w, g, inputs.pixelValues, inputs.pixelMask);
+  let { x, mask } = joinModalities(text, image.x, inputs.attentionMask, image.mask);
   // The reference reduces over the padded text window: textLen starts at T, padding included.
   let textLen = inputs.inputIds.shape[1];
   const layers: LayerTrace[] = [];

@@ -78,6 +78,12 @@ export interface ViltInputs {
   readonly inputIds: IntTensor; // [B, T]
   readonly attentionMask: IntTensor; // [B, T]
   readonly pixelValues: FloatTensor; // [B, C, H, W], H and W multiples of patchSize
+  /**
+   * [B, H, W] int32 0/1, Hugging Face's `pixel_mask`: 1 over each image, 0 over the padding that brings images
+   * of different sizes to one H x W (bottom and right). Each image's valid patch grid is the top-left rectangle
+   * its mask covers; see `checkImageGrids`. Absent: every pixel is valid.
+   */
+  readonly pixelMask?: IntTensor;
 }
 
 /**

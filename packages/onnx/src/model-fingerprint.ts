@@ -69,10 +69,11 @@ function hashValue(h: Hasher, path: string, v: unknown): void {
   }
   if (Array.isArray(v)) {
     h.text(`${path}#${v.length}`);
-    v.forEach((x, i) => hashValue(h, `${path}[${i}]`, x));
+    for (let i = 0; i < v.length; i++) hashValue(h, `${path}[${i}]`, v[i]);
     return;
   }
-  for (const key of Object.keys(v).sort()) hashValue(h, `${path}.${key}`, (v as Record<string, unknown>)[key]);
+  for (const key of Object.keys(v).sort())
+    hashValue(h, `${path}.${key}`, (v as Record<string, unknown>)[key]);
 }
 
 /** The model's content fingerprint (16 hex digits), computed on first use and memoised per model object. */

@@ -6,6 +6,7 @@ import {
   type BlockResult,
   type BlockWeights,
   checkBlockArgs,
+  checkImageGrids,
   checkMergeArgs,
   checkPruneArgs,
   checkSaliencyArgs,
@@ -115,23 +116,22 @@ function layerTrace(layer: number, plan: LayerPlan, names: TraceOutputs, out: Ru
   return { ...base, tokenDst: readInt(out[names.tokenDst!], names.tokenDst!) };
 }
 
-/** The geometry `inputs` imply for `model` (text length, patch grid), after checking every shape. */
+/**
+ * The geometry `inputs` imply for `model` (text length, patch grid, patch tokens kept when the pixel mask pads
+ * some image), after checking every shape.
+ */
 export function viltGeometryOf(model: ViltModel, inputs: ViltInputs): ViltGraphGeometry {
   const geo = model.geometry;
   expectShape('inputIds', inputs.inputIds, [null, null]);
   const [b, t] = inputs.inputIds.shape;
   expectShape('attentionMask', inputs.attentionMask, [b, t]);
   expectShape('pixelValues', inputs.pixelValues, [b, geo.numChannels, null, null]);
-  const [, , h, w] = inputs.pixelValues.shape;
-  const p = geo.patchSize;
-  if (h % p !== 0 || w % p !== 0 || h === 0 || w === 0) {
-    throw new ShapeError(
-      `pixelValues is ${h}x${w}; both sides must be positive multiples of the patch size ${p}`,
-    );
-  }
+  const grids = checkImageGrids(inputs.pixelValues, inputs.pixelMask, geo.patchSize);
   if (t < 1 || t > geo.maxTextLength)
     throw new ShapeError(`text length ${t} must be in [1, ${geo.maxTextLength}]`);
-  return { textLen: t, gridH: h / p, gridW: w / p };
+  // A mask that pads nothing needs no mask input: the batch runs on the unpadded graph.
+  const padded = grids.padded ? { imagePatches: grids.patches } : {};
+  return { textLen: t, gridH: grids.gridH, gridW: grids.gridW, ...padded };
 }
 
 /** A compiled whole-model graph: its session and, per layer, the plan and the outputs carrying its trace. */
@@ -339,6 +339,13 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
       input_ids: this.runtime.tensor('int32', inputs.inputIds.data, [b, t]),
       attention_mask: this.runtime.tensor('float32', Float32Array.from(inputs.attentionMask.data), [b, t]),
       pixel_values: this.f32(inputs.pixelValues),
+      ...(geometry.imagePatches === undefined
+        ? {}
+        : {
+            pixel_mask: this.runtime.tensor('float32', Float32Array.from(inputs.pixelMask!.data), [
+              ...inputs.pixelMask!.shape,
+            ]),
+          }),
     });
     return {
       logits: readFloat(out['logits'], 'logits'),

@@ -17,6 +17,64 @@ describe('whole-model graph', () => {
     textMergeRatio: 0.4,
   };
 
+  it('with a pixel mask: each padded image gives what it gives alone (unreduced)', async () => {
+    const model = tinyModel('m');
+    const ids = (b: number) =>
+      new ort.Tensor(
+        'int32',
+        Int32Array.from({ length: b * 5 }, (_, i) => (i * 3) % 11),
+        [b, 5],
+      );
+    const ones = (b: number) => new ort.Tensor('float32', new Float32Array(b * 5).fill(1), [b, 5]);
+    const image = (h: number, w: number, seed: number) =>
+      Float32Array.from({ length: 3 * h * w }, (_, i) => Math.sin(i * 0.7 + seed));
+    const logitsAlone = async (h: number, w: number, seed: number, row: number) => {
+      const built = buildViltGraph(model, { textLen: 5, gridH: h / 4, gridW: w / 4 }, null);
+      const session = await ort.InferenceSession.create(built.graph.toOnnxBytes());
+      const out = await session.run({
+        input_ids: new ort.Tensor(
+          'int32',
+          (ids(2).data as Int32Array).subarray(row * 5, row * 5 + 5),
+          [1, 5],
+        ),
+        attention_mask: ones(1),
+        pixel_values: new ort.Tensor('float32', image(h, w, seed), [1, 3, h, w]),
+      });
+      await session.release();
+      return Array.from(out['logits'].data as Float32Array);
+    };
+    // A 12x20 image (3x5 patches) and an 8x12 one (2x3) padded into one 12x20 batch.
+    const pixels = new Float32Array(2 * 3 * 12 * 20);
+    pixels.set(image(12, 20, 0));
+    const small = image(8, 12, 1);
+    const mask = new Float32Array(2 * 12 * 20);
+    mask.fill(1, 0, 12 * 20);
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < 8; y++)
+        pixels.set(small.subarray((c * 8 + y) * 12, (c * 8 + y + 1) * 12), ((3 + c) * 12 + y) * 20);
+    for (let y = 0; y < 8; y++) mask.fill(1, 12 * 20 + y * 20, 12 * 20 + y * 20 + 12);
+    const built = buildViltGraph(model, { textLen: 5, gridH: 3, gridW: 5, imagePatches: 15 }, null);
+    const session = await ort.InferenceSession.create(built.graph.toOnnxBytes());
+    expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'pixel_values', 'pixel_mask']);
+    const out = await session.run({
+      input_ids: ids(2),
+      attention_mask: ones(2),
+      pixel_values: new ort.Tensor('float32', pixels, [2, 3, 12, 20]),
+      pixel_mask: new ort.Tensor('float32', mask, [2, 12, 20]),
+    });
+    await session.release();
+    const batch = Array.from(out['logits'].data as Float32Array);
+    const alone = [...(await logitsAlone(12, 20, 0, 0)), ...(await logitsAlone(8, 12, 1, 1))];
+    for (let i = 0; i < batch.length; i++) expect(batch[i]).toBeCloseTo(alone[i], 5);
+    expect(() => buildViltGraph(model, { textLen: 5, gridH: 3, gridW: 5, imagePatches: 16 }, null)).toThrow(
+      ShapeError,
+    );
+    const geo = { textLen: 5, gridH: 3, gridW: 5 };
+    expect(ViltGraphCache.key(model, { ...geo, imagePatches: 15 }, null)).not.toBe(
+      ViltGraphCache.key(model, geo, null),
+    );
+  });
+
   it('follows core planLayer and exposes a trace per reducing layer; batch is dynamic', async () => {
     const built = buildViltGraph(tinyModel('m'), { textLen: 5, gridH: 3, gridW: 5 }, config);
     expect(built.layers.map((l) => l.plan.kind)).toEqual(['none', 'pumer', 'none']);

@@ -1,5 +1,4 @@
 import {
-  interpolatePositionEmbeddings,
   type LayerPlan,
   planLayer,
   type ReductionConfig,
@@ -12,12 +11,15 @@ import { modelFingerprint } from './model-fingerprint.js';
 import { attr, GraphBuilder } from './builder.js';
 import { gelu, layerNorm, linear, maskHat } from './nn.js';
 import { emitTrace, type TraceOutputs } from './standalone.js';
+import { embedImage, type ImageGrid } from './vilt/embeddings.js';
 
-/** What fixes a whole-model graph besides the weights: text length and patch grid. Batch stays dynamic. */
-export interface ViltGraphGeometry {
+/**
+ * What fixes a whole-model graph besides the weights: text length, patch grid and, for batches of images
+ * padded to one size, the patch tokens kept per image (core's `checkImageGrids().patches`; the graph then
+ * takes `pixel_mask`). Batch stays dynamic.
+ */
+export interface ViltGraphGeometry extends ImageGrid {
   readonly textLen: number;
-  readonly gridH: number;
-  readonly gridW: number;
 }
 
 export interface ViltGraph {
@@ -49,7 +51,8 @@ const B = 'batch';
  * The whole ViLT for one geometry and schedule as a single ONNX graph: embeddings (Gather, Conv patch
  * projection, [CLS], position embeddings interpolated for the grid and baked in, modality embeddings, text
  * LayerNorm), every block with its reduce step inside the graph, final LayerNorm, pooler and VQA classifier.
- * Inputs: `input_ids` int32 [B, T], `attention_mask` float32 [B, T], `pixel_values` float32 [B, C, H, W].
+ * Inputs: `input_ids` int32 [B, T], `attention_mask` float32 [B, T], `pixel_values` float32 [B, C, H, W] and,
+ * when `geometry.imagePatches` is set, `pixel_mask` float32 0/1 [B, H, W] (see vilt/embeddings.ts).
  * Outputs: `logits` [B, labels] and, per reducing layer l, `layer{l}_saliency|keep_idx|image_dst|text_dst`
  * (pumer) or `layer{l}_token_dst` (tome), matching core's LayerTrace.
  */
@@ -69,16 +72,20 @@ export function buildViltGraph(
   if (!Number.isInteger(gridH) || !Number.isInteger(gridW) || gridH < 1 || gridW < 1) {
     throw new ShapeError(`patch grid must be positive integers, got ${gridH}x${gridW}`);
   }
+  const kept = geometry.imagePatches;
+  if (kept !== undefined && !(Number.isInteger(kept) && kept >= 1 && kept <= gridH * gridW)) {
+    throw new ShapeError(`image patches kept must be an integer in [1, ${gridH * gridW}], got ${kept}`);
+  }
   const cfg = config ? validateReductionConfig(config, geo.numLayers) : null;
   const d = geo.hiddenSize;
   const p = geo.patchSize;
-  const patches = gridH * gridW;
-  const imageLen = 1 + patches;
   const g = new GraphBuilder('pumer_vilt');
 
   const inputIds = g.input('input_ids', 'int32', [B, t]);
   const attentionMask = g.input('attention_mask', 'float32', [B, t]);
   const pixels = g.input('pixel_values', 'float32', [B, geo.numChannels, gridH * p, gridW * p]);
+  const pixelMask =
+    geometry.imagePatches === undefined ? null : g.input('pixel_mask', 'float32', [B, gridH * p, gridW * p]);
 
   // Text: word + position + token type 0, LayerNorm, then modality 0.
   const textConst = new Float32Array(t * d);
@@ -102,39 +109,11 @@ export function buildViltGraph(
   );
   const text = g.add(textEmb, g.floats(w.modalityEmbeddings.data.subarray(0, d), [d]));
 
-  // Image: Conv patch projection, then [CLS] (a zero row padded in front) plus position + modality 1.
-  const conv = g.op(
-    'Conv',
-    [
-      pixels,
-      g.initializer(
-        'patch.weight',
-        'float32',
-        [...w.patchProjection.weight.shape],
-        w.patchProjection.weight.data,
-      ),
-      ...(w.patchProjection.bias
-        ? [g.initializer('patch.bias', 'float32', [d], w.patchProjection.bias.data)]
-        : []),
-    ],
-    { kernel_shape: attr.ints([p, p]), strides: attr.ints([p, p]) },
-  ); // [B, D, h, w]
-  const patchRows = g.transpose(g.reshape(conv, [0, d, patches]), [0, 2, 1]); // [B, h*w, D]
-  const pos = interpolatePositionEmbeddings(w.imagePositionEmbeddings, gridH, gridW).data; // [1 + h*w, D]
-  const imageConst = new Float32Array(imageLen * d);
-  for (let i = 0; i < imageLen; i++) {
-    for (let k = 0; k < d; k++) {
-      imageConst[i * d + k] =
-        pos[i * d + k] + w.modalityEmbeddings.data[d + k] + (i === 0 ? w.clsToken.data[k] : 0);
-    }
-  }
-  const image = g.add(
-    g.pad(patchRows, 3, 1, 1, 0, 0),
-    g.initializer('image_pos_cls_type', 'float32', [imageLen, d], imageConst),
-  );
+  // Image: [CLS] then the patches (every image's valid ones, then masked padding, with a pixel mask).
+  const { x: image, mask: imageMask, tokens: imageLen } = embedImage(g, model, geometry, pixels, pixelMask);
 
   let x = g.concat([text, image], 1); // [B, N, D]
-  let mask = g.pad(attentionMask, 2, 1, 0, imageLen, 1); // image part all ones
+  let mask = imageMask ? g.concat([attentionMask, imageMask], 1) : g.pad(attentionMask, 2, 1, 0, imageLen, 1); // image part all ones
   let hat = maskHat(g, mask, t + imageLen);
   const layers: { plan: LayerPlan; trace: TraceOutputs }[] = [];
   let textIn = t;
@@ -193,7 +172,8 @@ export class ViltGraphCache<T = ViltGraph> {
   ) {}
 
   static key(model: ViltModel, geometry: ViltGraphGeometry, config: ReductionConfig | null): string {
-    return `${modelFingerprint(model)}|T${geometry.textLen}|${geometry.gridH}x${geometry.gridW}|${scheduleKey(config)}`;
+    const padded = geometry.imagePatches === undefined ? '' : `|P${geometry.imagePatches}`;
+    return `${modelFingerprint(model)}|T${geometry.textLen}|${geometry.gridH}x${geometry.gridW}${padded}|${scheduleKey(config)}`;
   }
 
   get(model: ViltModel, geometry: ViltGraphGeometry, config: ReductionConfig | null): T {

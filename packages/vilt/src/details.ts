@@ -10,13 +10,15 @@ import { type LayerTrace, PumerError } from '@pumer/core';
 export const INTO_IMAGE_CLS = -1;
 /** `into` value for a patch merged into a text token (ToMe over the whole sequence can do that). */
 export const INTO_TEXT = -2;
+/** `into` value for a patch merged into a padding token (an image padded to a larger one of its batch). */
+export const INTO_PADDING = -3;
 
 export type PatchStatus = 'kept' | 'merged' | 'pruned';
 
 export interface PatchFate {
   /** After this layer: the patch's row is its own ('kept'), another token's ('merged'), or gone ('pruned'). */
   readonly status: PatchStatus;
-  /** merged: the representative of the row it belongs to (a patch index, INTO_IMAGE_CLS or INTO_TEXT). */
+  /** merged: the representative of the row it belongs to (a patch index, INTO_IMAGE_CLS, INTO_TEXT or INTO_PADDING). */
   readonly into: number | null;
   /** pruned: the layer that pruned it. */
   readonly prunedAt: number | null;
@@ -82,12 +84,15 @@ export function composeDetails(
   grid: { rows: number; cols: number },
 ): VqaDetails {
   const imageTokens = 1 + grid.rows * grid.cols;
+  // In a padded batch the image's tokens are followed by padding tokens (u >= imageTokens): followed too, not
+  // reported.
+  const inputTokens = Math.max(imageTokens, traces[0]?.imageIn ?? imageTokens);
   // row[u]: current row (text + image sequence) of original image token u (0 = image [CLS]); -1 once pruned.
-  const row = new Int32Array(imageTokens);
-  const prunedAt = new Int32Array(imageTokens).fill(-1);
-  let rowRep = new Int32Array(textLen + imageTokens);
+  const row = new Int32Array(inputTokens);
+  const prunedAt = new Int32Array(inputTokens).fill(-1);
+  let rowRep = new Int32Array(textLen + inputTokens);
   for (let t = 0; t < textLen; t++) rowRep[t] = TEXT_REP;
-  for (let u = 0; u < imageTokens; u++) {
+  for (let u = 0; u < inputTokens; u++) {
     row[u] = textLen + u;
     rowRep[textLen + u] = u;
   }
@@ -109,7 +114,7 @@ export function composeDetails(
     if (rowRep.length !== nIn)
       throw traceError(tr.layer, `sees ${nIn} tokens but the previous layer produced ${rowRep.length}`);
     const nextRep = new Int32Array(nOut);
-    const saliency = new Float64Array(imageTokens).fill(Number.NaN);
+    const saliency = new Float64Array(inputTokens).fill(Number.NaN);
     if (tr.kind === 'pumer') {
       if (!tr.keepIdx || !tr.imageDst)
         throw traceError(tr.layer, 'a pumer layer must report keepIdx and imageDst');
@@ -126,7 +131,7 @@ export function composeDetails(
       for (let t = 0; t < tr.textOut; t++) nextRep[t] = TEXT_REP;
       for (let o = 0; o < tr.imageOut; o++) nextRep[tr.textOut + o] = rowRep[tr.textIn + keepIdx[dest[o]]];
       const sal = tr.imageSaliency;
-      for (let u = 0; u < imageTokens; u++) {
+      for (let u = 0; u < inputTokens; u++) {
         if (row[u] < 0) continue;
         const q = row[u] - tr.textIn;
         if (sal) saliency[u] = sal.data[b * tr.imageIn + q];
@@ -143,7 +148,7 @@ export function composeDetails(
       const tokenDst = tr.tokenDst.data.subarray(b * nIn, (b + 1) * nIn);
       const dest = destinations(tokenDst, nOut, tr.layer);
       for (let o = 0; o < nOut; o++) nextRep[o] = rowRep[dest[o]];
-      for (let u = 0; u < imageTokens; u++) if (row[u] >= 0) row[u] = tokenDst[row[u]];
+      for (let u = 0; u < inputTokens; u++) if (row[u] >= 0) row[u] = tokenDst[row[u]];
     }
     rowRep = nextRep;
     const fate = (u: number): PatchFate => {
@@ -151,7 +156,14 @@ export function composeDetails(
         return { status: 'pruned', into: null, prunedAt: prunedAt[u], saliency: nanToNull(saliency[u]) };
       const rep = rowRep[row[u]];
       if (rep === u) return { status: 'kept', into: null, prunedAt: null, saliency: nanToNull(saliency[u]) };
-      const into = rep === TEXT_REP ? INTO_TEXT : rep === 0 ? INTO_IMAGE_CLS : rep - 1;
+      const into =
+        rep === TEXT_REP
+          ? INTO_TEXT
+          : rep === 0
+            ? INTO_IMAGE_CLS
+            : rep >= imageTokens
+              ? INTO_PADDING
+              : rep - 1;
       return { status: 'merged', into, prunedAt: null, saliency: nanToNull(saliency[u]) };
     };
     const patches: PatchFate[] = [];

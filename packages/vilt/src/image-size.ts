@@ -18,7 +18,10 @@ export interface ImageDecodeOptions {
 export function maxPixelsOf(options: ImageDecodeOptions | undefined): number {
   const limit = options?.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 1)
-    throw new PumerError('VALUE', `maxPixels must be a number >= 1 (Infinity for no limit), got ${String(limit)}`);
+    throw new PumerError(
+      'VALUE',
+      `maxPixels must be a number >= 1 (Infinity for no limit), got ${String(limit)}`,
+    );
   return limit;
 }
 

@@ -37,6 +37,7 @@ export {
 export {
   composeDetails,
   INTO_IMAGE_CLS,
+  INTO_PADDING,
   INTO_TEXT,
   type LayerCounts,
   type PatchFate,
@@ -62,10 +63,18 @@ export {
   AUTHORS_NORM_EPS,
   authorsImageTransform,
 } from './layouts/authors.js';
+export {
+  HF_CHECKPOINT_FILE_NAMES,
+  type HfCheckpoint,
+  hfConfigJson,
+  hfWeightTensors,
+  toHfCheckpoint,
+} from './convert.js';
 export { detectLayout } from './layouts/detect.js';
 export { HF_LAYOUT } from './layouts/hf.js';
 export type { LayoutReader } from './layouts/layout.js';
 export { type LoadedVilt, type ViltFiles, viltFromFiles } from './model.js';
+export { type PaddedImages, padImages } from './pad-images.js';
 export {
   type AnswerOptions,
   createVqaPipeline,
@@ -84,8 +93,10 @@ export {
 export {
   type ImageProcessorConfig,
   MAX_SHORTEST_EDGE,
+  PUMER_PREPROCESSOR_FIELD,
   parsePreprocessorConfig,
   prepareImage,
+  preprocessorConfigJson,
   VILT_PROCESSOR_DEFAULTS,
   viltResizeTarget,
 } from './preprocessor.js';

@@ -71,7 +71,8 @@ export function createJpegDecoder(wasm: WebAssembly.Module): JpegDecoder {
     const maxPixels = maxPixelsOf(options);
     const size = jpegDimensions(bytes);
     // libjpeg reads the same frame header; without one there is nothing it could decode either.
-    if (!size) throw new PumerError('IMAGE', `${source}: cannot decode JPEG (no frame header before the scan)`);
+    if (!size)
+      throw new PumerError('IMAGE', `${source}: cannot decode JPEG (no frame header before the scan)`);
     checkPixelLimit(size.width, size.height, maxPixels, source);
     codec ??= instantiate();
     messages = [];

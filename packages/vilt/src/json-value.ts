@@ -68,7 +68,8 @@ export function checkJsonValue(value: unknown, source: string, code: PumerErrorC
     if (depth >= MAX_JSON_DEPTH)
       throw new PumerError(code, `${where} nests deeper than ${MAX_JSON_DEPTH} levels (or refers to itself)`);
     if (Array.isArray(v)) {
-      v.forEach((x, i) => stack.push({ v: x, path: `${path}[${i}]`, depth: depth + 1, inArray: true }));
+      for (let i = 0; i < v.length; i++)
+        stack.push({ v: v[i], path: `${path}[${i}]`, depth: depth + 1, inArray: true });
       continue;
     }
     const proto = Object.getPrototypeOf(v);

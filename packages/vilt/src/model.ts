@@ -9,6 +9,7 @@ import type { LayoutReader } from './layouts/layout.js';
 import type { ImageProcessorConfig } from './preprocessor.js';
 import { ViltTokenizer } from './tokenizer.js';
 import { TensorSource, vqaClassifierWeights } from './weights.js';
+import { checkJsonValue } from './json-value.js';
 
 /**
  * Everything a VQA run needs from a checkpoint, whatever its layout: weights, tokenizer (padding to the
@@ -103,6 +104,17 @@ function loadTokenizer(files: ViltFiles, config: ViltConfig): ViltTokenizer {
  * run: other heads' backbones are mapped, then refused with a CHECKPOINT error naming the class.
  */
 export function viltFromFiles(files: ViltFiles): LoadedVilt {
+  if (files === null || typeof files !== 'object') {
+    throw new PumerError(
+      'VALUE',
+      'viltFromFiles takes {config, weights, tokenizer?, preprocessor?, labels?, id}',
+    );
+  }
+  // Plain JSON only (no BigInt, NaN, cycles or absurd nesting) before any field is read.
+  checkJsonValue(files.config, 'config.json', 'CONFIG');
+  if (files.tokenizer !== undefined) checkJsonValue(files.tokenizer, 'tokenizer.json', 'TOKENIZER');
+  if (files.preprocessor !== undefined)
+    checkJsonValue(files.preprocessor, 'preprocessor_config.json', 'CONFIG');
   const w = files.weights;
   const source =
     w instanceof Uint8Array

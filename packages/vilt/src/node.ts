@@ -24,7 +24,12 @@ export {
   evaluate,
   loadEvalSet,
 } from './node/evaluate.js';
-export { type LoadViltOptions, loadVilt } from './node/load.js';
+export {
+  type ConvertCheckpointOptions,
+  type ConvertedCheckpoint,
+  convertCheckpoint,
+} from './node/convert.js';
+export { type LoadViltOptions, loadVilt, readViltFiles } from './node/load.js';
 
 setImageDecoder(nodeImageDecoder);
 setCheckpointLoader(loadVilt);

@@ -18,11 +18,13 @@ import { composeDetails, type VqaDetails } from './details.js';
 import { decodeImageInput, type ImageInput } from './image.js';
 import { ioHooks } from './io-registry.js';
 import type { LoadedVilt } from './model.js';
+import { padImages } from './pad-images.js';
 import { prepareImage } from './preprocessor.js';
 
 /**
  * The VQA pipeline: image + question in, ranked answers out, on any registered backend and with any
- * schedule. Batches group images by prepared size (the backends take one pixel shape per batch).
+ * schedule. Images of different prepared sizes run as one batch padded to the largest with a pixel mask
+ * (`padImages`), as Hugging Face's processor does; `batching: 'by-size'` runs one unpadded batch per size.
  * Backends come only from core's registry (docs/architecture.md, "Backends"); schedules only from core's
  * resolver (docs/schedules.md).
  */
@@ -48,6 +50,14 @@ export interface AnswerOptions {
   readonly topK?: number;
   /** Also return per-layer token counts and what happened to every patch. */
   readonly details?: boolean;
+  /**
+   * 'pad' (default): one batch, images padded to the largest height and width with a pixel mask; unreduced,
+   * each answer equals the image's own (to float error). 'by-size': one batch per prepared size, no padding.
+   * With a reducing schedule they differ: token counts follow the batch's largest image, so a padded smaller
+   * image is not reduced as it would be alone (docs/reducers.md, "Padded images"); 'by-size' keeps every
+   * image's reduction independent of the others of a different size, at the cost of more, smaller batches.
+   */
+  readonly batching?: 'pad' | 'by-size';
 }
 
 export interface VqaAnswer {
@@ -60,6 +70,8 @@ export interface VqaAnswer {
 export interface VqaResult {
   /** Best first. */
   readonly answers: readonly VqaAnswer[];
+  /** Every output's logit, in the checkpoint's label order (`loaded.model.labels`). */
+  readonly logits: Float32Array;
   /** The question had more tokens than the text window and was cut. */
   readonly truncated: boolean;
   readonly details?: VqaDetails;
@@ -152,8 +164,12 @@ export function rankAnswers(logits: Float32Array, labels: readonly string[], top
 /** Refuses a question with no words: the model would still answer it, confidently and meaninglessly. */
 export function checkQuestion(question: unknown, source = 'question'): string {
   if (typeof question !== 'string')
-    throw new PumerError('VALUE', `${source} must be a string, got ${question === null ? 'null' : typeof question}`);
-  if (question.trim() === '') throw new PumerError('VALUE', `${source} is empty: ask something about the image`);
+    throw new PumerError(
+      'VALUE',
+      `${source} must be a string, got ${question === null ? 'null' : typeof question}`,
+    );
+  if (question.trim() === '')
+    throw new PumerError('VALUE', `${source} is empty: ask something about the image`);
   return question;
 }
 
@@ -236,9 +252,12 @@ export async function createVqaPipeline(options: VqaPipelineOptions): Promise<Vq
       pixels: prepareImage(decodeImageInput(item.image), loaded.preprocessor, `image ${i}`),
       text: loaded.tokenizer.encode(item.question),
     }));
+    const batching = opts.batching ?? 'pad';
+    if (batching !== 'pad' && batching !== 'by-size')
+      throw new PumerError('VALUE', `batching must be 'pad' or 'by-size', got ${String(batching)}`);
     const groups = new Map<string, typeof prepared>();
     for (const p of prepared) {
-      const key = p.pixels.shape.join('x');
+      const key = batching === 'pad' ? 'all' : p.pixels.shape.join('x');
       const g = groups.get(key);
       if (g) g.push(p);
       else groups.set(key, [p]);
@@ -247,6 +266,7 @@ export async function createVqaPipeline(options: VqaPipelineOptions): Promise<Vq
     const { backend } = await backends.next();
     for (const group of groups.values()) {
       const w = loaded.tokenizer.window;
+      const { pixelValues, pixelMask } = padImages(group.map((g) => g.pixels));
       const inputs = {
         inputIds: intTensor(
           group.flatMap((g) => g.text.inputIds),
@@ -256,15 +276,17 @@ export async function createVqaPipeline(options: VqaPipelineOptions): Promise<Vq
           group.flatMap((g) => g.text.attentionMask),
           [group.length, w],
         ),
-        pixelValues: stackImages(group.map((g) => g.pixels)),
+        pixelValues,
+        pixelMask,
       };
       const out: ViltOutputs = await backend.runVilt(loaded.model, inputs, reduction);
-      const [, , h, wPix] = inputs.pixelValues.shape as [number, number, number, number];
-      const grid = { rows: h / patch, cols: wPix / patch };
       group.forEach((g, b) => {
+        // This image's own patch grid: padding tokens after it are not patches of it.
+        const grid = { rows: g.pixels.shape[1] / patch, cols: g.pixels.shape[2] / patch };
         const row = out.logits.data.subarray(b * labels.length, (b + 1) * labels.length);
         results[g.i] = {
           answers: rankAnswers(row, labels, topK),
+          logits: row.slice(),
           truncated: g.text.truncated,
           ...(opts.details ? { details: composeDetails(out.layers, b, w, grid) } : {}),
         };

@@ -7,6 +7,7 @@ import {
   MAX_SHORTEST_EDGE,
   parsePreprocessorConfig,
   prepareImage,
+  preprocessorConfigJson,
   VILT_PROCESSOR_DEFAULTS,
   viltResizeTarget,
 } from './preprocessor.js';
@@ -130,5 +131,36 @@ describe('image preparation', () => {
     const t = prepareImage(solid(64, 64, [1, 127, 254, 255]), cfg);
     const f = Math.fround;
     for (const [c, v] of [1, 127, 254].entries()) expect(t.data[c * 4096]).toBe(f(f(f(v / 255) - 0.5) / 0.5));
+  });
+});
+
+describe('the "pumer" section of preprocessor_config.json', () => {
+  const square = {
+    ...VILT_PROCESSOR_DEFAULTS,
+    resample: RESAMPLE.bilinear,
+    doPad: false,
+    fixedSize: { height: 64, width: 64 },
+  };
+
+  it('round-trips every transform, the fixed size included, and resizes to exactly that size', () => {
+    for (const t of [cfg, square])
+      expect(parsePreprocessorConfig(preprocessorConfigJson(t), 'x', 8)).toEqual(t);
+    expect(prepareImage(solid(100, 30, [9, 9, 9, 255]), square).shape).toEqual([3, 64, 64]);
+    expect(preprocessorConfigJson(cfg)).not.toHaveProperty('pumer');
+  });
+
+  it('refuses a malformed fixed size, naming the field', () => {
+    const json = (fixed: unknown) => ({ ...preprocessorConfigJson(cfg), pumer: { fixed_size: fixed } });
+    const cases: [unknown, RegExp][] = [
+      [{ height: 64 }, /"pumer\.fixed_size\.width" must be a positive integer/],
+      [[64, 64], /"pumer\.fixed_size" must be/],
+      [
+        { height: 60, width: 64 },
+        /"pumer\.fixed_size\.height" \(60\) must be a multiple of the patch size \(8\)/,
+      ],
+    ];
+    for (const [fixed, message] of cases)
+      expect(() => parsePreprocessorConfig(json(fixed), 'preprocessor_config.json', 8)).toThrow(message);
+    expect(() => parsePreprocessorConfig({ pumer: 3 })).toThrow(PumerError);
   });
 });

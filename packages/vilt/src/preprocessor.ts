@@ -49,6 +49,70 @@ function bad(source: string, field: string, message: string): PumerError {
 }
 
 /**
+ * The section of preprocessor_config.json that holds what ViltImageProcessor cannot express, read only here
+ * (transformers ignores unknown keys): `"pumer": {"fixed_size": {"height": h, "width": w}}` resizes every image
+ * to exactly h x w, aspect ratio not kept, as the PuMer authors' transform does (`pumer convert` writes it for
+ * their checkpoints).
+ */
+export const PUMER_PREPROCESSOR_FIELD = 'pumer';
+
+function parsePumerFixedSize(
+  raw: unknown,
+  source: string,
+  patchSize: number | undefined,
+): { height: number; width: number } | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const field = PUMER_PREPROCESSOR_FIELD;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw bad(source, field, 'must be an object');
+  const size = (raw as Record<string, unknown>)['fixed_size'];
+  if (size === undefined || size === null) return undefined;
+  if (typeof size !== 'object' || Array.isArray(size))
+    throw bad(
+      source,
+      `${field}.fixed_size`,
+      `must be {"height": h, "width": w}, got ${JSON.stringify(size)}`,
+    );
+  const side = (key: 'height' | 'width'): number => {
+    const v = (size as Record<string, unknown>)[key];
+    const name = `${field}.fixed_size.${key}`;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      throw bad(source, name, `must be a positive integer, got ${JSON.stringify(v)}`);
+    if (v > MAX_SHORTEST_EDGE) throw bad(source, name, `must be at most ${MAX_SHORTEST_EDGE}, got ${v}`);
+    if (patchSize !== undefined && v % patchSize !== 0)
+      throw bad(source, name, `(${v}) must be a multiple of the patch size (${patchSize})`);
+    return v;
+  };
+  return { height: side('height'), width: side('width') };
+}
+
+/**
+ * An image transform as preprocessor_config.json (the ViltImageProcessor form, plus the "pumer" section for
+ * a fixed size): what parsePreprocessorConfig reads back to the same transform.
+ */
+export function preprocessorConfigJson(cfg: ImageProcessorConfig): Record<string, unknown> {
+  return {
+    image_processor_type: 'ViltImageProcessor',
+    do_resize: cfg.doResize,
+    size: { shortest_edge: cfg.shortestEdge },
+    size_divisor: cfg.sizeDivisor,
+    resample: cfg.resample,
+    do_rescale: cfg.doRescale,
+    rescale_factor: cfg.rescaleFactor,
+    do_normalize: cfg.doNormalize,
+    image_mean: [...cfg.imageMean],
+    image_std: [...cfg.imageStd],
+    do_pad: cfg.doPad,
+    ...(cfg.fixedSize
+      ? {
+          [PUMER_PREPROCESSOR_FIELD]: {
+            fixed_size: { height: cfg.fixedSize.height, width: cfg.fixedSize.width },
+          },
+        }
+      : {}),
+  };
+}
+
+/**
  * Reads preprocessor_config.json: the ViltImageProcessor form, or the legacy ViltFeatureExtractor form of
  * older hub repositories (`"size": 384` as a number, `pad_and_return_pixel_mask`). Missing fields take
  * transformers' defaults. `patchSize` (the model's), when given, is the smallest `shortest_edge` accepted.
@@ -124,7 +188,9 @@ export function parsePreprocessorConfig(
   }
   // The feature extractors' name for do_pad wins over it, as in ViltImageProcessor.__init__.
   const padField = 'pad_and_return_pixel_mask' in c ? 'pad_and_return_pixel_mask' : 'do_pad';
+  const fixedSize = parsePumerFixedSize(c[PUMER_PREPROCESSOR_FIELD], source, patchSize);
   return {
+    ...(fixedSize ? { fixedSize } : {}),
     doResize: bool('do_resize', d.doResize),
     shortestEdge,
     sizeDivisor: positiveInt('size_divisor', c['size_divisor'] ?? d.sizeDivisor),

@@ -3,19 +3,25 @@ import type { ResolvedSchedule } from '@pumer/core';
 import { CliError } from '../errors.js';
 import { fixed, percent } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
-import { activateBackend, checkFile, loadModel, vilt } from '../loaders.js';
+import { activateBackend, checkFile, loadModel, modelFileOptions, vilt } from '../loaders.js';
 import { createProgress } from '../progress.js';
 import { scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 
 export interface EvalCommandOptions {
   model: string;
   data: string;
+  /** A JSON label list (index -> answer) replacing the checkpoint's labels (the authors' VQA answers). */
+  labels?: string;
+  /** tokenizer.json or a folder holding one (the authors' checkpoints ship none). */
+  tokenizer?: string;
   /** A name core's schedule registry knows; `model` (the default) is no reduction on a checkpoint without one. */
   schedule: string;
   /** A registered backend name or `auto` (the default). */
   backend: string;
   limit?: number;
   batchSize: number;
+  /** Largest image decoded (pixels); absent: the decoder's default. */
+  maxPixels?: number;
   json?: boolean;
 }
 
@@ -51,7 +57,7 @@ export interface EvalReport {
 export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promise<EvalReport> {
   const modelDir = path.resolve(io.cwd, opts.model);
   const dataFile = checkFile(path.resolve(io.cwd, opts.data), 'eval data');
-  const loaded = await loadModel(modelDir);
+  const loaded = await loadModel(modelDir, modelFileOptions(io.cwd, opts));
   const resolved = scheduleFromFlags(
     { schedule: opts.schedule },
     loaded.config.geometry.numLayers,
@@ -80,6 +86,7 @@ export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promis
       backend,
       batchSize: opts.batchSize,
       limit: Math.min(opts.batchSize, n),
+      maxPixels: opts.maxPixels,
     });
   }
   try {
@@ -92,6 +99,7 @@ export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promis
         backend,
         batchSize: opts.batchSize,
         limit: n,
+        maxPixels: opts.maxPixels,
         onProgress: (done) => progress.update(k * n + done, runs.length * n),
       });
       results.push({

@@ -2,7 +2,15 @@ import path from 'node:path';
 import type { ResolvedSchedule } from '@pumer/core';
 import { fixed, table } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
-import { activateBackend, bundledImages, checkFile, defaultModelDir, loadModel, vilt } from '../loaders.js';
+import {
+  activateBackend,
+  bundledImages,
+  checkFile,
+  defaultModelDir,
+  loadModel,
+  modelFileOptions,
+  vilt,
+} from '../loaders.js';
 import { type ScheduleFlags, scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 
 export const DEFAULT_QUESTION = 'how many circles are there?';
@@ -11,9 +19,15 @@ export interface RunCommandOptions extends ScheduleFlags {
   image?: string;
   question?: string;
   model?: string;
+  /** A JSON label list (index -> answer) replacing the checkpoint's labels (the authors' VQA answers). */
+  labels?: string;
+  /** tokenizer.json or a folder holding one (the authors' checkpoints ship none). */
+  tokenizer?: string;
   /** A registered backend name or `auto` (the default). */
   backend: string;
   topK: number;
+  /** Largest image decoded (pixels); absent: the decoder's default. */
+  maxPixels?: number;
   json?: boolean;
 }
 
@@ -27,6 +41,10 @@ export interface RunReport {
   answer: string;
   score: number;
   answers: { label: string; score: number; logit: number }[];
+  /** Every output's logit, in the checkpoint's label order. */
+  logits: number[];
+  /** The checkpoint's labels, in output order (`labels[i]` names `logits[i]`). */
+  labels: readonly string[];
   /** Tokens each layer kept (image counts include the image [CLS]). */
   layers: {
     layer: number;
@@ -57,14 +75,16 @@ export async function answerQuestion(opts: RunCommandOptions, io: CliIO): Promis
   const image = opts.image
     ? checkFile(path.resolve(io.cwd, opts.image), 'image')
     : await defaultImage(question);
-  const loaded = await loadModel(modelDir);
+  const { createVqaPipeline, decodeImageFile } = await vilt();
+  // Decoded before the model loads: an image over --max-pixels (or unreadable) fails at once.
+  const pixels = decodeImageFile(image, { maxPixels: opts.maxPixels });
+  const loaded = await loadModel(modelDir, modelFileOptions(io.cwd, opts));
   const resolved = scheduleFromFlags(opts, loaded.config.geometry.numLayers, loaded.reduction);
   const active = await activateBackend(opts.backend);
-  const { createVqaPipeline } = await vilt();
   // No backend option: the pipeline runs on the active backend, the one just loaded.
   const pipeline = await createVqaPipeline({ model: loaded, reduction: resolved.config });
   const start = performance.now();
-  const result = await pipeline.answer(image, question, { topK: opts.topK, details: true });
+  const result = await pipeline.answer(pixels, question, { topK: opts.topK, details: true });
   const latencyMs = performance.now() - start;
   const info = pipeline.info().backend;
   const best = result.answers[0]!;
@@ -83,6 +103,8 @@ export async function answerQuestion(opts: RunCommandOptions, io: CliIO): Promis
     answer: best.label,
     score: best.score,
     answers: result.answers.map((a) => ({ label: a.label, score: a.score, logit: a.logit })),
+    logits: Array.from(result.logits),
+    labels: loaded.model.labels,
     layers: (result.details?.layers ?? []).map((l) => ({
       layer: l.layer,
       kind: l.kind,

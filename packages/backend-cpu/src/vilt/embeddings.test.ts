@@ -75,7 +75,7 @@ describe('ViLT embeddings', () => {
       Array.from({ length: 16 }, (_, i) => 10 * Math.floor(i / 4) + (i % 4)),
       [1, 1, 4, 4],
     );
-    const out = embedImage(weights, geometry, pixels);
+    const out = embedImage(weights, geometry, pixels).x;
     expect(out.shape).toEqual([1, 5, 2]);
     const rows = Array.from({ length: 5 }, (_, r) => Array.from(out.data.subarray(r * 2, r * 2 + 2)));
     expect(rows[0]).toEqual([100 + 1 + 1000, 200 + 1]);
@@ -89,7 +89,7 @@ describe('ViLT embeddings', () => {
   it('image: a different patch grid gets bilinearly resized position embeddings', () => {
     const { geometry, weights } = tinyModel();
     const pixels = floatTensor(new Float32Array(2 * 6), [1, 1, 2, 6]); // 1x3 patch grid
-    const out = embedImage(weights, geometry, pixels);
+    const out = embedImage(weights, geometry, pixels).x;
     expect(out.shape).toEqual([1, 4, 2]);
     const pos = interpolatePositionEmbeddings(weights.imagePositionEmbeddings, 1, 3).data;
     for (let t = 1; t < 4; t++) expect(out.data[t * 2]).toBeCloseTo(pos[t * 2] + 1000, 5);
@@ -103,6 +103,46 @@ describe('ViLT embeddings', () => {
     );
   });
 
+  it('image with a pixel mask: each image keeps its valid patches, positions resized to its own grid, then masked padding', () => {
+    const { geometry, weights } = tinyModel();
+    // Two 4x6 images (a 2x3 patch grid), pixel value = 10*y + x; the second covers only its top-left 2x4 pixels.
+    const one = Array.from({ length: 24 }, (_, i) => 10 * Math.floor(i / 6) + (i % 6));
+    const pixels = floatTensor([...one, ...one], [2, 1, 4, 6]);
+    const mask = intTensor(
+      [...Array(24).fill(1), ...Array.from({ length: 24 }, (_, i) => (i < 12 && i % 6 < 4 ? 1 : 0))],
+      [2, 4, 6],
+    );
+    const out = embedImage(weights, geometry, pixels, mask);
+    expect(out.x.shape).toEqual([2, 7, 2]);
+    expect(Array.from(out.mask.data)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+    // The full image's row is what it gives alone.
+    expect(out.x.data.subarray(0, 14)).toEqual(
+      embedImage(weights, geometry, floatTensor(one, [1, 1, 4, 6])).x.data,
+    );
+    const row = (t: number) => Array.from(out.x.data.subarray((7 + t) * 2, (7 + t) * 2 + 2));
+    expect(row(0)).toEqual([100 + 1 + 1000, 200 + 1]);
+    // Its 1x2 grid samples the trained 2x2 grid's top row: positions (0, 0) and (10, 0).
+    expect(row(1)).toEqual([0 + 0 + 1000, 11.5]);
+    expect(row(2)).toEqual([2 + 10 + 1000, 13.5]);
+    // Padding: the first non-valid patches in row-major order, (0, 2) then (1, 0), with no position.
+    expect(row(3)).toEqual([4 + 1000, 15.5]);
+    expect(row(4)).toEqual([20 + 1000, 31.5]);
+    // An all-ones mask is no mask.
+    const ones = embedImage(weights, geometry, pixels, intTensor(Array(48).fill(1), [2, 4, 6]));
+    expect(ones.x.data).toEqual(embedImage(weights, geometry, pixels).x.data);
+    expect(() => embedImage(weights, geometry, pixels, intTensor(Array(48).fill(2), [2, 4, 6]))).toThrow(
+      /must be 0 or 1/,
+    );
+    const hole = Array(48).fill(1);
+    hole[24 + 6 * 2 + 2] = 0; // the second image's patch (1, 1) sampled as padding: not a rectangle
+    expect(() => embedImage(weights, geometry, pixels, intTensor(hole, [2, 4, 6]))).toThrow(
+      /top-left rectangle/,
+    );
+    expect(() => embedImage(weights, geometry, pixels, intTensor(Array(24).fill(1), [1, 4, 6]))).toThrow(
+      ShapeError,
+    );
+  });
+
   it('joins text then image rows, with the text mask followed by ones', () => {
     const text = floatTensor([1, 1, 2, 2], [1, 2, 2]);
     const image = floatTensor([3, 3, 4, 4, 5, 5], [1, 3, 2]);
@@ -111,5 +151,7 @@ describe('ViLT embeddings', () => {
     expect(Array.from(mask.data)).toEqual([1, 0, 1, 1, 1]);
     expect(() => joinModalities(text, image, intTensor([1, 2], [1, 2]))).toThrow(PumerError);
     expect(() => joinModalities(text, image, intTensor([1, 1, 1], [1, 3]))).toThrow(ShapeError);
+    const masked = joinModalities(text, image, intTensor([1, 1], [1, 2]), floatTensor([1, 1, 0], [1, 3]));
+    expect(Array.from(masked.mask.data)).toEqual([1, 1, 1, 1, 0]);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  checkImageGrids,
   type FloatTensor,
   floatTensor,
   type IntTensor,
@@ -52,16 +53,27 @@ export function embedText(weights: ViltWeights, geometry: ViltGeometry, inputIds
   return floatTensor(out, [batch, textLen, d]);
 }
 
+/** The image stream of a batch: its rows and their 0/1 mask (padding tokens of smaller images are 0). */
+export interface ImageEmbedding {
+  readonly x: FloatTensor; // [B, 1 + L, D]
+  readonly mask: FloatTensor; // [B, 1 + L]
+}
+
 /**
- * Image: Conv2d patch projection (kernel = stride = patch), image [CLS] prepended, position embeddings
- * (bilinearly resized, align_corners=True, when the patch grid differs from the trained one) and
- * modality[1]. Every patch is kept, in row-major order. Returns [B, 1 + h*w, D].
+ * Image, as Hugging Face's ViltEmbeddings.visual_embed: Conv2d patch projection (kernel = stride = patch),
+ * the image [CLS] first, then each image's valid patches (core's `checkImageGrids`: the top-left h x w
+ * patches its pixel mask covers) in row-major order with the position embeddings bilinearly resized
+ * (align_corners=True) to that image's own h x w grid, all + modality[1]. Every image keeps all its valid
+ * patches; L is the batch's largest valid count, and an image with fewer is filled with padding tokens of
+ * mask 0: its first non-valid patches in row-major order, with no position embedding (the reference picks
+ * them at random; masked, they do not change the unreduced result). Without a mask, L = h*w of the grid.
  */
 export function embedImage(
   weights: ViltWeights,
   geometry: ViltGeometry,
   pixelValues: FloatTensor,
-): FloatTensor {
+  pixelMask?: IntTensor,
+): ImageEmbedding {
   if (pixelValues.shape.length !== 4) {
     throw new ShapeError(`pixelValues must be [B, C, H, W], got [${pixelValues.shape.join(', ')}]`);
   }
@@ -70,16 +82,10 @@ export function embedImage(
   if (channels !== geometry.numChannels) {
     throw new ShapeError(`pixelValues has ${channels} channels, the model expects ${geometry.numChannels}`);
   }
-  if (height % p !== 0 || width % p !== 0 || height === 0 || width === 0) {
-    throw new ShapeError(
-      `pixelValues is ${height}x${width}; both sides must be positive multiples of the patch size ${p}`,
-    );
-  }
-  const gh = height / p;
-  const gw = width / p;
-  const patches = gh * gw;
+  const grids = checkImageGrids(pixelValues, pixelMask, p);
+  const { gridW: gw, gridH: gh, patches } = grids;
   const d = geometry.hiddenSize;
-  const pos = interpolatePositionEmbeddings(weights.imagePositionEmbeddings, gh, gw).data;
+  const positions = new Map<string, Float32Array>(); // per valid grid: [1 + h*w, D]
   const modality = weights.modalityEmbeddings.data.subarray(d, 2 * d); // row 1: image
   const cls = weights.clsToken.data;
   const kernel = weights.patchProjection.weight.data; // [D, C, p, p]
@@ -88,40 +94,61 @@ export function embedImage(
   const pix = pixelValues.data;
   const tokens = 1 + patches;
   const out = new Float32Array(batch * tokens * d);
+  const mask = new Float32Array(batch * tokens);
   const patch = new Float32Array(patchLen);
   for (let b = 0; b < batch; b++) {
+    const { h, w } = grids.valid[b];
+    const key = `${h}x${w}`;
+    let pos = positions.get(key);
+    if (!pos) {
+      pos = interpolatePositionEmbeddings(weights.imagePositionEmbeddings, h, w).data;
+      positions.set(key, pos);
+    }
     const base = b * tokens * d;
     for (let k = 0; k < d; k++) out[base + k] = cls[k] + pos[k] + modality[k];
-    for (let py = 0; py < gh; py++) {
-      for (let px = 0; px < gw; px++) {
-        // Gather the patch in the kernel's (c, ky, kx) order so each output is one contiguous dot product.
-        let n = 0;
-        for (let c = 0; c < channels; c++) {
-          const plane = (b * channels + c) * height * width;
-          for (let ky = 0; ky < p; ky++) {
-            const row = plane + (py * p + ky) * width + px * p;
-            for (let kx = 0; kx < p; kx++) patch[n++] = pix[row + kx];
-          }
-        }
-        const tok = 1 + py * gw + px;
-        const o = base + tok * d;
-        for (let k = 0; k < d; k++) {
-          const wo = k * patchLen;
-          let acc = bias ? bias[k] : 0;
-          for (let i = 0; i < patchLen; i++) acc += patch[i] * kernel[wo + i];
-          out[o + k] = acc + pos[tok * d + k] + modality[k];
+    mask[b * tokens] = 1;
+    // Valid patches first (row-major over the image's own grid), then padding patches.
+    const order: number[] = [];
+    for (let py = 0; py < h; py++) for (let px = 0; px < w; px++) order.push(py * gw + px);
+    for (let n = 0; n < gh * gw && order.length < patches; n++) {
+      if (Math.floor(n / gw) >= h || n % gw >= w) order.push(n);
+    }
+    order.forEach((n, i) => {
+      const py = Math.floor(n / gw);
+      const px = n % gw;
+      // Gather the patch in the kernel's (c, ky, kx) order so each output is one contiguous dot product.
+      let j = 0;
+      for (let c = 0; c < channels; c++) {
+        const plane = (b * channels + c) * height * width;
+        for (let ky = 0; ky < p; ky++) {
+          const row = plane + (py * p + ky) * width + px * p;
+          for (let kx = 0; kx < p; kx++) patch[j++] = pix[row + kx];
         }
       }
-    }
+      const isValid = i < h * w;
+      const o = base + (1 + i) * d;
+      const po = (1 + i) * d; // valid token i is patch (i / w, i % w) of the image's own grid
+      for (let k = 0; k < d; k++) {
+        const wo = k * patchLen;
+        let acc = bias ? bias[k] : 0;
+        for (let q = 0; q < patchLen; q++) acc += patch[q] * kernel[wo + q];
+        out[o + k] = acc + (isValid ? pos[po + k] : 0) + modality[k];
+      }
+      mask[b * tokens + 1 + i] = isValid ? 1 : 0;
+    });
   }
-  return floatTensor(out, [batch, tokens, d]);
+  return { x: floatTensor(out, [batch, tokens, d]), mask: floatTensor(mask, [batch, tokens]) };
 }
 
-/** Concatenates text [B, T, D] and image [B, I, D] rows, and the text mask with ones: ([B, T+I, D], [B, T+I]). */
+/**
+ * Concatenates text [B, T, D] and image [B, I, D] rows, and the text mask with the image mask (ones when
+ * absent): ([B, T+I, D], [B, T+I]).
+ */
 export function joinModalities(
   text: FloatTensor,
   image: FloatTensor,
   attentionMask: IntTensor,
+  imageMask?: FloatTensor,
 ): { x: FloatTensor; mask: FloatTensor } {
   const [batch, textLen, d] = text.shape as [number, number, number];
   const imageLen = image.shape[1];
@@ -148,7 +175,8 @@ export function joinModalities(
         throw new PumerError('VALUE', `attentionMask[${b}, ${t}] = ${m}; it must be 0 or 1`);
       mask[b * n + t] = m;
     }
-    mask.fill(1, b * n + textLen, (b + 1) * n);
+    if (imageMask) mask.set(imageMask.data.subarray(b * imageLen, (b + 1) * imageLen), b * n + textLen);
+    else mask.fill(1, b * n + textLen, (b + 1) * n);
   }
   return { x: floatTensor(x, [batch, n, d]), mask: floatTensor(mask, [batch, n]) };
 }

@@ -3,7 +3,7 @@ import { validateReductionConfig } from '../config.js';
 import type { BlockArgs, MergeArgs, SaliencyInputs } from '../contracts.js';
 import { PumerError, ShapeError } from '../errors.js';
 import type { BlockWeights, LayerNormWeights, LinearWeights } from '../model.js';
-import { expectFinite, expectShape, type FloatTensor } from '../tensor.js';
+import { expectFinite, expectShape, type FloatTensor, type IntTensor } from '../tensor.js';
 import {
   clampMergeR,
   MERGE_STYLE_RULES,
@@ -254,4 +254,94 @@ export function checkBlockArgs(args: BlockArgs): CheckedBlock {
     checkTextMaskRows(args.mask.data, B, N, textLen);
   }
   return { B, N, D, M, numHeads: args.numHeads, textLen, layer, config };
+}
+
+/** One image's valid patch grid: the top-left `h` x `w` patches of the batch's grid that its pixel mask covers. */
+export interface ValidPatchGrid {
+  readonly h: number;
+  readonly w: number;
+}
+
+/** The image side of a checked batch: the padded patch grid and what each image covers of it. */
+export interface CheckedImageGrids {
+  readonly gridH: number;
+  readonly gridW: number;
+  /** Per image. */
+  readonly valid: readonly ValidPatchGrid[];
+  /**
+   * Patch tokens per image: the largest valid count of the batch (Hugging Face's `max_image_length` -1), so
+   * every image keeps all its patches and smaller ones are filled with padding tokens of mask 0.
+   */
+  readonly patches: number;
+  /** Some image covers less than the whole grid (without a mask, or with an all-ones one: false). */
+  readonly padded: boolean;
+}
+
+/**
+ * Checks `pixelValues` [B, C, H, W] (H and W positive multiples of the patch) and the optional `pixelMask`
+ * [B, H, W] int32 0/1, and reads each image's valid patch grid as Hugging Face's ViltEmbeddings.visual_embed
+ * does: the mask is sampled at each patch's top-left pixel (nearest interpolation to the patch grid), the
+ * valid height is the count down the first column and the width the count along the first row. The sampled
+ * mask must be exactly that top-left rectangle, non-empty (what ViltImageProcessor's padding gives): the
+ * reference interpolates positions to the rectangle, so any other shape has no defined meaning.
+ */
+export function checkImageGrids(
+  pixelValues: FloatTensor,
+  pixelMask: IntTensor | undefined | null,
+  patchSize: number,
+): CheckedImageGrids {
+  expectShape('pixelValues', pixelValues, [null, null, null, null]);
+  const [B, , H, W] = pixelValues.shape as [number, number, number, number];
+  const p = patchSize;
+  if (H % p !== 0 || W % p !== 0 || H === 0 || W === 0) {
+    throw new ShapeError(
+      `pixelValues is ${H}x${W}; both sides must be positive multiples of the patch size ${p}`,
+    );
+  }
+  const gridH = H / p;
+  const gridW = W / p;
+  const full: ValidPatchGrid = { h: gridH, w: gridW };
+  if (pixelMask === undefined || pixelMask === null) {
+    return { gridH, gridW, valid: Array(B).fill(full), patches: gridH * gridW, padded: false };
+  }
+  if (
+    typeof pixelMask !== 'object' ||
+    pixelMask.dtype !== 'int32' ||
+    !(pixelMask.data instanceof Int32Array)
+  ) {
+    throw new ShapeError(
+      `pixelMask must be an int32 tensor, got dtype ${String((pixelMask as { dtype?: unknown }).dtype)}`,
+    );
+  }
+  expectShape('pixelMask', pixelMask, [B, H, W]);
+  const m = pixelMask.data;
+  for (let i = 0; i < m.length; i++) {
+    if (m[i] !== 0 && m[i] !== 1) {
+      const b = Math.floor(i / (H * W));
+      const y = Math.floor((i % (H * W)) / W);
+      throw new PumerError('VALUE', `pixelMask[${b}, ${y}, ${i % W}] = ${m[i]}; it must be 0 or 1`);
+    }
+  }
+  const valid: ValidPatchGrid[] = [];
+  for (let b = 0; b < B; b++) {
+    const at = (py: number, px: number) => m[b * H * W + py * p * W + px * p];
+    let h = 0;
+    for (let py = 0; py < gridH; py++) h += at(py, 0);
+    let w = 0;
+    for (let px = 0; px < gridW; px++) w += at(0, px);
+    for (let py = 0; py < gridH; py++) {
+      for (let px = 0; px < gridW; px++) {
+        if (at(py, px) !== (py < h && px < w ? 1 : 0) || h === 0) {
+          throw new PumerError(
+            'VALUE',
+            `pixelMask[${b}] must cover a non-empty top-left rectangle of patches (sampled at each patch's top-left pixel); patch (${py}, ${px}) breaks it`,
+          );
+        }
+      }
+    }
+    valid.push({ h, w });
+  }
+  const patches = Math.max(...valid.map((v) => v.h * v.w));
+  const padded = valid.some((v) => v.h !== gridH || v.w !== gridW);
+  return { gridH, gridW, valid, patches, padded };
 }

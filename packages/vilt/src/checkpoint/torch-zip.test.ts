@@ -106,6 +106,19 @@ describe('torch.save archives', () => {
     expect(Array.from(file.tensors.get('single')?.data as Float32Array)).toEqual([6, 7]);
   });
 
+  it('refuses a storage record longer than the storage the pickle names (a wrong type or size)', () => {
+    const bytes = f32([1, 2, 3, 4]);
+    for (const storage of [
+      { className: 'HalfStorage', key: '0', numel: 4, bytes },
+      { className: 'FloatStorage', key: '0', numel: 3, bytes },
+    ]) {
+      expect(
+        checkpointError(() => readTorchCheckpoint(torchZip(new Map([['w', spec(bytes, [2], { storage })]]))))
+          .message,
+      ).toMatch(/storage data\/0 holds 16 bytes, but \d elements of F(16|32) need (8|12)/);
+    }
+  });
+
   it('refuses a storage shorter than its tensor', () => {
     const shortFile = f32([1, 2, 3]);
     expect(

@@ -207,7 +207,9 @@ export function readTorchCheckpoint(bytes: Uint8Array, source = 'pytorch_model.b
     const data = entry(`${root}/data/${key}`);
     if (!data) return fail(source, `storage ${root}/data/${key} is missing from the archive`);
     const need = numel * BYTES_PER_ELEMENT[cls.global.dtype];
-    if (data.length < need) {
+    // torch.save writes each storage whole, so its record holds exactly numel elements: a record of another
+    // size means the pickle names the wrong type or size (a HalfStorage read over float32 bytes would load).
+    if (data.length !== need) {
       fail(
         source,
         `storage data/${key} holds ${data.length} bytes, but ${numel} elements of ${cls.global.dtype} need ${need}`,

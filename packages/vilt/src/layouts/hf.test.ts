@@ -5,6 +5,8 @@ import { hasSharedData, sharedPath } from '@pumer/testkit/node';
 import { describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../node/decode.js';
 import { loadVilt } from '../node/load.js';
+import { padImages } from '../pad-images.js';
+import { createVqaPipeline } from '../pipeline.js';
 import { prepareImage } from '../preprocessor.js';
 
 /**
@@ -24,16 +26,17 @@ interface RealCase {
   readonly input_ids: Tensor;
   readonly attention_mask: Tensor;
   readonly pixel_values_shape: number[];
+  readonly pixel_mask_valid_hw?: number[][];
   readonly logits: Tensor;
 }
 
 const present = hasSharedData('real', 'cases.json') && hasSharedData('real', 'vqa', 'config.json');
 const real = (...p: string[]) => sharedPath('real', ...p);
 const cases: RealCase[] = present ? JSON.parse(readFileSync(real('cases.json'), 'utf8')).cases : [];
-// vqa_batch3 pads three images of different sizes to one batch: running it needs a pixel mask (which
-// patches are padding), and neither core's ViltInputs nor the backends take one yet.
+// vqa_batch3 pads three images of different sizes to one batch with a pixel mask (its own test below).
 const PIXEL_MASK_CASES = ['vqa_batch3'];
 const vqaCases = cases.filter((c) => c.name.startsWith('vqa_') && !PIXEL_MASK_CASES.includes(c.name));
+const batch3 = cases.find((c) => c.name === 'vqa_batch3');
 
 describe.skipIf(!present)('the Hugging Face layout (../shared/real/vqa)', () => {
   it('reads the checkpoint: layout, labels, legacy preprocessor', () => {
@@ -73,6 +76,44 @@ describe.skipIf(!present)('the Hugging Face layout (../shared/real/vqa)', () => 
       const err = Math.max(...c.logits.data.map((v, i) => Math.abs(out.logits.data[i] - v)));
       expect(err, c.name).toBeLessThan(1e-5);
     }
+  });
+
+  it('gives transformers’ logits for vqa_batch3: three sizes padded into one batch with a pixel mask', async () => {
+    const c = batch3!;
+    const pipeline = await createVqaPipeline({
+      model: loadVilt(real('vqa')),
+      backend: createCpuBackend(),
+      reduction: null,
+    });
+    const items = c.images.map((image, i) => ({
+      image: decodeImageFile(real(image)),
+      question: (c.text as string[])[i],
+    }));
+    // The padded batch is what the reference processor built.
+    const { pixelValues, pixelMask } = padImages(
+      items.map((it) => prepareImage(it.image, pipeline.loaded.preprocessor)),
+    );
+    expect(pixelValues.shape).toEqual(c.pixel_values_shape);
+    const [, h, w] = pixelMask.shape;
+    const validHW = c.images.map((_, b) => {
+      const m = pixelMask.data.subarray(b * h * w, (b + 1) * h * w);
+      return [
+        m.filter((_, i) => i % w === 0).reduce((s, v) => s + v, 0),
+        m.subarray(0, w).reduce((s, v) => s + v, 0),
+      ];
+    });
+    expect(validHW).toEqual(c.pixel_mask_valid_hw);
+    const results = await pipeline.answerBatch(items);
+    const labels = c.logits.shape[1];
+    const err = Math.max(
+      ...c.logits.data.map((v, i) => Math.abs(results[Math.floor(i / labels)].logits[i % labels] - v)),
+    );
+    expect(err).toBeLessThan(1e-5);
+    // Grouped by size instead, each image runs alone: the same answers.
+    const bySize = await pipeline.answerBatch(items, { batching: 'by-size' });
+    bySize.forEach((r, b) => {
+      for (let k = 0; k < labels; k++) expect(r.logits[k]).toBeCloseTo(results[b].logits[k], 5);
+    });
   });
 
   it.each([

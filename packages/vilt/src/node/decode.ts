@@ -65,7 +65,10 @@ export function decodeImageFile(path: string, options?: ImageDecodeOptions): Dec
 /** The Node decoder (PNG and JPEG, files and bytes) with its own options, for `setImageDecoder`. */
 export function createNodeImageDecoder(options?: ImageDecodeOptions): ImageDecoder {
   const maxPixels = maxPixelsOf(options);
-  return { decode: (bytes, source) => decodeImageBytes(bytes, source, { maxPixels }), readFile: readImageFile };
+  return {
+    decode: (bytes, source) => decodeImageBytes(bytes, source, { maxPixels }),
+    readFile: readImageFile,
+  };
 }
 
 /** The decoder `@pumer/vilt/node` installs: the default pixel limit (DEFAULT_MAX_PIXELS). */

@@ -156,11 +156,11 @@ function resolveLabels(
 }
 
 /**
- * Loads and validates a checkpoint directory (either layout; see LoadViltOptions for what the authors'
- * layout needs). The model id is the weights file's real path, size and mtime (for shards: the index's path,
- * the total size and the latest mtime).
+ * Reads a checkpoint directory's files as viltFromFiles takes them (either layout; see LoadViltOptions), without
+ * validating them. The id is the weights file's real path, size and mtime (for shards: the index's path, the
+ * total size and the latest mtime).
  */
-export function loadVilt(dir: string, options: LoadViltOptions = {}): LoadedVilt {
+export function readViltFiles(dir: string, options: LoadViltOptions = {}): ViltFiles {
   if (typeof dir !== 'string' || dir.length === 0)
     throw new PumerError('CHECKPOINT', 'loadVilt needs a checkpoint directory path');
   let stat: ReturnType<typeof statSync>;
@@ -172,7 +172,7 @@ export function loadVilt(dir: string, options: LoadViltOptions = {}): LoadedVilt
   if (!stat.isDirectory()) throw new PumerError('CHECKPOINT', `"${dir}" is not a directory`);
   const { weights, weightsName, id } = readWeights(dir);
   const config = readJson(dir, 'config.json');
-  const files: ViltFiles = {
+  return {
     config,
     weights,
     weightsName,
@@ -181,6 +181,14 @@ export function loadVilt(dir: string, options: LoadViltOptions = {}): LoadedVilt
     ...resolveLabels(dir, config, options.labels),
     id,
   };
+}
+
+/**
+ * Loads and validates a checkpoint directory (either layout; see LoadViltOptions for what the authors'
+ * layout needs). The model id is readViltFiles'.
+ */
+export function loadVilt(dir: string, options: LoadViltOptions = {}): LoadedVilt {
+  const files = readViltFiles(dir, options);
   try {
     return viltFromFiles(files);
   } catch (err) {

@@ -84,12 +84,16 @@ describe('strict PNG decoding', () => {
   it('refuses an image above the pixel limit from its header: fast, and without allocating it', () => {
     const limitError = imageError(() => decodeImageBytes(bomb(20000), 'bomb.png'));
     expect(limitError.message).toMatch(
-      new RegExp(`bomb\\.png: 20000x20000 image \\(400000000 pixels\\) exceeds the limit of ${DEFAULT_MAX_PIXELS}`),
+      new RegExp(
+        `bomb\\.png: 20000x20000 image \\(400000000 pixels\\) exceeds the limit of ${DEFAULT_MAX_PIXELS}`,
+      ),
     );
     expect(imageError(() => decodeImageBytes(bomb(64), 'x', { maxPixels: 4095 })).message).toMatch(
       /64x64 image \(4096 pixels\) exceeds the limit of 4095/,
     );
-    expect(() => decodeImageBytes(original, 'x', { maxPixels: 0 })).toThrow(/maxPixels must be a number >= 1/);
+    expect(() => decodeImageBytes(original, 'x', { maxPixels: 0 })).toThrow(
+      /maxPixels must be a number >= 1/,
+    );
     // Peak memory and time, measured in a child process (this one's peak is the whole test run's).
     const decodeModule = join(import.meta.dirname, 'decode.ts');
     const script = `
@@ -118,7 +122,10 @@ describe('strict PNG decoding', () => {
       ],
       { encoding: 'utf8', timeout: 30_000, cwd: import.meta.dirname },
     );
-    const report = JSON.parse(out) as { results: { bytes: number; code: string; ms: number }[]; maxRssMb: number };
+    const report = JSON.parse(out) as {
+      results: { bytes: number; code: string; ms: number }[];
+      maxRssMb: number;
+    };
     expect(report.results.map((r) => r.bytes)).toEqual([bombs[0].length, bombs[1].length]);
     for (const r of report.results) {
       expect(r.code).toBe('IMAGE');
@@ -177,7 +184,9 @@ describe('strict PNG decoding', () => {
     expect(imageError(() => decodeImageBytes(original.subarray(0, original.length - 12))).message).toMatch(
       /no IEND chunk/,
     );
-    expect(imageError(() => decodeImageBytes(original.subarray(0, 100))).message).toMatch(/runs past the end/);
+    expect(imageError(() => decodeImageBytes(original.subarray(0, 100))).message).toMatch(
+      /runs past the end/,
+    );
     const data = chunk('IDAT', deflateSync(new Uint8Array(2)));
     expect(imageError(() => decodeImageBytes(png(ihdr(1, 1, 3, 2), data))).message).toMatch(
       /colour type 2 with bit depth 3/,
@@ -205,7 +214,8 @@ describe('strict PNG decoding', () => {
       if (x0 >= width || y0 >= height) continue;
       for (let y = y0; y < height; y += dy) {
         rows.push(0);
-        for (let x = x0; x < width; x += dx) rows.push(...rgb.subarray((y * width + x) * 3, (y * width + x) * 3 + 3));
+        for (let x = x0; x < width; x += dx)
+          rows.push(...rgb.subarray((y * width + x) * 3, (y * width + x) * 3 + 3));
       }
     }
     expect(rows.length).toBe(pngDataLength({ width, height, bitDepth: 8, colorType: 2, interlaced: true }));

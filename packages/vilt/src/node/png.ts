@@ -56,7 +56,8 @@ export interface PngHeader {
 /** Bytes of filtered image data IHDR implies: per (pass and) row, one filter byte and the packed pixels. */
 export function pngDataLength(h: PngHeader): number {
   const bitsPerPixel = h.bitDepth * CHANNELS[h.colorType];
-  const rows = (w: number, n: number) => (w === 0 || n === 0 ? 0 : n * (1 + Math.ceil((w * bitsPerPixel) / 8)));
+  const rows = (w: number, n: number) =>
+    w === 0 || n === 0 ? 0 : n * (1 + Math.ceil((w * bitsPerPixel) / 8));
   if (!h.interlaced) return rows(h.width, h.height);
   // Adam7: seven passes over sub-grids with these starts and steps.
   const passes = [
