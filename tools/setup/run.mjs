@@ -50,6 +50,12 @@ function install() {
 }
 
 // Chromium (headless browser tests) and the Vulkan loader (Dawn's WebGPU on SwiftShader) come from Debian.
+// Only those two packages, without recommended ones; apt waits for a package lock another process holds.
+const SYSTEM_PACKAGES = [
+  ['chromium', 'the browser tests (web demo, WebGPU in Chromium) and SwiftShader, the software Vulkan driver'],
+  ['libvulkan1', "the Vulkan loader that Dawn's WebGPU in Node needs to reach SwiftShader"],
+];
+
 function systemPackages() {
   step('system packages for the browser and WebGPU tests');
   const hasChromium = existsSync('/usr/bin/chromium');
@@ -59,7 +65,9 @@ function systemPackages() {
     console.log('chromium and libvulkan1 present');
     return;
   }
-  const command = 'apt-get update && apt-get install -y chromium libvulkan1';
+  const names = SYSTEM_PACKAGES.map(([name]) => name).join(' ');
+  const lock = '-o DPkg::Lock::Timeout=600';
+  const command = `apt-get ${lock} update && apt-get ${lock} install -y --no-install-recommends ${names}`;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const hasApt = spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
   if (!isRoot || !hasApt) {
@@ -68,8 +76,10 @@ function systemPackages() {
     );
     process.exit(1);
   }
-  console.log(`installing: ${command}`);
-  must(run('sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${command}`]), 'apt-get install chromium libvulkan1');
+  console.log('installing (waiting for the package lock if another process holds it):');
+  for (const [name, why] of SYSTEM_PACKAGES) console.log(`  ${name}: ${why}`);
+  console.log(`  ${command}`);
+  must(run('sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${command}`]), `apt-get install ${names}`);
 }
 
 function build() {

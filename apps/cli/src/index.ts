@@ -10,6 +10,11 @@ export { type EvalCommandOptions, type EvalReport, evaluateModel } from './comma
 export { type BenchCommandOptions, runBench } from './commands/bench.js';
 export { checkParity, type ParityCommandOptions, type ParityReport } from './commands/parity.js';
 export { type ScheduleCommandOptions, type ScheduleReport, scheduleReport } from './commands/schedule.js';
+export {
+  type ConvertCommandOptions,
+  type ConvertReport,
+  convertModel,
+} from './commands/convert.js';
 export { type ExportCommandOptions, type ExportReport, exportModel } from './commands/export.js';
 export { GEOMETRIES, TINY_GEOMETRY } from './geometries.js';
 export { type ScheduleFlags, scheduleFromFlags, scheduleLine } from './schedule-flags.js';

@@ -59,7 +59,7 @@ describe('--help', () => {
   it('pumer --help lists every command', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const name of ['run', 'eval', 'bench', 'parity', 'schedule', 'export'])
+    for (const name of ['run', 'eval', 'bench', 'parity', 'schedule', 'convert', 'export'])
       expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
   });
 

@@ -174,6 +174,10 @@ function useModel(loaded: LoadedVilt, name: string): void {
   renderSchedules(loaded);
   modelName.textContent = name;
   modelEmbedded.hidden = loaded === embedded;
+  const g = loaded.config.geometry;
+  const grid = (g.imageSize / g.patchSize) ** 2;
+  $('patch-hint').textContent =
+    `Patches are ${g.patchSize}×${g.patchSize} pixels; at ${g.imageSize}×${g.imageSize} ViLT sees ${grid} of them plus an image [CLS] token, and ${g.maxTextLength} text tokens.`;
   const layout = loaded.config.layout === 'hf' ? 'Hugging Face' : "the PuMer authors'";
   setStatus(
     'ready',

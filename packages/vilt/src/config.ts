@@ -5,6 +5,7 @@ import {
   type ViltGeometry,
   validateReductionConfig,
 } from '@pumer/core';
+import { describeValue } from './json-value.js';
 
 /** Where a checkpoint's parameter names and config fields come from (layouts/detect.ts tells them apart). */
 export type CheckpointLayout = 'hf' | 'authors';
@@ -53,7 +54,28 @@ export const HF_VILT_DEFAULTS = Object.freeze({
   type_vocab_size: 2,
   modality_type_vocab_size: 2,
   qkv_bias: true,
+  hidden_act: 'gelu',
 });
+
+/**
+ * The `hidden_act` names transformers maps to the exact (erf) GELU (activations.py ACT2CLS: `gelu` is
+ * GELUActivation, `gelu_python` the same formula in Python). Every backend computes that GELU; the other names
+ * are approximations (`gelu_new`, `gelu_fast`, `gelu_pytorch_tanh`: tanh; `quick_gelu`: sigmoid), a clipped
+ * GELU (`gelu_10`) or other functions, which would run silently as the wrong MLP.
+ */
+export const EXACT_GELU_ACTIVATIONS: readonly string[] = ['gelu', 'gelu_python'];
+
+/** Checks `hidden_act` (the encoder MLP's activation; absent = transformers' default `gelu`). */
+function checkHiddenAct(c: Record<string, unknown>, source: string): void {
+  const act = c['hidden_act'] === undefined ? HF_VILT_DEFAULTS.hidden_act : c['hidden_act'];
+  if (typeof act !== 'string' || !EXACT_GELU_ACTIVATIONS.includes(act)) {
+    throw fieldError(
+      source,
+      'hidden_act',
+      `must be ${EXACT_GELU_ACTIVATIONS.map((a) => `"${a}"`).join(' or ')} (the exact erf GELU every backend computes), got ${describeValue(act)}`,
+    );
+  }
+}
 
 export function fieldError(source: string, field: string, message: string): PumerError {
   return new PumerError('CONFIG', `${source}: field "${field}" ${message}`);
@@ -63,7 +85,7 @@ export function requirePositiveInt(json: Record<string, unknown>, field: string,
   const v = json[field];
   if (v === undefined) throw fieldError(source, field, 'is missing (required)');
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw fieldError(source, field, `must be a positive integer, got ${JSON.stringify(v)}`);
+    throw fieldError(source, field, `must be a positive integer, got ${describeValue(v)}`);
   }
   return v;
 }
@@ -93,7 +115,7 @@ function parseLabels(json: Record<string, unknown>, source: string): string[] {
       throw fieldError(source, 'id2label', `keys must be the ids 0..${entries.length - 1}, got "${key}"`);
     }
     if (typeof label !== 'string')
-      throw fieldError(source, `id2label.${key}`, `must be a string, got ${JSON.stringify(label)}`);
+      throw fieldError(source, `id2label.${key}`, `must be a string, got ${describeValue(label)}`);
     labels[id] = label;
   }
   return labels;
@@ -104,7 +126,7 @@ export function configArchitecture(c: Record<string, unknown>, source: string, f
   const a = c['architectures'];
   if (a === undefined || a === null) return fallback;
   if (!Array.isArray(a) || a.length === 0 || typeof a[0] !== 'string')
-    throw fieldError(source, 'architectures', `must be a list of class names, got ${JSON.stringify(a)}`);
+    throw fieldError(source, 'architectures', `must be a list of class names, got ${describeValue(a)}`);
   return a[0];
 }
 
@@ -131,8 +153,9 @@ export function parseViltConfig(json: unknown, source = 'config.json'): ViltConf
     throw fieldError(source, 'patch_size', `(${patchSize}) must divide image_size (${imageSize})`);
   const eps = c['layer_norm_eps'] ?? D.layer_norm_eps;
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) {
-    throw fieldError(source, 'layer_norm_eps', `must be a positive number, got ${JSON.stringify(eps)}`);
+    throw fieldError(source, 'layer_norm_eps', `must be a positive number, got ${describeValue(eps)}`);
   }
+  checkHiddenAct(c, source);
   const architecture = configArchitecture(c, source, VQA_ARCHITECTURE);
   const labels =
     architecture === VQA_ARCHITECTURE || c['id2label'] !== undefined ? parseLabels(c, source) : [];
@@ -151,7 +174,7 @@ export function parseViltConfig(json: unknown, source = 'config.json'): ViltConf
   };
   const qkvBias = c['qkv_bias'] ?? D.qkv_bias;
   if (typeof qkvBias !== 'boolean')
-    throw fieldError(source, 'qkv_bias', `must be true or false, got ${JSON.stringify(qkvBias)}`);
+    throw fieldError(source, 'qkv_bias', `must be true or false, got ${describeValue(qkvBias)}`);
   const modalityTypeVocabSize = int('modality_type_vocab_size');
   if (modalityTypeVocabSize < 2)
     throw fieldError(source, 'modality_type_vocab_size', 'must be at least 2 (text and image)');
@@ -176,7 +199,7 @@ function parsePumerSection(raw: unknown, numLayers: number, source: string): Red
     throw fieldError(
       source,
       'pumer.attention',
-      `must be "pumer-soft" (the only attention PuMer defines), got ${JSON.stringify(p['attention'])}`,
+      `must be "pumer-soft" (the only attention PuMer defines), got ${describeValue(p['attention'])}`,
     );
   }
   if (!Array.isArray(p['reduce_layers']))

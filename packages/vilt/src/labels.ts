@@ -1,4 +1,5 @@
 import { PumerError } from '@pumer/core';
+import { describeValue } from './json-value.js';
 
 /**
  * Answer labels kept outside config.json. The PuMer authors' VQA checkpoints carry no `id2label`: their
@@ -22,7 +23,7 @@ export function parseLabelList(json: unknown, source: string): string[] {
     if (typeof label !== 'string')
       throw new PumerError(
         'CHECKPOINT',
-        `${source}: label ${i} must be a string, got ${JSON.stringify(label)}`,
+        `${source}: label ${i} must be a string, got ${describeValue(label)}`,
       );
   });
   return json as string[];

@@ -95,7 +95,16 @@ function loadTokenizer(files: ViltFiles, config: ViltConfig): ViltTokenizer {
       `no tokenizer: ${why}; pass a tokenizer.json with the tokenizer option (CLI: --tokenizer)`,
     );
   }
-  return new ViltTokenizer(files.tokenizer, config.geometry.maxTextLength);
+  const tokenizer = new ViltTokenizer(files.tokenizer, config.geometry.maxTextLength);
+  // An id past the word-embedding table would read outside it on every backend.
+  const rows = config.geometry.vocabSize;
+  if (tokenizer.maxId >= rows) {
+    throw new PumerError(
+      'TOKENIZER',
+      `tokenizer.json has token ids up to ${tokenizer.maxId}, but the model's word-embedding table has ${rows} rows (config.json "vocab_size"): the tokenizer belongs to another model`,
+    );
+  }
+  return tokenizer;
 }
 
 /**
@@ -139,6 +148,7 @@ export function viltFromFiles(files: ViltFiles): LoadedVilt {
     ...backbone,
     classifier: vqaClassifierWeights(src, reader.vqaClassifierPrefix, g.hiddenSize, g.numLabels),
   };
+  src.checkAllUsed(reader.ignoredTensors, g.numLayers, reader.depthField);
   return {
     model: { id: files.id, geometry: g, weights, labels },
     config,

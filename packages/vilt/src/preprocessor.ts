@@ -1,6 +1,7 @@
 import { type FloatTensor, floatTensor, PumerError } from '@pumer/core';
 import { checkDecodedImage, type DecodedImage } from './image.js';
 import { RESAMPLE, resizePixels } from './resize.js';
+import { describeValue } from './json-value.js';
 
 /**
  * ViltImageProcessor as preprocessor_config.json describes it (transformers' image_processing_vilt.py):
@@ -67,16 +68,12 @@ function parsePumerFixedSize(
   const size = (raw as Record<string, unknown>)['fixed_size'];
   if (size === undefined || size === null) return undefined;
   if (typeof size !== 'object' || Array.isArray(size))
-    throw bad(
-      source,
-      `${field}.fixed_size`,
-      `must be {"height": h, "width": w}, got ${JSON.stringify(size)}`,
-    );
+    throw bad(source, `${field}.fixed_size`, `must be {"height": h, "width": w}, got ${describeValue(size)}`);
   const side = (key: 'height' | 'width'): number => {
     const v = (size as Record<string, unknown>)[key];
     const name = `${field}.fixed_size.${key}`;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
-      throw bad(source, name, `must be a positive integer, got ${JSON.stringify(v)}`);
+      throw bad(source, name, `must be a positive integer, got ${describeValue(v)}`);
     if (v > MAX_SHORTEST_EDGE) throw bad(source, name, `must be at most ${MAX_SHORTEST_EDGE}, got ${v}`);
     if (patchSize !== undefined && v % patchSize !== 0)
       throw bad(source, name, `(${v}) must be a multiple of the patch size (${patchSize})`);
@@ -128,12 +125,12 @@ export function parsePreprocessorConfig(
   const d = VILT_PROCESSOR_DEFAULTS;
   const bool = (field: string, fallback: boolean): boolean => {
     const v = c[field] ?? fallback;
-    if (typeof v !== 'boolean') throw bad(source, field, `must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') throw bad(source, field, `must be true or false, got ${describeValue(v)}`);
     return v;
   };
   const positiveInt = (field: string, v: unknown): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
-      throw bad(source, field, `must be a positive integer, got ${JSON.stringify(v)}`);
+      throw bad(source, field, `must be a positive integer, got ${describeValue(v)}`);
     return v;
   };
   // A single number stands for all three channels, as transformers allows.
@@ -148,7 +145,7 @@ export function parsePreprocessorConfig(
       throw bad(
         source,
         field,
-        `must be 3 ${positive ? 'positive ' : ''}numbers (one per RGB channel), got ${JSON.stringify(v)}`,
+        `must be 3 ${positive ? 'positive ' : ''}numbers (one per RGB channel), got ${describeValue(v)}`,
       );
     }
     return v as number[];
@@ -165,7 +162,7 @@ export function parsePreprocessorConfig(
     throw bad(
       source,
       'size',
-      `must be {"shortest_edge": n} or a number (ViltImageProcessor), got ${JSON.stringify(size)}`,
+      `must be {"shortest_edge": n} or a number (ViltImageProcessor), got ${describeValue(size)}`,
     );
   }
   const sizeField = typeof size === 'number' ? 'size' : 'size.shortest_edge';
@@ -179,12 +176,12 @@ export function parsePreprocessorConfig(
     throw bad(
       source,
       'resample',
-      `must be a Pillow resample code: 0 nearest, 1 lanczos, 2 bilinear, 3 bicubic, 4 box or 5 hamming, got ${JSON.stringify(resample)}`,
+      `must be a Pillow resample code: 0 nearest, 1 lanczos, 2 bilinear, 3 bicubic, 4 box or 5 hamming, got ${describeValue(resample)}`,
     );
   }
   const rescaleFactor = c['rescale_factor'] ?? d.rescaleFactor;
   if (typeof rescaleFactor !== 'number' || !Number.isFinite(rescaleFactor) || rescaleFactor <= 0) {
-    throw bad(source, 'rescale_factor', `must be a positive number, got ${JSON.stringify(rescaleFactor)}`);
+    throw bad(source, 'rescale_factor', `must be a positive number, got ${describeValue(rescaleFactor)}`);
   }
   // The feature extractors' name for do_pad wins over it, as in ViltImageProcessor.__init__.
   const padField = 'pad_and_return_pixel_mask' in c ? 'pad_and_return_pixel_mask' : 'do_pad';

@@ -1,5 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { type IntTensor, intTensor, PumerError } from '@pumer/core';
+import { describeValue } from './json-value.js';
+import { checkTokenizerJson } from './tokenizer-json.js';
 
 /**
  * ViLT's question tokenizer: a Hugging Face tokenizer.json (BERT WordPiece, lower-casing) run by the
@@ -23,21 +25,39 @@ export interface EncodedBatch {
   readonly truncated: readonly boolean[];
 }
 
-function specialId(tok: Tokenizer, json: Record<string, unknown>, name: 'cls' | 'sep' | 'pad'): number {
-  const post = json['post_processor'] as
-    | { special_tokens?: Record<string, { ids?: number[] }> }
-    | null
-    | undefined;
+/**
+ * The id of [CLS], [SEP] or [PAD]: the post-processor's or padding's own setting when the file has one, else
+ * the token's id. It must be an id the tokenizer knows.
+ */
+function specialId(
+  json: Record<string, unknown>,
+  tokens: ReadonlyMap<number, string>,
+  name: 'cls' | 'sep' | 'pad',
+): number {
   const token = { cls: '[CLS]', sep: '[SEP]', pad: '[PAD]' }[name];
+  let id: unknown;
+  let from: string;
   if (name !== 'pad') {
+    const post = json['post_processor'] as
+      | { special_tokens?: Record<string, { ids?: unknown[] }> }
+      | null
+      | undefined;
     const ids = post?.special_tokens?.[token]?.ids;
-    if (Array.isArray(ids) && ids.length === 1 && Number.isInteger(ids[0])) return ids[0];
+    id = Array.isArray(ids) && ids.length === 1 ? ids[0] : undefined;
+    from = `"post_processor.special_tokens.${token}.ids"`;
   } else {
-    const padId = (json['padding'] as { pad_id?: unknown } | null | undefined)?.pad_id;
-    if (typeof padId === 'number' && Number.isInteger(padId)) return padId;
+    id = (json['padding'] as { pad_id?: unknown } | null | undefined)?.pad_id;
+    from = '"padding.pad_id"';
   }
-  const id = tok.token_to_id(token);
-  if (id === undefined) throw new PumerError('TOKENIZER', `tokenizer.json has no ${token} token`);
+  if (id === undefined) {
+    for (const [i, t] of tokens) if (t === token) return i;
+    throw new PumerError('TOKENIZER', `tokenizer.json has no ${token} token`);
+  }
+  if (typeof id !== 'number' || !tokens.has(id))
+    throw new PumerError(
+      'TOKENIZER',
+      `tokenizer.json: ${from} is ${describeValue(id)}, not the id of a token in the vocabulary`,
+    );
   return id;
 }
 
@@ -46,6 +66,8 @@ export class ViltTokenizer {
   readonly clsId: number;
   readonly sepId: number;
   readonly padId: number;
+  /** The largest id the tokenizer can produce: the word-embedding table needs more rows than that. */
+  readonly maxId: number;
 
   /**
    * @param tokenizerJson parsed tokenizer.json
@@ -65,18 +87,26 @@ export class ViltTokenizer {
       );
     }
     const json = tokenizerJson as Record<string, unknown>;
-    const model = json['model'] as { type?: unknown } | undefined;
-    if (!model || typeof model !== 'object')
-      throw new PumerError('TOKENIZER', 'tokenizer.json has no "model" section');
+    const checked = checkTokenizerJson(json);
+    this.maxId = [...checked.tokens.keys()].reduce((a, b) => Math.max(a, b));
+    const normalizer = (checked.libraryJson['normalizer'] as { type: string } | null)?.type ?? 'none';
+    const preTokenizer = (checked.libraryJson['pre_tokenizer'] as { type: string } | null)?.type ?? 'none';
     try {
-      this.tokenizer = new Tokenizer(json, {});
+      this.tokenizer = new Tokenizer(checked.libraryJson, {});
+      // The normalizer and pre-tokenizer run only on text: try them now, not on the first question.
+      this.tokenizer.encode('a?', { add_special_tokens: false });
     } catch (err) {
+      // The model and added tokens are checked above: what the library refused is one of these two sections.
       const msg = err instanceof Error ? err.message : String(err);
-      throw new PumerError('TOKENIZER', `tokenizer.json could not be loaded: ${msg}`, { cause: err });
+      throw new PumerError(
+        'TOKENIZER',
+        `tokenizer.json: the normalizer (${normalizer}) or pre_tokenizer (${preTokenizer}) is not one the tokenizers library can run: ${msg}`,
+        { cause: err },
+      );
     }
-    this.clsId = specialId(this.tokenizer, json, 'cls');
-    this.sepId = specialId(this.tokenizer, json, 'sep');
-    this.padId = specialId(this.tokenizer, json, 'pad');
+    this.clsId = specialId(json, checked.tokens, 'cls');
+    this.sepId = specialId(json, checked.tokens, 'sep');
+    this.padId = specialId(json, checked.tokens, 'pad');
   }
 
   /** The question's word pieces without special tokens (lower-cased, WordPiece-split). */

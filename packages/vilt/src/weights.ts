@@ -4,16 +4,26 @@ import { type CheckpointTensor, isFloatTensor } from './checkpoint/tensors.js';
 
 /**
  * Maps Hugging Face ViltForQuestionAnswering parameter names onto core's ViltWeights, checking every
- * tensor's shape against config.json. Extra tensors are ignored (other heads, buffers such as the int64
- * `position_ids` hub checkpoints carry). The PuMer authors' layout has its own mapping (layouts/authors.ts)
- * built from the same pieces.
+ * tensor's shape against config.json. A tensor the model does not read is an error (a config.json that
+ * undercounts the layers would otherwise drop layers silently), except the buffers checkpoints carry (the
+ * int64 `position_ids`). The PuMer authors' layout has its own mapping (layouts/authors.ts) built from the
+ * same pieces.
  */
+
+/** Buffers Hugging Face checkpoints carry that are not weights (transformers <4.31 saved `position_ids`). */
+export const HF_IGNORED_TENSORS: readonly RegExp[] = [/^vilt\.embeddings\.text_embeddings\.position_ids$/];
+
+/** How many unused tensor names an error lists before it says how many more there are. */
+const UNUSED_NAMES_SHOWN = 6;
 
 /** The classifier's LayerNorm is built with PyTorch's default eps, not config.layer_norm_eps. */
 export const CLASSIFIER_NORM_EPS = 1e-5;
 
 /** Named tensors of one checkpoint, handed out with their shapes checked. */
 export class TensorSource {
+  /** Names handed out by get(), for checkAllUsed(). */
+  private readonly used = new Set<string>();
+
   constructor(
     private readonly tensors: ReadonlyMap<string, CheckpointTensor>,
     private readonly source: string,
@@ -46,7 +56,33 @@ export class TensorSource {
         `${this.source}: tensor "${name}" has dtype ${t.dtype}, but a floating-point weight is expected`,
       );
     }
+    this.used.add(name);
     return floatTensor(t.data, viewShape);
+  }
+
+  /**
+   * Throws a CHECKPOINT error naming the tensors no get() has read, other than those matching `ignored`
+   * (buffers, training-only heads). `depthField` names config.json's layer count, for the hint when the
+   * unused tensors are whole layers.
+   */
+  checkAllUsed(ignored: readonly RegExp[], numLayers: number, depthField: string): void {
+    const unused = [...this.tensors.keys()].filter(
+      (n) => !this.used.has(n) && !ignored.some((p) => p.test(n)),
+    );
+    if (unused.length === 0) return;
+    const shown = unused.slice(0, UNUSED_NAMES_SHOWN).map((n) => `"${n}"`);
+    const more = unused.length > UNUSED_NAMES_SHOWN ? `, ... (${unused.length} in all)` : '';
+    // Layer tensors beyond the configured depth: config.json undercounts the layers.
+    const layers = unused.map((n) => /\.(?:layer|blocks)\.(\d+)\./.exec(n)).filter((m) => m !== null);
+    const deepest = Math.max(-1, ...layers.map((m) => Number(m[1])));
+    const hint =
+      deepest >= numLayers
+        ? `: the weights hold layers up to ${deepest}, but config.json "${depthField}" is ${numLayers}`
+        : '';
+    throw new PumerError(
+      'CHECKPOINT',
+      `${this.source}: ${unused.length} tensor(s) the model does not use${hint} (${shown.join(', ')}${more})`,
+    );
   }
 
   /** Weight [out, in] and bias [out] of a Linear layer. */
@@ -150,7 +186,7 @@ export function viltWeightsFromTensors(
   source = 'model.safetensors',
 ): ViltWeights {
   const src = new TensorSource(tensors, source);
-  return {
+  const weights = {
     ...hfBackboneWeights(src, config),
     classifier: vqaClassifierWeights(
       src,
@@ -159,4 +195,6 @@ export function viltWeightsFromTensors(
       config.geometry.numLabels,
     ),
   };
+  src.checkAllUsed(HF_IGNORED_TENSORS, config.geometry.numLayers, 'num_hidden_layers');
+  return weights;
 }

@@ -20,6 +20,7 @@ import { type ImageProcessorConfig, VILT_PROCESSOR_DEFAULTS } from '../preproces
 import { RESAMPLE } from '../resize.js';
 import { type TensorSource, textAndImageRows, type ViltBackboneWeights } from '../weights.js';
 import type { LayoutReader } from './layout.js';
+import { describeValue } from '../json-value.js';
 
 /**
  * The layout of the PuMer authors' released checkpoints (csarron/vilt-vqa2-ft, csarron/vilt-vqa2-p0.1-r0.3-
@@ -84,7 +85,7 @@ function vitSizes(vit: unknown, source: string): { patchSize: number; imageSize:
     throw fieldError(
       source,
       'vit',
-      `must be a timm ViT name ending in _patch<P>_<S> (e.g. "vit_base_patch32_384"), got ${JSON.stringify(vit)}`,
+      `must be a timm ViT name ending in _patch<P>_<S> (e.g. "vit_base_patch32_384"), got ${describeValue(vit)}`,
     );
   }
   const patchSize = Number(m[1]);
@@ -93,7 +94,7 @@ function vitSizes(vit: unknown, source: string): { patchSize: number; imageSize:
     throw fieldError(
       source,
       'vit',
-      `patch ${patchSize} must divide image ${imageSize} (${JSON.stringify(vit)})`,
+      `patch ${patchSize} must divide image ${imageSize} (${describeValue(vit)})`,
     );
   return { patchSize, imageSize };
 }
@@ -123,6 +124,15 @@ function authorsSchedule(
   }
 }
 
+/**
+ * What their checkpoints carry besides the model's weights: the `position_ids` buffer transformers 4.25 saved,
+ * and `itm_score.*`, the image-text matching head their classes train with and inference does not use.
+ */
+export const AUTHORS_IGNORED_TENSORS: readonly RegExp[] = [
+  /^vilt\.text_embeddings\.position_ids$/,
+  /^itm_score\./,
+];
+
 const block = (i: number) => `vilt.transformer.blocks.${i}`;
 
 /** Parses their config.json; the MLP width comes from `mlp.fc1.weight` (their blocks ignore `mlp_ratio`). */
@@ -139,7 +149,7 @@ function authorsConfig(json: unknown, tensors: TensorSource): ViltConfig {
     throw fieldError(
       source,
       'architectures',
-      `names ${JSON.stringify(architecture)}, not one of the authors' classes (${Object.keys(AUTHORS_ARCHITECTURES).join(', ')})`,
+      `names ${describeValue(architecture)}, not one of the authors' classes (${Object.keys(AUTHORS_ARCHITECTURES).join(', ')})`,
     );
   }
   const hiddenSize = int('hidden_size');
@@ -253,6 +263,8 @@ export const AUTHORS_LAYOUT: LayoutReader = {
   config: authorsConfig,
   backbone: authorsBackbone,
   vqaClassifierPrefix: 'vqa_classifier',
+  depthField: 'num_layers',
+  ignoredTensors: AUTHORS_IGNORED_TENSORS,
   // Their checkpoints ship no preprocessor_config.json: the transform is fixed by their dataset code.
   preprocessor: (_json, config) => authorsImageTransform(config.geometry.imageSize),
   labelsFrom: `${AUTHORS_VQA_LABEL_FILE} (a JSON list, index -> answer) beside the checkpoint or up to two folders above it, or the labels option`,

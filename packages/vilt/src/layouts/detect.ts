@@ -1,5 +1,6 @@
 import { PumerError } from '@pumer/core';
 import type { CheckpointLayout } from '../config.js';
+import { describeValue } from '../json-value.js';
 
 /**
  * Which layout a ViLT checkpoint is in. Both say `"model_type": "vilt"` and may name the same class
@@ -54,7 +55,7 @@ function prefixesOf(names: readonly string[], limit = 6): string {
 
 function configSummary(c: Record<string, unknown>): string {
   const keys = ['model_type', 'architectures', DEPTH_FIELDS.hf, DEPTH_FIELDS.authors];
-  return keys.map((k) => (k in c ? `${k}: ${JSON.stringify(c[k])}` : `no ${k}`)).join(', ');
+  return keys.map((k) => (k in c ? `${k}: ${describeValue(c[k])}` : `no ${k}`)).join(', ');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { PumerError } from '@pumer/core';
 import { parseViltConfig } from '../config.js';
 import { parsePreprocessorConfig } from '../preprocessor.js';
-import { hfBackboneWeights } from '../weights.js';
+import { HF_IGNORED_TENSORS, hfBackboneWeights } from '../weights.js';
 import type { LayoutReader } from './layout.js';
 
 /**
@@ -14,6 +14,8 @@ export const HF_LAYOUT: LayoutReader = {
   config: (json) => parseViltConfig(json, 'config.json'),
   backbone: hfBackboneWeights,
   vqaClassifierPrefix: 'classifier',
+  depthField: 'num_hidden_layers',
+  ignoredTensors: HF_IGNORED_TENSORS,
   preprocessor(json, config) {
     if (json === undefined) {
       throw new PumerError(

@@ -18,6 +18,13 @@ export interface LayoutReader {
   backbone(src: TensorSource, config: ViltConfig): ViltBackboneWeights;
   /** The name prefix of the VQA head's `{0,1,3}` layers. */
   readonly vqaClassifierPrefix: string;
+  /** config.json's layer count field, for errors. */
+  readonly depthField: string;
+  /**
+   * Tensors the checkpoints carry that the model does not read and may skip (buffers, training-only heads).
+   * Any other tensor left unread is an error: it means config.json and the weights disagree.
+   */
+  readonly ignoredTensors: readonly RegExp[];
   /** The image transform: from preprocessor_config.json (parsed; undefined when there is none) or fixed. */
   preprocessor(json: unknown, config: ViltConfig): ImageProcessorConfig;
   /** Where a VQA checkpoint's answer labels come from, for the error when there are none. */
