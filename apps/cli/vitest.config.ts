@@ -1,3 +1,4 @@
 import { pumerProject } from '../../tools/config/vitest.base.ts';
 
-export default pumerProject('@pumer/cli');
+// The scratch folder the packaging and README tests share (installed once, on first use).
+export default pumerProject('@pumer/cli', { test: { globalSetup: ['test/scratch-root.ts'] } });

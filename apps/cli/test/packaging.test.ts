@@ -1,112 +1,43 @@
-import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { installedProject, PACKAGES, sh } from './installed-project.js';
+import { ROOT } from './readme-blocks.js';
 
 /**
- * The published shape: pack every publishable package with pnpm (which rewrites workspace:^ ranges), install
- * the tarballs with plain npm into a scratch project, and use them the way a user would. Needs the dist/ of
- * every package: `npx turbo run build` from the repo root first. One install serves every check.
+ * The published shape: the project the install block of docs/install.md makes, run as written (pnpm packs
+ * every publishable package, rewriting workspace:^ ranges; plain npm installs the tarballs into `npm init -y`'s
+ * project, onnxruntime-node's install script told what the README tells it), used the way a user would. Needs
+ * the dist/ of every package (`npx pnpm@10.34.8 build` first). The project is shared with the README examples.
  */
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const PACKAGES = [
-  'packages/core',
-  'packages/backend-cpu',
-  'packages/vilt',
-  'packages/onnx',
-  'packages/backend-node',
-  'packages/backend-webgpu',
-  'packages/pumer',
-  'tools/parity',
-  'apps/cli',
-];
-const PNPM = ['-y', 'pnpm@10.34.8'];
-
-const env = {
-  ...process.env,
-  ONNXRUNTIME_NODE_INSTALL: 'skip',
-  npm_config_ignore_scripts: 'true',
-  npm_config_fund: 'false',
-  npm_config_audit: 'false',
-  npm_config_update_notifier: 'false',
-  NO_COLOR: '1',
-};
-
-function sh(cmd: string, args: string[], cwd: string): string {
-  try {
-    return execFileSync(cmd, args, {
-      cwd,
-      env,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      maxBuffer: 64 << 20,
-    });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(
-      `${cmd} ${args.join(' ')} (in ${cwd}) failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`,
-    );
-  }
-}
-
-/** Newest modification time of the non-test sources under `dir`. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || /\.test\.ts$/.test(entry.name)) continue;
-    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-let tmp = '';
 let scratch = '';
 
-beforeAll(() => {
-  for (const pkg of PACKAGES) {
-    const dist = path.join(ROOT, pkg, 'dist');
-    const build = `run \`npx turbo run build\` in ${ROOT} first (turbo needs pnpm on PATH; \`npm test\` does it for you)`;
-    // The umbrella has no index: its entries are node, browser and loaders.
-    const entry = path.join(dist, pkg === 'packages/pumer' ? 'node.js' : 'index.js');
-    if (!existsSync(entry)) throw new Error(`${pkg}/dist is missing: ${build}`);
-    // A stale dist would test yesterday's code: the packed tarball must be what the sources say.
-    if (newestSource(path.join(ROOT, pkg, 'src')) > statSync(entry).mtimeMs) {
-      throw new Error(`${pkg}/dist is older than its src/: ${build}`);
-    }
-  }
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'pumer-pack-'));
-  const tarballs = path.join(tmp, 'tarballs');
-  mkdirSync(tarballs);
-  for (const pkg of PACKAGES)
-    sh('npx', [...PNPM, 'pack', '--pack-destination', tarballs], path.join(ROOT, pkg));
-  scratch = path.join(tmp, 'scratch');
-  mkdirSync(scratch);
-  writeFileSync(
-    path.join(scratch, 'package.json'),
-    JSON.stringify({ name: 'pumer-scratch', private: true, version: '0.0.0' }),
-  );
-  const files = readdirSync(tarballs).map((f) => path.join(tarballs, f));
-  expect(files).toHaveLength(PACKAGES.length);
-  // Every tarball on one command line: npm places them at the top and reuses them for the @pumer/* ranges.
-  sh('npm', ['install', '--no-package-lock', '--prefer-offline', ...files], scratch);
+beforeAll(async () => {
+  scratch = await installedProject();
 }, 600_000);
 
-afterAll(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
 describe('installed from the npm tarballs', () => {
+  it('the install block installed the nine packages from their tarballs, with no CUDA download', () => {
+    const names = PACKAGES.map(
+      (pkg) => JSON.parse(readFileSync(path.join(ROOT, pkg, 'package.json'), 'utf8')).name as string,
+    );
+    const manifest = JSON.parse(readFileSync(path.join(scratch, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([...names].sort());
+    for (const spec of Object.values(manifest.dependencies)) expect(spec).toMatch(/^file:\.\.\/tarballs\//);
+    // ONNXRUNTIME_NODE_INSTALL=skip: the script left onnxruntime-node with its CPU provider only.
+    const bin = path.join(
+      scratch,
+      'node_modules/onnxruntime-node/bin/napi-v6',
+      process.platform,
+      process.arch,
+    );
+    expect(existsSync(path.join(bin, 'onnxruntime_binding.node'))).toBe(true);
+    expect(existsSync(path.join(bin, 'libonnxruntime_providers_cuda.so'))).toBe(false);
+  });
+
   it('pnpm pack rewrote every workspace: range', () => {
     for (const pkg of PACKAGES) {
       const name = JSON.parse(readFileSync(path.join(ROOT, pkg, 'package.json'), 'utf8')).name as string;

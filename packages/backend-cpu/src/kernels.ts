@@ -19,7 +19,6 @@ export {
 export {
   type MergedRows,
   type MergedTokens,
-  type MergeHow,
   mergeRows,
   mergeTokens,
   mergeTokensWithMask,

@@ -35,6 +35,7 @@ function randomVilt(): ViltModel {
     patchSize: 4,
     numChannels: 3,
     numLabels: 5,
+    numImages: 1,
   };
   const d = geometry.hiddenSize;
   const lin = (o: number, i: number) => ({ weight: t([o, i]), bias: t([o], 0.05) });
@@ -52,6 +53,7 @@ function randomVilt(): ViltModel {
     id: 'random-vilt',
     geometry,
     labels: ['a', 'b', 'c', 'd', 'e'],
+    task: 'vqa',
     weights: {
       wordEmbeddings: t([11, d], 1),
       textPositionEmbeddings: t([8, d]),
@@ -64,7 +66,7 @@ function randomVilt(): ViltModel {
       layers: Array.from({ length: 9 }, block),
       finalNorm: norm(d, 1e-12),
       pooler: lin(d, d),
-      classifier: { fc1: lin(2 * d, d), norm: norm(2 * d, 1e-5), fc2: lin(5, 2 * d) },
+      head: { kind: 'classifier', fc1: lin(2 * d, d), norm: norm(2 * d, 1e-5), fc2: lin(5, 2 * d) },
     },
   };
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { copySharedViewsOnWrite } from './environment.js';
+import {
+  adapterLabel,
+  copySharedViewsOnWrite,
+  describeAdapter,
+  softwareAdapterWarning,
+} from './environment.js';
 
 interface Call {
   data: unknown;
@@ -53,5 +58,75 @@ describe('copySharedViewsOnWrite', () => {
     const sent = calls[0]!.data as ArrayBuffer;
     expect(sent).toBeInstanceOf(ArrayBuffer);
     expect(Array.from(new Uint8Array(sent))).toEqual([9, 8, 7, 6]);
+  });
+});
+
+/** An adapter with only what describeAdapter reads. */
+const adapterWith = (fields: object) => fields as unknown as GPUAdapter;
+
+describe('describeAdapter', () => {
+  it("reads Dawn's SwiftShader adapter (adapter.info, isFallbackAdapter there) as software, and warns", async () => {
+    const d = await describeAdapter(
+      adapterWith({
+        info: {
+          vendor: 'google',
+          architecture: 'swiftshader',
+          device: 'swiftshader-device-subzero-',
+          description: 'SwiftShader driver 5.0.0',
+          isFallbackAdapter: true,
+        },
+      }),
+    );
+    expect(d).toEqual({
+      vendor: 'google',
+      architecture: 'swiftshader',
+      device: 'swiftshader-device-subzero-',
+      description: 'SwiftShader driver 5.0.0',
+      software: true,
+    });
+    expect(adapterLabel(d)).toBe(
+      'google swiftshader swiftshader-device-subzero- (SwiftShader driver 5.0.0), software',
+    );
+    expect(softwareAdapterWarning(d)).toMatch(
+      /^WebGPU runs on a software adapter \(SwiftShader driver 5.0.0\), i.e. on the CPU: far slower than the node backend/,
+    );
+  });
+
+  it.each([
+    ['llvmpipe by name', { vendor: 'mesa', architecture: '', device: 'llvmpipe (LLVM 15.0.6, 256 bits)' }],
+    ['lavapipe by name', { vendor: 'mesa', description: 'Vulkan lavapipe' }],
+    ['a fallback adapter by its flag alone', { vendor: 'microsoft', isFallbackAdapter: true }],
+  ])('marks %s as software', async (_what, info) => {
+    const d = await describeAdapter(adapterWith({ info }));
+    expect(d.software).toBe(true);
+    expect(softwareAdapterWarning(d)).toMatch(/software adapter/);
+  });
+
+  it('reads the older API: requestAdapterInfo() and the adapter-level isFallbackAdapter', async () => {
+    const d = await describeAdapter(
+      adapterWith({
+        isFallbackAdapter: true,
+        requestAdapterInfo: async () => ({ vendor: 'acme', architecture: 'cpu-sim' }),
+      }),
+    );
+    expect(d).toMatchObject({ vendor: 'acme', architecture: 'cpu-sim', software: true });
+    expect(adapterLabel(d)).toBe('acme cpu-sim, software');
+  });
+
+  it('leaves a hardware adapter unmarked, without a warning', async () => {
+    const d = await describeAdapter(
+      adapterWith({
+        info: { vendor: 'nvidia', architecture: 'ampere', device: '', description: 'NVIDIA RTX A4000' },
+      }),
+    );
+    expect(d.software).toBe(false);
+    expect(adapterLabel(d)).toBe('nvidia ampere (NVIDIA RTX A4000)');
+    expect(softwareAdapterWarning(d)).toBeUndefined();
+  });
+
+  it('says "unknown adapter" when the implementation tells nothing', async () => {
+    const d = await describeAdapter(adapterWith({}));
+    expect(adapterLabel(d)).toBe('unknown adapter');
+    expect(d.software).toBe(false);
   });
 });

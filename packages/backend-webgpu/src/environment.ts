@@ -23,11 +23,28 @@ function importRuntime<T>(specifier: string): Promise<T> {
   return import(/* @vite-ignore */ specifier) as Promise<T>;
 }
 
+/** The adapter as WebGPU describes it (GPUAdapterInfo; empty strings where it says nothing). */
+export interface GpuAdapterDescription {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly device: string;
+  readonly description: string;
+  /**
+   * WebGPU implemented on the CPU: SwiftShader, Mesa's llvmpipe or lavapipe, or whatever the implementation
+   * calls its fallback adapter. Such an adapter runs a model far slower than onnxruntime-node on the same CPU.
+   */
+  readonly software: boolean;
+}
+
+/** Names CPU implementations of Vulkan / WebGPU give themselves in the adapter info. */
+export const SOFTWARE_ADAPTER_NAMES = /swiftshader|llvmpipe|lavapipe/i;
+
 /** What we found, for `info()` and error messages. */
 export interface GpuEnvironment {
   readonly device: GPUDevice;
-  /** e.g. "google swiftshader (SwiftShader Device (Subzero))" */
+  /** One line, e.g. "google swiftshader swiftshader-device-subzero- (SwiftShader driver 5.0.0), software". */
   readonly adapter: string;
+  readonly adapterInfo: GpuAdapterDescription;
   /** Node only: notes about what we set up (Vulkan ICD, V8 flags), empty in browsers. */
   readonly notes: readonly string[];
 }
@@ -151,11 +168,53 @@ export function copySharedViewsOnWrite(device: GPUDevice): void {
   Object.defineProperty(queue, 'writeBuffer', { value: patched, configurable: true, writable: true });
 }
 
-function describeAdapter(adapter: GPUAdapter): string {
-  const info = (adapter as { info?: GPUAdapterInfo }).info;
-  if (!info) return 'unknown adapter';
-  const parts = [info.vendor, info.architecture].filter((s) => s && s.length > 0).join(' ');
-  return info.description ? `${parts} (${info.description})` : parts || 'unknown adapter';
+/** GPUAdapterInfo fields as found: current implementations (Dawn, Chromium 131+) or the older method. */
+interface AdapterInfoFields {
+  readonly vendor?: string;
+  readonly architecture?: string;
+  readonly device?: string;
+  readonly description?: string;
+  readonly isFallbackAdapter?: boolean;
+}
+
+/**
+ * Reads the adapter's info: `adapter.info` where the implementation has it, else the older
+ * `requestAdapterInfo()`; `isFallbackAdapter` from the info (current spec) or the adapter (older spec).
+ */
+export async function describeAdapter(adapter: GPUAdapter): Promise<GpuAdapterDescription> {
+  const a = adapter as unknown as {
+    info?: AdapterInfoFields;
+    requestAdapterInfo?: () => Promise<AdapterInfoFields>;
+    isFallbackAdapter?: boolean;
+  };
+  let info: AdapterInfoFields = a.info ?? {};
+  if (a.info === undefined && typeof a.requestAdapterInfo === 'function') {
+    info = await a.requestAdapterInfo().catch(() => ({}));
+  }
+  const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+  const fields = {
+    vendor: text(info.vendor),
+    architecture: text(info.architecture),
+    device: text(info.device),
+    description: text(info.description),
+  };
+  const named = Object.values(fields).some((v) => SOFTWARE_ADAPTER_NAMES.test(v));
+  const fallback = info.isFallbackAdapter === true || a.isFallbackAdapter === true;
+  return { ...fields, software: named || fallback };
+}
+
+/** The adapter in one line, for `info().adapter` and messages. */
+export function adapterLabel(d: GpuAdapterDescription): string {
+  const names = [d.vendor, d.architecture, d.device].filter((s) => s.length > 0).join(' ');
+  const label = d.description ? (names ? `${names} (${d.description})` : d.description) : names;
+  return `${label || 'unknown adapter'}${d.software ? ', software' : ''}`;
+}
+
+/** The one-line warning `info()` carries when WebGPU runs on a software adapter (undefined otherwise). */
+export function softwareAdapterWarning(d: GpuAdapterDescription): string | undefined {
+  if (!d.software) return undefined;
+  const name = d.description || [d.vendor, d.architecture].filter((s) => s.length > 0).join(' ') || 'unnamed';
+  return `WebGPU runs on a software adapter (${name}), i.e. on the CPU: far slower than the node backend (onnxruntime-node); use a hardware adapter, or the node backend outside a browser`;
 }
 
 /**
@@ -213,5 +272,6 @@ export async function acquireGpu(options: AcquireOptions): Promise<GpuEnvironmen
     throw new GpuUnavailable(`the WebGPU adapter refused to create a device: ${(err as Error).message}`);
   }
   if (node) copySharedViewsOnWrite(device);
-  return { device, adapter: describeAdapter(adapter), notes };
+  const adapterInfo = await describeAdapter(adapter);
+  return { device, adapter: adapterLabel(adapterInfo), adapterInfo, notes };
 }

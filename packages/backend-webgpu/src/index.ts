@@ -3,7 +3,11 @@ import { createWebGpuBackend } from './backend.js';
 import { parseProviderRequest } from './runtime.js';
 
 export { createWebGpuBackend, WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
-export { SWIFTSHADER_ICD } from './environment.js';
+export {
+  type GpuAdapterDescription,
+  SOFTWARE_ADAPTER_NAMES,
+  SWIFTSHADER_ICD,
+} from './environment.js';
 export { opsOffloadedFrom, type Placement, parsePlacement } from './placement.js';
 export {
   PROVIDER_REQUESTS,

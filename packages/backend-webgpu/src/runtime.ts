@@ -1,7 +1,14 @@
 import { BackendError, type BackendInfo } from '@pumer/core';
 import type { GraphRuntime, RuntimeFeeds, RuntimeOutputs, RuntimeSession, RuntimeTensor } from '@pumer/onnx';
 import type * as OrtModule from 'onnxruntime-web';
-import { acquireGpu, type GpuEnvironment, GpuUnavailable, isNode } from './environment.js';
+import {
+  acquireGpu,
+  type GpuAdapterDescription,
+  type GpuEnvironment,
+  GpuUnavailable,
+  isNode,
+  softwareAdapterWarning,
+} from './environment.js';
 import {
   captureOrtLog,
   opsOffloadedFrom,
@@ -41,8 +48,15 @@ export interface WebGpuRuntimeOptions {
 
 /** BackendInfo plus what is specific to this backend. */
 export interface WebGpuBackendInfo extends BackendInfo {
-  /** The WebGPU adapter sessions run on (webgpu only). */
+  /** The WebGPU adapter sessions run on, in one line (webgpu only). */
   readonly adapter?: string;
+  /** That adapter's vendor, architecture, device, description, and whether it is software (webgpu only). */
+  readonly adapterInfo?: GpuAdapterDescription;
+  /**
+   * One line to show the user, present when the provider is webgpu on a software adapter (SwiftShader,
+   * llvmpipe, lavapipe, a fallback adapter): it is far slower than the node backend.
+   */
+  readonly warning?: string;
   /** Node: what was set up to get WebGPU (Vulkan ICD, V8 flags). */
   readonly notes?: readonly string[];
 }
@@ -139,9 +153,14 @@ export class WebGpuRuntime implements GraphRuntime {
       ...(this.requested !== this.providerNow ? { requested: this.requested } : {}),
       ...(this.fallbackReason ? { fallbackReason: this.fallbackReason } : {}),
       ...(offloaded ? { offloadedOps: offloaded } : {}),
-      ...(this.providerNow === 'webgpu' && this.gpu ? { adapter: this.gpu.adapter } : {}),
+      ...(this.providerNow === 'webgpu' && this.gpu ? this.adapterFields(this.gpu) : {}),
       ...(this.gpu?.notes.length ? { notes: this.gpu.notes } : {}),
     };
+  }
+
+  private adapterFields(gpu: GpuEnvironment): Pick<WebGpuBackendInfo, 'adapter' | 'adapterInfo' | 'warning'> {
+    const warning = softwareAdapterWarning(gpu.adapterInfo);
+    return { adapter: gpu.adapter, adapterInfo: gpu.adapterInfo, ...(warning ? { warning } : {}) };
   }
 
   /**

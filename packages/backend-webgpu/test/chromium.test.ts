@@ -8,6 +8,7 @@ import {
   goldenFiles,
   MODEL_CHECKPOINTS,
   modelsDir,
+  sharedPath,
 } from '@pumer/testkit/node';
 import { decodeImageFile, type LoadedVilt, loadVilt, prepareImage } from '@pumer/vilt/node';
 import {
@@ -20,6 +21,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackendInfo } from '../src/index.js';
 import { bundlePage } from './browser/bundle.js';
+import { checkHeadCase, HEAD_CASES_PRESENT, headCases } from './head-cases.js';
 import { ortDistDir } from './browser/ort-files.js';
 import type { PageApi } from './browser/page.js';
 import { inputsToWire, outputsFromWire } from './browser/wire.js';
@@ -49,7 +51,12 @@ beforeAll(async () => {
     '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>pumer-webgpu-test</title>' +
     '<script type="module" src="/page.js"></script>';
   server = await serveStatic(
-    { '/ort': ortDistDir(), '/golden': goldenDir(), '/models': modelsDir() },
+    {
+      '/ort': ortDistDir(),
+      '/golden': goldenDir(),
+      '/models': modelsDir(),
+      ...(HEAD_CASES_PRESENT ? { '/real': sharedPath('real') } : {}),
+    },
     { '/': html, '/index.html': html, '/page.js': bundle },
   );
   chromium = await launchChromium();
@@ -136,6 +143,29 @@ describe('webgpu backend in Chromium', () => {
     expect(Array.isArray(info.offloadedOps)).toBe(true);
     console.log(`[webgpu/chromium] offloadedOps: [${info.offloadedOps!.join(', ')}]`);
   }, 900_000);
+
+  it.skipIf(!HEAD_CASES_PRESENT)(
+    'every task head (NLVR2 padded pair, retrieval, VE) in the page as the reference and the CPU reference give it',
+    async () => {
+      const failures: string[] = [];
+      for (const c of headCases()) {
+        const got = outputsFromWire(
+          await page.evaluate(([u, i, r]) => pumerTest.runCheckpoint(u, i, r), [
+            c.urls,
+            inputsToWire(c.inputs),
+            c.reduction,
+          ] as const),
+        );
+        const { maxAbs, reason } = await checkHeadCase(c, got, 1e-4);
+        console.log(
+          `[webgpu/chromium] ${c.label}  max|dlogit| ${maxAbs.toExponential(2)}  ${reason ?? 'PASS'}`,
+        );
+        if (reason) failures.push(`${c.label}: ${reason}`);
+      }
+      expect(failures).toEqual([]);
+    },
+    900_000,
+  );
 
   it('measures webgpu vs wasm latency in the page (tiny pumer model, batch 1)', async () => {
     const loaded = loadVilt(checkpointDir('tiny-vilt-shapes-pumer'));

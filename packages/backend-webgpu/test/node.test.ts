@@ -11,7 +11,8 @@ import {
 import { describeBackendContract } from '@pumer/testkit/vitest';
 import { decodeImageFile, type LoadedVilt, loadVilt, prepareImage } from '@pumer/vilt/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebGpuBackend, type WebGpuBackend } from '../src/index.js';
+import { createWebGpuBackend, SWIFTSHADER_ICD, type WebGpuBackend } from '../src/index.js';
+import { checkHeadCase, HEAD_CASES_PRESENT, headCases } from './head-cases.js';
 
 /** Examples per model-parity batch: 2 keeps the batch dimension honest; SwiftShader makes every row costly. */
 const PARITY_BATCH = 2;
@@ -41,6 +42,15 @@ describe('webgpu backend in Node (Dawn)', () => {
     expect(info.provider).toBe('webgpu');
     expect(info.fallbackReason).toBeUndefined();
     expect(info.adapter).toMatch(/\S/);
+  });
+
+  it('names the adapter and, on SwiftShader (what prepareNode points Vulkan at here), warns it is software', () => {
+    const info = backend.info();
+    expect(info.adapterInfo).toBeDefined();
+    if (process.env['VK_ICD_FILENAMES'] !== SWIFTSHADER_ICD) return; // a real GPU's driver was chosen
+    expect(info.adapterInfo).toMatchObject({ architecture: 'swiftshader', software: true });
+    expect(info.adapter).toMatch(/swiftshader.*, software$/i);
+    expect(info.warning).toMatch(/^WebGPU runs on a software adapter .*far slower than the node backend/);
   });
 
   it('passes every golden case through the Backend contract', async () => {
@@ -73,6 +83,21 @@ describe('webgpu backend in Node (Dawn)', () => {
     expect(failures).toEqual([]);
     expect(backend.info().provider).toBe('webgpu');
   }, 900_000);
+
+  it.skipIf(!HEAD_CASES_PRESENT)(
+    'every task head (NLVR2 padded pair, retrieval, VE) as the reference and the CPU reference give it',
+    async () => {
+      const failures: string[] = [];
+      for (const c of headCases()) {
+        const got = await backend.runVilt(c.loaded.model, c.inputs, c.reduction);
+        const { maxAbs, reason } = await checkHeadCase(c, got, 1e-4);
+        console.log(`[webgpu/node] ${c.label}  max|dlogit| ${maxAbs.toExponential(2)}  ${reason ?? 'PASS'}`);
+        if (reason) failures.push(`${c.label}: ${reason}`);
+      }
+      expect(failures).toEqual([]);
+    },
+    900_000,
+  );
 
   it('reports where ORT placed the whole-model graphs, and which ops it kept off WebGPU', () => {
     const vilt = [...backend.placements()].filter(([label]) => label.startsWith('vilt|'));

@@ -6,10 +6,10 @@ import type { FloatTensor, IntTensor } from './tensor.js';
 
 /**
  * The contracts a backend fulfils. Every method is async so that backends on a device (onnxruntime) and
- * the in-process CPU reference share one shape; semantics are DESIGN.md §1 to the letter.
+ * the in-process CPU reference share one shape; semantics are docs/reducers.md to the letter.
  */
 
-/** What the saliency methods read from a layer's attention (DESIGN.md §1, step 1). */
+/** What the saliency methods read from a layer's attention (docs/reducers.md, "Text saliency"). */
 export interface SaliencyInputs {
   /** Attention probabilities [B, H, N, N] (first_head, mean_head). */
   readonly attn?: FloatTensor;

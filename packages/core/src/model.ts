@@ -44,7 +44,28 @@ export interface ViltGeometry {
   readonly patchSize: number;
   readonly numChannels: number;
   readonly numLabels: number;
+  /** Images per example: 1, or 2 for NLVR2 (each image runs its own pass over [text; image]). */
+  readonly numImages: number;
 }
+
+/** The task a checkpoint's head answers. */
+export type ViltTask = 'vqa' | 've' | 'nlvr2' | 'retrieval';
+
+/** Linear -> LayerNorm -> GELU -> Linear over the pooled output (or, for NLVR2, the images' pooled outputs concatenated). */
+export interface ClassifierHead {
+  readonly kind: 'classifier';
+  readonly fc1: LinearWeights; // [hidden', numImages * D]
+  readonly norm: LayerNormWeights;
+  readonly fc2: LinearWeights; // [numLabels, hidden']
+}
+
+/** One score per (text, image) pair: rank_output on the pooled output. */
+export interface RankHead {
+  readonly kind: 'rank';
+  readonly rank: LinearWeights; // [1, D]
+}
+
+export type ViltHead = ClassifierHead | RankHead;
 
 export interface ViltWeights {
   readonly wordEmbeddings: FloatTensor; // [vocab, D]
@@ -54,15 +75,11 @@ export interface ViltWeights {
   readonly clsToken: FloatTensor; // [D]
   readonly imagePositionEmbeddings: FloatTensor; // [1 + g*g, D], g = imageSize / patchSize
   readonly patchProjection: LinearWeights; // weight [D, C, p, p]
-  readonly modalityEmbeddings: FloatTensor; // [2, D]: 0 text, 1 image
+  readonly modalityEmbeddings: FloatTensor; // [types, D]: 0 text, 1 image, 2 NLVR2's second image
   readonly layers: readonly BlockWeights[];
   readonly finalNorm: LayerNormWeights;
   readonly pooler: LinearWeights;
-  readonly classifier: {
-    readonly fc1: LinearWeights;
-    readonly norm: LayerNormWeights;
-    readonly fc2: LinearWeights;
-  };
+  readonly head: ViltHead;
 }
 
 export interface ViltModel {
@@ -71,15 +88,20 @@ export interface ViltModel {
   readonly geometry: ViltGeometry;
   readonly weights: ViltWeights;
   readonly labels: readonly string[];
+  readonly task: ViltTask;
 }
 
 /** A prepared batch: token ids, their 0/1 mask, and normalised pixels. All rows share one shape. */
 export interface ViltInputs {
   readonly inputIds: IntTensor; // [B, T]
   readonly attentionMask: IntTensor; // [B, T]
-  readonly pixelValues: FloatTensor; // [B, C, H, W], H and W multiples of patchSize
   /**
-   * [B, H, W] int32 0/1, Hugging Face's `pixel_mask`: 1 over each image, 0 over the padding that brings images
+   * [B, C, H, W] (numImages 1) or [B, numImages, C, H, W] (NLVR2), H and W multiples of patchSize; the images
+   * of an example share one padded H x W.
+   */
+  readonly pixelValues: FloatTensor;
+  /**
+   * [B, H, W] (or [B, numImages, H, W]) int32 0/1, Hugging Face's `pixel_mask`: 1 over each image, 0 over the padding that brings images
    * of different sizes to one H x W (bottom and right). Each image's valid patch grid is the top-left rectangle
    * its mask covers; see `checkImageGrids`. Absent: every pixel is valid.
    */
@@ -110,6 +132,13 @@ export interface LayerTrace {
 }
 
 export interface ViltOutputs {
-  readonly logits: FloatTensor; // [B, numLabels]
+  /** [B, numLabels] for classifier heads (VQA: sigmoid scores; VE, NLVR2: softmax classes), [B, 1] for rank. */
+  readonly logits: FloatTensor;
+  /** The layers of the (first) image pass. */
   readonly layers: readonly LayerTrace[];
+  /**
+   * numImages 2: the traces of each image's pass (pass i uses modality row i + 1 and is reduced on its own);
+   * `layers` is `imagePasses[0]`.
+   */
+  readonly imagePasses?: readonly (readonly LayerTrace[])[];
 }

@@ -42,6 +42,11 @@ describe('named schedules scale with depth', () => {
     ['pumer', 12, [2, 6]],
     ['aggressive', 6, [0, 2, 4]],
     ['aggressive', 12, [0, 4, 8]],
+    ['vqa', 12, [2, 5, 8]],
+    ['ve', 12, [2, 4, 6, 8]],
+    ['ve', 6, [1, 2, 3, 4]],
+    ['nlvr2', 12, [2, 5, 8]],
+    ['nlvr2', 6, [1, 2, 4]],
   ])('%s on %i layers reduces at %j, ratios unchanged', (name, depth, layers) => {
     const config = namedSchedule(name, depth)!;
     const own = findSchedule(name)!.config!;
@@ -63,7 +68,18 @@ describe('named schedules scale with depth', () => {
 
 describe('resolveSchedule', () => {
   it('knows every registered name, alias, and model', () => {
-    expect(scheduleNames()).toEqual(['unreduced', 'none', 'off', 'paper', 'pumer', 'aggressive', 'model']);
+    expect(scheduleNames()).toEqual([
+      'unreduced',
+      'none',
+      'off',
+      'paper',
+      'pumer',
+      'aggressive',
+      'vqa',
+      've',
+      'nlvr2',
+      'model',
+    ]);
     for (const name of scheduleNames()) expect(() => resolveSchedule(name, { numLayers: 6 })).not.toThrow();
   });
 
@@ -117,7 +133,7 @@ describe('resolveSchedule', () => {
       ConfigError,
     );
     expect(() => resolveSchedule('fastest', { numLayers: 6 })).toThrow(
-      'unknown schedule "fastest" (expected one of unreduced, none, off, paper, pumer, aggressive, model)',
+      'unknown schedule "fastest" (expected one of unreduced, none, off, paper, pumer, aggressive, vqa, ve, nlvr2, model)',
     );
     expect(() => resolveSchedule('paper', { numLayers: 0 })).toThrow(/numLayers/);
   });

@@ -83,6 +83,29 @@ const BUILT_IN: readonly NamedSchedule[] = [
     depth: 6,
     config: recipe([0, 2, 4], 0.3, 0.5, 0.2),
   },
+  // The task schedules of the authors' released PuMer checkpoints (their config.json: sim_method "mh",
+  // merge_style "tome").
+  {
+    name: 'vqa',
+    description:
+      "the authors' VQA schedule: layers 2,5,8 of 12, prune 0.1, merge 0.3, text 0.2, mean_head, tome",
+    depth: 12,
+    config: recipe([2, 5, 8], 0.1, 0.3, 0.2, 'mean_head', 'tome'),
+  },
+  {
+    name: 've',
+    description:
+      "the authors' visual entailment schedule: layers 2,4,6,8 of 12, prune 0.1, merge 0.3, text 0.2, mean_head, tome",
+    depth: 12,
+    config: recipe([2, 4, 6, 8], 0.1, 0.3, 0.2, 'mean_head', 'tome'),
+  },
+  {
+    name: 'nlvr2',
+    description:
+      "the authors' NLVR2 schedule (each image's pass reduced on its own): layers 2,5,8 of 12, prune 0.1, merge 0.3, text 0.2, mean_head, tome",
+    depth: 12,
+    config: recipe([2, 5, 8], 0.1, 0.3, 0.2, 'mean_head', 'tome'),
+  },
 ];
 
 /** Adds (or replaces) a named schedule. */

@@ -82,6 +82,7 @@ export class GraphBuilder {
   private readonly outputs: ValueInfoProtoInit[] = [];
   private readonly names = new Set<string>();
   private readonly smallConstants = new Map<string, string>();
+  private readonly sharedValues = new WeakMap<object, Map<string, string>>();
   private counter = 0;
   /** Prefix of generated value names (e.g. 'layer3'), so profiles and dumps say where a node belongs. */
   scope = '';
@@ -139,6 +140,24 @@ export class GraphBuilder {
     const name = this.fresh(hint);
     this.initializers.push({ name, dataType: ONNX_DTYPE[dtype], dims: [...dims], rawData: rawBytes(data) });
     return name;
+  }
+
+  /**
+   * The value `make` builds for (`owner`, `tag`), built once per graph: a weight read by several encoder passes
+   * (NLVR2 runs one per image) is stored once. `tag` names what `make` derives from `owner` (e.g. a transpose).
+   */
+  shared(owner: object, tag: string, make: () => string): string {
+    let byTag = this.sharedValues.get(owner);
+    if (!byTag) {
+      byTag = new Map();
+      this.sharedValues.set(owner, byTag);
+    }
+    let hit = byTag.get(tag);
+    if (hit === undefined) {
+      hit = make();
+      byTag.set(tag, hit);
+    }
+    return hit;
   }
 
   private small(

@@ -1,7 +1,8 @@
 /**
  * The graph builders (`@pumer/onnx/graph`): the GraphBuilder, transformer pieces, the reduce steps as graph
  * fragments — each the twin of the @pumer/backend-cpu kernel of the same name (docs/reducers.md) — one block,
- * each reducer op as its own graph, and the whole reduced ViLT as one graph.
+ * each reducer op as its own graph, and the whole reduced ViLT as one graph (its embeddings, encoder passes and
+ * heads, each the twin of @pumer/backend-cpu's function of the same name).
  */
 export { type BlockOutput, type BlockState, transformerBlock } from './block.js';
 export { attr, type AttrValue, type Dim, GraphBuilder, IR_VERSION, OPSET } from './builder.js';
@@ -11,7 +12,6 @@ export { type BipartiteOptions, bipartiteDst, identityDst, type MatchScore } fro
 export {
   type MergedRows,
   type MergedTokens,
-  type MergeHow,
   mergeRows,
   mergeTokens,
   mergeTokensWithMask,
@@ -32,6 +32,16 @@ export {
   type SaliencyGraphSpec,
   type TraceOutputs,
 } from './standalone.js';
+export { type ImageEmbedding, type ImageGrid, embedImage } from './vilt/embeddings.js';
+export { encodeImagePass, type ImagePassSpec, type PassLayer } from './vilt/encoder.js';
+export {
+  classifierHead,
+  type ImagePass,
+  type ImagePassesSpec,
+  pooledOutput,
+  rankHead,
+  runImagePasses,
+} from './vilt/head.js';
 export {
   buildViltGraph,
   scheduleKey,

@@ -23,8 +23,13 @@ export function transposed(w: FloatTensor, scale = 1): Float32Array {
  */
 export function linear(g: GraphBuilder, x: string, lw: LinearWeights, hint: string, rows = false): string {
   const [out, inp] = lw.weight.shape as [number, number];
-  const w = g.initializer(`${hint}.weight_t`, 'float32', [inp, out], transposed(lw.weight));
-  const b = lw.bias ? g.initializer(`${hint}.bias`, 'float32', [out], lw.bias.data) : null;
+  const w = g.shared(lw.weight, 'transposed', () =>
+    g.initializer(`${hint}.weight_t`, 'float32', [inp, out], transposed(lw.weight)),
+  );
+  const bias = lw.bias;
+  const b = bias
+    ? g.shared(bias, 'raw', () => g.initializer(`${hint}.bias`, 'float32', [out], bias.data))
+    : null;
   if (rows) return g.op('Gemm', b ? [x, w, b] : [x, w]);
   const y = g.matmul(x, w);
   return b ? g.add(y, b) : y;
@@ -37,6 +42,24 @@ export function fusedLinear(
   parts: readonly { lw: LinearWeights; scale: number }[],
   hint: string,
 ): string {
+  // Keyed on the first part's weight and the scales: a block's Q|K|V are stored once however many passes read them.
+  const tag = `fused:${parts.map((p) => p.scale).join(',')}`;
+  let built = { w: '', b: '' };
+  const wt = g.shared(parts[0].lw.weight, `${tag}:w`, () => {
+    built = fusedWeights(g, parts, hint);
+    return built.w;
+  });
+  const b = g.shared(parts[0].lw.weight, `${tag}:b`, () => built.b);
+  // x is 2-D [rows, in]: one Gemm with the bias folded in.
+  return g.op('Gemm', [x, wt, b]);
+}
+
+/** The concatenated [in, total] weight and [total] bias initializers of a fused linear. */
+function fusedWeights(
+  g: GraphBuilder,
+  parts: readonly { lw: LinearWeights; scale: number }[],
+  hint: string,
+): { w: string; b: string } {
   const inp = parts[0].lw.weight.shape[1];
   const outs = parts.map((p) => p.lw.weight.shape[0]);
   const total = outs.reduce((a, b) => a + b, 0);
@@ -51,16 +74,19 @@ export function fusedLinear(
     if (lw.bias) for (let j = 0; j < o; j++) b[col + j] = lw.bias.data[j] * scale;
     col += o;
   }
-  // x is 2-D [rows, in]: one Gemm with the bias folded in.
-  const wt = g.initializer(`${hint}.weight_t`, 'float32', [inp, total], w);
-  return g.op('Gemm', [x, wt, g.initializer(`${hint}.bias`, 'float32', [total], b)]);
+  return {
+    w: g.initializer(`${hint}.weight_t`, 'float32', [inp, total], w),
+    b: g.initializer(`${hint}.bias`, 'float32', [total], b),
+  };
 }
 
 /** LayerNormalization over the last axis (opset 17 op; ORT has a fused kernel for it). */
 export function layerNorm(g: GraphBuilder, x: string, ln: LayerNormWeights, hint: string): string {
   const d = ln.weight.shape[0];
-  const scale = g.initializer(`${hint}.weight`, 'float32', [d], ln.weight.data);
-  const bias = g.initializer(`${hint}.bias`, 'float32', [d], ln.bias.data);
+  const scale = g.shared(ln.weight, 'raw', () =>
+    g.initializer(`${hint}.weight`, 'float32', [d], ln.weight.data),
+  );
+  const bias = g.shared(ln.bias, 'raw', () => g.initializer(`${hint}.bias`, 'float32', [d], ln.bias.data));
   return g.op(
     'LayerNormalization',
     [x, scale, bias],
@@ -93,9 +119,11 @@ export function softMaskedSoftmax(g: GraphBuilder, s: string, maskHat: string, n
 
 /** mhat[b, 0, i, j] = m_j + (1 - m_j) [i == j]: a masked row still sees itself. mask [B, N] -> [B, 1, N, N]. */
 export function maskHat(g: GraphBuilder, mask: string, n: number): string {
-  const eye = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) eye[i * n + i] = 1;
   const mj = g.unsqueeze(mask, [1, 2]); // [B, 1, 1, N]
-  const eyeC = g.initializer('eye', 'float32', [n, n], eye);
+  const eyeC = g.shared(g, `eye${n}`, () => {
+    const eye = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) eye[i * n + i] = 1;
+    return g.initializer('eye', 'float32', [n, n], eye);
+  });
   return g.add(mj, g.mul(g.sub(g.float(1), mj), eyeC));
 }

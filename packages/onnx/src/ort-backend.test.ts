@@ -94,9 +94,9 @@ describe('OrtGraphBackend over a GraphRuntime', () => {
     expect(out.layers.map((l) => l.kind)).toEqual(['none', 'pumer', 'none']);
     await backend.runVilt(model, inputs(1, 5, 12, 20), config);
     expect(runtime.created.map((c) => c.kind)).toEqual(['vilt']);
-    expect(runtime.created[0]!.label).toMatch(/^vilt\|m\|[0-9a-f]{16}\|T5\|3x5\|/);
+    expect(runtime.created[0]!.label).toMatch(/^vilt\|m\|[0-9a-f]{16}\|classifier\|I1\|T5\|3x5\|/);
     const geometry = viltGeometryOf(model, inputs(1, 5, 12, 20));
-    expect(geometry).toEqual({ textLen: 5, gridH: 3, gridW: 5 });
+    expect(geometry).toEqual({ textLen: 5, gridH: 3, gridW: 5, numImages: 1 });
     await backend.runVilt(model, inputs(1, 5, 12, 20), null); // evicts (capacity 1) and releases the first
     expect(runtime.released).toBe(1);
     await backend.dispose();
@@ -105,15 +105,14 @@ describe('OrtGraphBackend over a GraphRuntime', () => {
 
   it("gives each model its own answers when two share an id (one weights file, another config's labels or weights)", async () => {
     const a = tinyModel('shared-id');
-    const bias = a.weights.classifier.fc2.bias!;
+    const head = a.weights.head;
+    if (head.kind !== 'classifier') throw new Error('expected a classifier head');
+    const bias = head.fc2.bias!;
     const b: ViltModel = {
       ...tinyModel('shared-id'),
       weights: {
         ...a.weights,
-        classifier: {
-          ...a.weights.classifier,
-          fc2: { ...a.weights.classifier.fc2, bias: { ...bias, data: bias.data.map((v) => v + 2) } },
-        },
+        head: { ...head, fc2: { ...head.fc2, bias: { ...bias, data: bias.data.map((v) => v + 2) } } },
       },
     };
     const x = inputs(1, 5, 8, 8);

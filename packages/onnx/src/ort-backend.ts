@@ -6,7 +6,7 @@ import {
   type BlockResult,
   type BlockWeights,
   checkBlockArgs,
-  checkImageGrids,
+  checkImagePasses,
   checkMergeArgs,
   checkPruneArgs,
   checkSaliencyArgs,
@@ -43,6 +43,7 @@ import {
   type TraceOutputs,
 } from './standalone.js';
 import { buildViltGraph, scheduleKey, ViltGraphCache, type ViltGraphGeometry } from './vilt.js';
+import type { PassLayer } from './vilt/encoder.js';
 
 /**
  * The Backend contract on any onnxruntime JS runtime (onnxruntime-node, onnxruntime-web): pruner, merger,
@@ -93,7 +94,7 @@ function readInt(t: RuntimeTensor | undefined, name: string): IntTensor {
   return intTensor(t.data as Int32Array, t.dims.map(Number));
 }
 
-/** A layer's trace from its plan and the graph outputs carrying it. */
+/** A layer's trace from its plan and the graph outputs carrying it (one image pass's layer). */
 function layerTrace(layer: number, plan: LayerPlan, names: TraceOutputs, out: RuntimeOutputs): LayerTrace {
   const base = {
     layer,
@@ -117,27 +118,35 @@ function layerTrace(layer: number, plan: LayerPlan, names: TraceOutputs, out: Ru
 }
 
 /**
- * The geometry `inputs` imply for `model` (text length, patch grid, patch tokens kept when the pixel mask pads
- * some image), after checking every shape.
+ * The geometry `inputs` imply for `model` (text length, patch grid, images per example, patch tokens kept per
+ * image pass when the pixel mask pads some image), after checking every shape.
  */
 export function viltGeometryOf(model: ViltModel, inputs: ViltInputs): ViltGraphGeometry {
   const geo = model.geometry;
   expectShape('inputIds', inputs.inputIds, [null, null]);
   const [b, t] = inputs.inputIds.shape;
   expectShape('attentionMask', inputs.attentionMask, [b, t]);
-  expectShape('pixelValues', inputs.pixelValues, [b, geo.numChannels, null, null]);
-  const grids = checkImageGrids(inputs.pixelValues, inputs.pixelMask, geo.patchSize);
+  const numImages = geo.numImages;
+  const perImage = numImages === 1 ? [b] : [b, numImages];
+  expectShape('pixelValues', inputs.pixelValues, [...perImage, geo.numChannels, null, null]);
+  const passes = checkImagePasses(inputs.pixelValues, inputs.pixelMask, geo.patchSize, numImages);
   if (t < 1 || t > geo.maxTextLength)
     throw new ShapeError(`text length ${t} must be in [1, ${geo.maxTextLength}]`);
+  const { gridH, gridW } = passes[0]!.grids;
   // A mask that pads nothing needs no mask input: the batch runs on the unpadded graph.
-  const padded = grids.padded ? { imagePatches: grids.patches } : {};
-  return { textLen: t, gridH: grids.gridH, gridW: grids.gridW, ...padded };
+  const kept = passes.map((p) => p.grids.patches);
+  const padded = passes.some((p) => p.grids.padded)
+    ? { imagePatches: numImages === 1 ? kept[0]! : kept }
+    : {};
+  return { textLen: t, gridH, gridW, numImages, ...padded };
 }
 
-/** A compiled whole-model graph: its session and, per layer, the plan and the outputs carrying its trace. */
+/** A compiled whole-model graph: its session and, per image pass and layer, the plan and its trace outputs. */
 export interface CompiledVilt<S extends RuntimeSession = RuntimeSession> {
   readonly session: S;
-  readonly layers: readonly { readonly plan: LayerPlan; readonly trace: TraceOutputs }[];
+  /** The first image pass's layers. */
+  readonly layers: readonly PassLayer[];
+  readonly imagePasses: readonly (readonly PassLayer[])[];
 }
 
 export interface OrtGraphBackendOptions {
@@ -296,7 +305,7 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
     const built = buildViltGraph(model, geometry, config);
     const label = `vilt|${model.id}|${ViltGraphCache.key(model, geometry, config)}`;
     const session = await this.compile(built.graph.toOnnxBytes(), label, 'vilt');
-    return { session, layers: built.layers };
+    return { session, layers: built.layers, imagePasses: built.imagePasses };
   }
 
   /**
@@ -347,9 +356,13 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
             ]),
           }),
     });
+    const passes = compiled.imagePasses.map((layers) =>
+      layers.map((l, i) => layerTrace(i, l.plan, l.trace, out)),
+    );
     return {
       logits: readFloat(out['logits'], 'logits'),
-      layers: compiled.layers.map((l, i) => layerTrace(i, l.plan, l.trace, out)),
+      layers: passes[0]!,
+      ...(passes.length > 1 ? { imagePasses: passes } : {}),
     };
   }
 

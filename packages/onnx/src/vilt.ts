@@ -1,33 +1,33 @@
-import {
-  type LayerPlan,
-  planLayer,
-  type ReductionConfig,
-  ShapeError,
-  validateReductionConfig,
-  type ViltModel,
-} from '@pumer/core';
-import { transformerBlock } from './block.js';
+import { type ReductionConfig, ShapeError, validateReductionConfig, type ViltModel } from '@pumer/core';
+import { attr, type Dim, GraphBuilder } from './builder.js';
 import { modelFingerprint } from './model-fingerprint.js';
-import { attr, GraphBuilder } from './builder.js';
-import { gelu, layerNorm, linear, maskHat } from './nn.js';
-import { emitTrace, type TraceOutputs } from './standalone.js';
-import { embedImage, type ImageGrid } from './vilt/embeddings.js';
+import { layerNorm } from './nn.js';
+import type { PassLayer } from './vilt/encoder.js';
+import { classifierHead, rankHead, runImagePasses } from './vilt/head.js';
 
 /**
- * What fixes a whole-model graph besides the weights: text length, patch grid and, for batches of images
- * padded to one size, the patch tokens kept per image (core's `checkImageGrids().patches`; the graph then
- * takes `pixel_mask`). Batch stays dynamic.
+ * What fixes a whole-model graph besides the weights: text length, patch grid, images per example and, for
+ * batches of images padded to one size, the patch tokens each image pass keeps (core's
+ * `checkImagePasses()[i].grids.patches`; the graph then takes `pixel_mask`). Batch stays dynamic.
  */
-export interface ViltGraphGeometry extends ImageGrid {
+export interface ViltGraphGeometry {
   readonly textLen: number;
+  readonly gridH: number;
+  readonly gridW: number;
+  /** Images per example; the model's `numImages` (the default). 2 (NLVR2): `pixel_values` [B, 2, C, H, W]. */
+  readonly numImages?: number;
+  /** Set: the graph reads a pixel mask; patch tokens kept per image pass (one number for every pass, or one each). */
+  readonly imagePatches?: number | readonly number[];
 }
 
 export interface ViltGraph {
   readonly graph: GraphBuilder;
   readonly geometry: ViltGraphGeometry;
   readonly config: ReductionConfig | null;
-  /** Per layer: core's plan and the names of its trace outputs. */
-  readonly layers: readonly { readonly plan: LayerPlan; readonly trace: TraceOutputs }[];
+  /** Per layer of the first image pass: core's plan and the names of its trace outputs. */
+  readonly layers: readonly PassLayer[];
+  /** Every image pass's layers (one entry per image; `layers` is the first). */
+  readonly imagePasses: readonly (readonly PassLayer[])[];
 }
 
 /** Stable key of a schedule (null: unreduced), for caches. */
@@ -45,16 +45,26 @@ export function scheduleKey(config: ReductionConfig | null): string {
   ].join('_');
 }
 
+/** The patch tokens image pass `i` keeps, or undefined when the graph reads no pixel mask. */
+function passPatches(geometry: ViltGraphGeometry, i: number): number | undefined {
+  const p = geometry.imagePatches;
+  return p === undefined || typeof p === 'number' ? p : p[i];
+}
+
 const B = 'batch';
 
 /**
- * The whole ViLT for one geometry and schedule as a single ONNX graph: embeddings (Gather, Conv patch
- * projection, [CLS], position embeddings interpolated for the grid and baked in, modality embeddings, text
- * LayerNorm), every block with its reduce step inside the graph, final LayerNorm, pooler and VQA classifier.
- * Inputs: `input_ids` int32 [B, T], `attention_mask` float32 [B, T], `pixel_values` float32 [B, C, H, W] and,
- * when `geometry.imagePatches` is set, `pixel_mask` float32 0/1 [B, H, W] (see vilt/embeddings.ts).
- * Outputs: `logits` [B, labels] and, per reducing layer l, `layer{l}_saliency|keep_idx|image_dst|text_dst`
- * (pumer) or `layer{l}_token_dst` (tome), matching core's LayerTrace.
+ * The whole ViLT for one geometry and schedule as a single ONNX graph: text embeddings (Gather, position and
+ * token type baked in, LayerNorm, modality 0), one encoder pass per image (vilt/head.ts `runImagePasses`: image
+ * embedding with its modality row, every block with its reduce step inside the graph), then the model's head
+ * on the pooled output(s): the classifier (VQA, VE; NLVR2 over both images' pooled outputs) or rank_output
+ * (retrieval).
+ * Inputs: `input_ids` int32 [B, T], `attention_mask` float32 [B, T], `pixel_values` float32 [B, C, H, W]
+ * ([B, 2, C, H, W] for NLVR2) and, when `geometry.imagePatches` is set, `pixel_mask` float32 0/1 [B, H, W]
+ * ([B, 2, H, W]; see vilt/embeddings.ts).
+ * Outputs: `logits` [B, numLabels] ([B, 1] for rank) and, per reducing layer l, `layer{l}_saliency|keep_idx|
+ * image_dst|text_dst` (pumer) or `layer{l}_token_dst` (tome), matching core's LayerTrace; NLVR2 names them
+ * `image1_layer{l}_*` and `image2_layer{l}_*`.
  */
 export function buildViltGraph(
   model: ViltModel,
@@ -64,6 +74,10 @@ export function buildViltGraph(
   const geo = model.geometry;
   const w = model.weights;
   const { textLen: t, gridH, gridW } = geometry;
+  const numImages = geometry.numImages ?? geo.numImages;
+  if (numImages !== geo.numImages) {
+    throw new ShapeError(`the model takes ${geo.numImages} image(s) per example, the geometry ${numImages}`);
+  }
   if (!Number.isInteger(t) || t < 1 || t > geo.maxTextLength) {
     throw new ShapeError(
       `text length ${t} must be an integer in [1, ${geo.maxTextLength}] (max_position_embeddings)`,
@@ -72,22 +86,37 @@ export function buildViltGraph(
   if (!Number.isInteger(gridH) || !Number.isInteger(gridW) || gridH < 1 || gridW < 1) {
     throw new ShapeError(`patch grid must be positive integers, got ${gridH}x${gridW}`);
   }
-  const kept = geometry.imagePatches;
-  if (kept !== undefined && !(Number.isInteger(kept) && kept >= 1 && kept <= gridH * gridW)) {
-    throw new ShapeError(`image patches kept must be an integer in [1, ${gridH * gridW}], got ${kept}`);
+  const types = w.modalityEmbeddings.shape[0];
+  if (types < numImages + 1) {
+    throw new ShapeError(
+      `${numImages} image(s) per example need ${numImages + 1} modality embedding rows, the model has ${types}`,
+    );
+  }
+  const padded = geometry.imagePatches !== undefined;
+  if (Array.isArray(geometry.imagePatches) && geometry.imagePatches.length !== numImages) {
+    throw new ShapeError(
+      `imagePatches gives ${geometry.imagePatches.length} counts for ${numImages} image(s) per example`,
+    );
+  }
+  for (let i = 0; i < numImages; i++) {
+    const kept = passPatches(geometry, i);
+    if (kept !== undefined && !(Number.isInteger(kept) && kept >= 1 && kept <= gridH * gridW)) {
+      throw new ShapeError(`image patches kept must be an integer in [1, ${gridH * gridW}], got ${kept}`);
+    }
   }
   const cfg = config ? validateReductionConfig(config, geo.numLayers) : null;
   const d = geo.hiddenSize;
   const p = geo.patchSize;
   const g = new GraphBuilder('pumer_vilt');
 
+  const perImage = (dims: readonly Dim[]): Dim[] =>
+    numImages === 1 ? [B, ...dims] : [B, numImages, ...dims];
   const inputIds = g.input('input_ids', 'int32', [B, t]);
   const attentionMask = g.input('attention_mask', 'float32', [B, t]);
-  const pixels = g.input('pixel_values', 'float32', [B, geo.numChannels, gridH * p, gridW * p]);
-  const pixelMask =
-    geometry.imagePatches === undefined ? null : g.input('pixel_mask', 'float32', [B, gridH * p, gridW * p]);
+  const pixels = g.input('pixel_values', 'float32', perImage([geo.numChannels, gridH * p, gridW * p]));
+  const pixelMask = padded ? g.input('pixel_mask', 'float32', perImage([gridH * p, gridW * p])) : null;
 
-  // Text: word + position + token type 0, LayerNorm, then modality 0.
+  // Text: word + position + token type 0, LayerNorm, then modality 0 (the same for every image pass).
   const textConst = new Float32Array(t * d);
   for (let i = 0; i < t; i++) {
     for (let k = 0; k < d; k++) {
@@ -109,47 +138,34 @@ export function buildViltGraph(
   );
   const text = g.add(textEmb, g.floats(w.modalityEmbeddings.data.subarray(0, d), [d]));
 
-  // Image: [CLS] then the patches (every image's valid ones, then masked padding, with a pixel mask).
-  const { x: image, mask: imageMask, tokens: imageLen } = embedImage(g, model, geometry, pixels, pixelMask);
+  // Image i of every example: [B, C, H, W] (and its mask [B, H, W]) out of the per-image inputs.
+  const imageOf = (v: string, i: number) => (numImages === 1 ? v : g.squeeze(g.slice(v, 1, i, i + 1), [1]));
+  const passes = runImagePasses(g, model, {
+    text,
+    attentionMask,
+    textLen: t,
+    images: Array.from({ length: numImages }, (_, i) => {
+      const kept = passPatches(geometry, i);
+      return {
+        pixels: imageOf(pixels, i),
+        pixelMask: pixelMask === null ? null : imageOf(pixelMask, i),
+        grid: { gridH, gridW, ...(kept === undefined ? {} : { imagePatches: kept }) },
+      };
+    }),
+    config: cfg,
+  });
 
-  let x = g.concat([text, image], 1); // [B, N, D]
-  let mask = imageMask ? g.concat([attentionMask, imageMask], 1) : g.pad(attentionMask, 2, 1, 0, imageLen, 1); // image part all ones
-  let hat = maskHat(g, mask, t + imageLen);
-  const layers: { plan: LayerPlan; trace: TraceOutputs }[] = [];
-  let textIn = t;
-  let imageIn = imageLen;
-  for (let l = 0; l < geo.numLayers; l++) {
-    const plan: LayerPlan = cfg
-      ? planLayer(cfg, l, textIn, imageIn)
-      : { kind: 'none', textIn, imageIn, textOut: textIn, imageOut: imageIn };
-    const out = g.within(`layer${l}`, () =>
-      transformerBlock(g, { x, mask, maskHat: hat }, w.layers[l], geo.numHeads, plan, cfg, `layer${l}`),
-    );
-    x = out.x;
-    mask = out.mask;
-    hat = out.maskHat;
-    layers.push({ plan, trace: emitTrace(g, out.trace, plan, `layer${l}_`) });
-    textIn = plan.textOut;
-    imageIn = plan.imageOut;
-  }
-
-  // Head: final LayerNorm of the text [CLS] row, pooler (tanh), classifier fc1 -> LayerNorm -> GELU -> fc2.
-  const cls = g.reshape(layerNorm(g, g.slice(x, 1, 0, 1), w.finalNorm, 'final_norm'), [0, d]);
-  const pooled = g.op('Tanh', [linear(g, cls, w.pooler, 'pooler', true)]);
-  const hidden = gelu(
-    g,
-    layerNorm(
-      g,
-      linear(g, pooled, w.classifier.fc1, 'classifier.fc1', true),
-      w.classifier.norm,
-      'classifier.norm',
-    ),
+  // The head reads the pooled outputs side by side in image order (NLVR2: [B, 2D]).
+  const pooled = g.concat(
+    passes.map((p) => p.pooled),
+    1,
   );
-  g.output(linear(g, hidden, w.classifier.fc2, 'classifier.fc2', true), 'logits', 'float32', [
-    B,
-    geo.numLabels,
-  ]);
-  return { graph: g, geometry, config: cfg, layers };
+  const head = w.head;
+  const logits = head.kind === 'rank' ? rankHead(g, head, pooled) : classifierHead(g, head, pooled);
+  const outputs = head.kind === 'rank' ? 1 : head.fc2.weight.shape[0];
+  g.output(logits, 'logits', 'float32', [B, outputs]);
+  const imagePasses = passes.map((p) => p.layers);
+  return { graph: g, geometry, config: cfg, layers: imagePasses[0]!, imagePasses };
 }
 
 /**
@@ -172,8 +188,12 @@ export class ViltGraphCache<T = ViltGraph> {
   ) {}
 
   static key(model: ViltModel, geometry: ViltGraphGeometry, config: ReductionConfig | null): string {
-    const padded = geometry.imagePatches === undefined ? '' : `|P${geometry.imagePatches}`;
-    return `${modelFingerprint(model)}|T${geometry.textLen}|${geometry.gridH}x${geometry.gridW}${padded}|${scheduleKey(config)}`;
+    const kept = geometry.imagePatches;
+    const padded = kept === undefined ? '' : `|P${typeof kept === 'number' ? kept : kept.join(',')}`;
+    const images = `I${geometry.numImages ?? model.geometry.numImages}`;
+    // The fingerprint covers the head's weights and kind too; named here so a key says which graph it is.
+    const head = model.weights.head.kind;
+    return `${modelFingerprint(model)}|${head}|${images}|T${geometry.textLen}|${geometry.gridH}x${geometry.gridW}${padded}|${scheduleKey(config)}`;
   }
 
   get(model: ViltModel, geometry: ViltGraphGeometry, config: ReductionConfig | null): T {

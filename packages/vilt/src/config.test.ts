@@ -108,4 +108,36 @@ describe('parseViltConfig', () => {
     );
     expect(configError([]).message).toMatch(/expected a JSON object/);
   });
+
+  it('reads hidden_act: the exact erf GELU names run, anything else is refused naming the field', () => {
+    expect(parseViltConfig({ ...base, hidden_act: 'gelu' }).geometry.numLayers).toBe(6);
+    expect(parseViltConfig({ ...base, hidden_act: 'gelu_python' }).geometry.numLayers).toBe(6);
+    const { hidden_act: _, ...absent } = base;
+    expect(parseViltConfig(absent).geometry.numLayers).toBe(6);
+    for (const act of ['relu', 'gelu_new', 'gelu_pytorch_tanh', 'quick_gelu', 'gelu_10', 'GELU', 123, null]) {
+      expect(configError({ ...base, hidden_act: act }).message).toMatch(
+        /"hidden_act" must be "gelu" or "gelu_python" \(the exact erf GELU every backend computes\), got /,
+      );
+    }
+  });
+
+  it('refuses schedule ratios of the "pumer" section that are not numbers', () => {
+    const pumer = base['pumer'] as Record<string, unknown>;
+    for (const field of ['prune_r', 'merge_r', 'merge_text']) {
+      for (const bad of ['', '0.3', [0.3], true]) {
+        expect(configError({ ...base, pumer: { ...pumer, [field]: bad } }).message).toMatch(
+          new RegExp(`"pumer" section: .*${field} must be a number`),
+        );
+      }
+    }
+  });
+
+  it('describes values JSON cannot serialise in its errors (a BigInt from a caller-built object)', () => {
+    expect(configError({ ...base, hidden_size: 64n }).message).toMatch(
+      /"hidden_size" must be a positive integer, got 64n/,
+    );
+    expect(configError({ ...base, qkv_bias: 1n }).message).toMatch(
+      /"qkv_bias" must be true or false, got 1n/,
+    );
+  });
 });

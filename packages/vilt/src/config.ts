@@ -3,8 +3,10 @@ import {
   type ReductionConfig,
   reductionConfigFromReference,
   type ViltGeometry,
+  type ViltTask,
   validateReductionConfig,
 } from '@pumer/core';
+import { hfTask, TASK_LABELS } from './heads.js';
 import { describeValue } from './json-value.js';
 
 /** Where a checkpoint's parameter names and config fields come from (layouts/detect.ts tells them apart). */
@@ -20,8 +22,10 @@ export const VQA_ARCHITECTURE = 'ViltForQuestionAnswering';
  */
 export interface ViltConfig {
   readonly layout: CheckpointLayout;
-  /** The model class config.json names (`architectures[0]`); only VQA heads run so far. */
+  /** The model class config.json names (`architectures[0]`). */
   readonly architecture: string;
+  /** The task its head answers (from the class; heads.ts). */
+  readonly task: ViltTask;
   /** `geometry.maxTextLength` is the text window the tokenizer pads to and the reducers count over. */
   readonly geometry: ViltGeometry;
   readonly labels: readonly string[];
@@ -29,7 +33,7 @@ export interface ViltConfig {
   readonly textPositionRows: number;
   /** Rows of the text token-type table (type_vocab_size); ViLT's text uses row 0. */
   readonly typeVocabSize: number;
-  /** Rows of the modality table (modality_type_vocab_size); text is row 0, image row 1. */
+  /** Rows of the modality table (modality_type_vocab_size); text is row 0, image row 1 (NLVR2's second: 2). */
   readonly modalityTypeVocabSize: number;
   /** Whether the attention query/key/value projections carry biases (qkv_bias). */
   readonly qkvBias: boolean;
@@ -157,8 +161,8 @@ export function parseViltConfig(json: unknown, source = 'config.json'): ViltConf
   }
   checkHiddenAct(c, source);
   const architecture = configArchitecture(c, source, VQA_ARCHITECTURE);
-  const labels =
-    architecture === VQA_ARCHITECTURE || c['id2label'] !== undefined ? parseLabels(c, source) : [];
+  const task = hfTask(c, architecture, source);
+  const labels = hfLabels(c, task, architecture, source);
   const geometry: ViltGeometry = {
     hiddenSize,
     numLayers: int('num_hidden_layers'),
@@ -171,16 +175,25 @@ export function parseViltConfig(json: unknown, source = 'config.json'): ViltConf
     patchSize,
     numChannels: int('num_channels'),
     numLabels: labels.length,
+    numImages: task === 'nlvr2' ? nlvr2NumImages(c, source) : 1,
   };
   const qkvBias = c['qkv_bias'] ?? D.qkv_bias;
   if (typeof qkvBias !== 'boolean')
     throw fieldError(source, 'qkv_bias', `must be true or false, got ${describeValue(qkvBias)}`);
   const modalityTypeVocabSize = int('modality_type_vocab_size');
-  if (modalityTypeVocabSize < 2)
-    throw fieldError(source, 'modality_type_vocab_size', 'must be at least 2 (text and image)');
+  if (modalityTypeVocabSize < geometry.numImages + 1) {
+    throw fieldError(
+      source,
+      'modality_type_vocab_size',
+      geometry.numImages === 1
+        ? 'must be at least 2 (text and image)'
+        : `(${modalityTypeVocabSize}) must be at least ${geometry.numImages + 1} (text and one row per image)`,
+    );
+  }
   return {
     layout: 'hf',
     architecture,
+    task,
     geometry,
     labels,
     textPositionRows: geometry.maxTextLength,
@@ -189,6 +202,35 @@ export function parseViltConfig(json: unknown, source = 'config.json'): ViltConf
     qkvBias,
     reduction: parsePumerSection(c['pumer'], geometry.numLayers, source),
   };
+}
+
+/**
+ * The labels of a Hugging Face head: `id2label` (required of a VQA head: it names the answers); absent, the
+ * task's own (NLVR2 False/True). A retrieval head has one output, its score, whatever `id2label` says
+ * (transformers' default two labels are not its outputs).
+ */
+function hfLabels(
+  c: Record<string, unknown>,
+  task: ViltTask,
+  architecture: string,
+  source: string,
+): readonly string[] {
+  if (task === 'retrieval') return TASK_LABELS.retrieval ?? [];
+  if (architecture === VQA_ARCHITECTURE || c['id2label'] !== undefined) return parseLabels(c, source);
+  return TASK_LABELS[task] ?? [];
+}
+
+/** `num_images` of ViltForImagesAndTextClassification: the pair of NLVR2 (the only count read here). */
+function nlvr2NumImages(c: Record<string, unknown>, source: string): number {
+  const n = c['num_images'];
+  if (n !== 2) {
+    throw fieldError(
+      source,
+      'num_images',
+      `must be 2 for ViltForImagesAndTextClassification (NLVR2's image pair), got ${describeValue(n)}`,
+    );
+  }
+  return 2;
 }
 
 function parsePumerSection(raw: unknown, numLayers: number, source: string): ReductionConfig | null {

@@ -1,7 +1,9 @@
 import type { FloatTensor, LinearWeights, ReductionConfig } from '@pumer/core';
+import { HF_TASK_ARCHITECTURES, PUMER_TASK_FIELD } from './heads.js';
 import { type LoadedVilt, type ViltFiles, viltFromFiles } from './model.js';
 import { preprocessorConfigJson } from './preprocessor.js';
 import { type TensorToWrite, writeSafetensors } from './safetensors.js';
+import { hfHeadPrefix } from './weights.js';
 
 /**
  * Rewrites a loaded ViLT checkpoint (either layout, any weights format) in the Hugging Face layout: the
@@ -42,9 +44,10 @@ function linear(out: Map<string, TensorToWrite>, prefix: string, w: LinearWeight
 }
 
 /**
- * The weights of a loaded checkpoint under transformers' ViltForQuestionAnswering names. The text position
- * table holds the model's text window of rows (the authors' table is longer than their padded window) and the
- * modality table its text and image rows.
+ * The weights of a loaded checkpoint under transformers' names for its head's class (heads.ts
+ * HF_TASK_ARCHITECTURES: `classifier.{0,1,3}` or `rank_output`). The text position table holds the model's
+ * text window of rows (the authors' table is longer than their padded window) and the modality table its text
+ * and image rows.
  */
 export function hfWeightTensors(loaded: LoadedVilt): Map<string, TensorToWrite> {
   const w = loaded.model.weights;
@@ -75,9 +78,15 @@ export function hfWeightTensors(loaded: LoadedVilt): Map<string, TensorToWrite> 
   });
   linear(out, 'vilt.layernorm', w.finalNorm);
   linear(out, 'vilt.pooler.dense', w.pooler);
-  linear(out, 'classifier.0', w.classifier.fc1);
-  linear(out, 'classifier.1', w.classifier.norm);
-  linear(out, 'classifier.3', w.classifier.fc2);
+  const head = w.head;
+  const prefix = hfHeadPrefix(loaded.model.task);
+  if (head.kind === 'rank') {
+    linear(out, prefix, head.rank);
+  } else {
+    linear(out, `${prefix}.0`, head.fc1);
+    linear(out, `${prefix}.1`, head.norm);
+    linear(out, `${prefix}.3`, head.fc2);
+  }
   return out;
 }
 
@@ -103,9 +112,12 @@ function pumerSection(r: ReductionConfig): Record<string, unknown> {
 export function hfConfigJson(loaded: LoadedVilt): Record<string, unknown> {
   const c = loaded.config;
   const g = c.geometry;
+  const task = loaded.model.task;
   const labels = loaded.model.labels;
   return {
-    architectures: [c.architecture],
+    architectures: [HF_TASK_ARCHITECTURES[task]],
+    // VE has no Hugging Face class: its VQA-shaped head says its task (heads.ts PUMER_TASK_FIELD).
+    ...(task === 've' ? { [PUMER_TASK_FIELD]: task } : {}),
     model_type: 'vilt',
     hidden_size: g.hiddenSize,
     num_hidden_layers: g.numLayers,
@@ -122,16 +134,21 @@ export function hfConfigJson(loaded: LoadedVilt): Record<string, unknown> {
     patch_size: g.patchSize,
     num_channels: g.numChannels,
     qkv_bias: c.qkvBias,
-    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
-    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    ...(g.numImages > 1 ? { num_images: g.numImages } : {}),
+    // A retrieval head's one output is its score, not a label transformers would read.
+    ...(task === 'retrieval'
+      ? {}
+      : {
+          id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+          label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+        }),
     ...(c.reduction ? { pumer: pumerSection(c.reduction) } : {}),
   };
 }
 
 /**
- * Converts a checkpoint's files (either layout; validated and mapped by viltFromFiles, so an unsupported head
- * or a missing tokenizer or label list fails here with its CHECKPOINT / TOKENIZER error) to the Hugging Face
- * layout.
+ * Converts a checkpoint's files (either layout, any head; validated and mapped by viltFromFiles, so a missing
+ * tokenizer or label list fails here with its CHECKPOINT / TOKENIZER error) to the Hugging Face layout.
  */
 export function toHfCheckpoint(files: ViltFiles): HfCheckpoint {
   const loaded = viltFromFiles(files);

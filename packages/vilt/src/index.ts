@@ -113,11 +113,20 @@ export {
 } from './safetensors.js';
 export { type EncodedBatch, type EncodedQuestion, ViltTokenizer } from './tokenizer.js';
 export {
-  CLASSIFIER_NORM_EPS,
   hfBackboneWeights,
+  hfHeadPrefix,
+  modalityRows,
   TensorSource,
   type ViltBackboneWeights,
-  type VqaClassifierWeights,
   viltWeightsFromTensors,
-  vqaClassifierWeights,
 } from './weights.js';
+export {
+  CLASSIFIER_NORM_EPS,
+  type HeadLocation,
+  HF_TASK_ARCHITECTURES,
+  headKind,
+  headWeights,
+  hfTask,
+  PUMER_TASK_FIELD,
+  TASK_LABELS,
+} from './heads.js';

@@ -15,7 +15,8 @@ describe('parseLabelList', () => {
     ['yes', /labels must be a JSON list of answers$/],
     [[], /the label list is empty/],
     [['yes', 1], /label 1 must be a string, got 1/],
-  ])('refuses %j with a CHECKPOINT error', (json, message) => {
+    [['yes', 2n], /label 1 must be a string, got 2n/],
+  ])('refuses %o with a CHECKPOINT error', (json, message) => {
     let err: unknown;
     try {
       parseLabelList(json, 'answers.json');

@@ -1,5 +1,5 @@
 import { PumerError, type ReductionConfig, type ViltModel } from '@pumer/core';
-import { VQA_ARCHITECTURE, type ViltConfig } from './config.js';
+import type { ViltConfig } from './config.js';
 import { CHECKPOINT_FILE_NAMES, readCheckpoint, sniffCheckpointFormat } from './checkpoint/read.js';
 import { readShardedCheckpoint, SHARD_INDEX_FILE_NAMES, type ShardedWeights } from './checkpoint/sharded.js';
 import { AUTHORS_LAYOUT } from './layouts/authors.js';
@@ -8,12 +8,13 @@ import { HF_LAYOUT } from './layouts/hf.js';
 import type { LayoutReader } from './layouts/layout.js';
 import type { ImageProcessorConfig } from './preprocessor.js';
 import { ViltTokenizer } from './tokenizer.js';
-import { TensorSource, vqaClassifierWeights } from './weights.js';
+import { headWeights } from './heads.js';
+import { TensorSource } from './weights.js';
 import { checkJsonValue } from './json-value.js';
 
 /**
- * Everything a VQA run needs from a checkpoint, whatever its layout: weights, tokenizer (padding to the
- * model's text window), image preparation, labels, schedule. Callers never need to know the layout:
+ * Everything a run needs from a checkpoint, whatever its layout and head: weights, tokenizer (padding to the
+ * model's text window), image preparation, labels, schedule; `model.task` says which pipeline answers it. Callers never need to know the layout:
  * `prepareImage(image, loaded.preprocessor)` and `loaded.tokenizer.encode(question)` give the model's inputs.
  */
 export interface LoadedVilt {
@@ -47,8 +48,8 @@ export interface ViltFiles {
   /** preprocessor_config.json, parsed: required by the Hugging Face layout, unused by the authors' one. */
   readonly preprocessor?: unknown;
   /**
-   * The answer of each VQA output, in order. Replaces config.json's `id2label`; required for the authors'
-   * VQA checkpoints (their answers live in the dataset's vqa2_label2ans.json).
+   * The label of each head output, in order. Replaces config.json's `id2label` (or a task's fixed labels);
+   * required for the authors' VQA checkpoints (their answers live in the dataset's vqa2_label2ans.json).
    */
   readonly labels?: readonly string[];
   /** Where `labels` came from, for error messages (default "the labels option"). */
@@ -77,7 +78,7 @@ function answerLabels(files: ViltFiles, config: ViltConfig, reader: LayoutReader
   if (files.labels.length !== n) {
     throw new PumerError(
       'CHECKPOINT',
-      `${from}: ${files.labels.length} labels, but the checkpoint's VQA head has ${n} outputs`,
+      `${from}: ${files.labels.length} labels, but the checkpoint's ${config.task === 'vqa' ? 'VQA' : config.task} head has ${n} outputs`,
     );
   }
   return files.labels;
@@ -109,8 +110,8 @@ function loadTokenizer(files: ViltFiles, config: ViltConfig): ViltTokenizer {
 
 /**
  * Builds a LoadedVilt from file contents, in the Hugging Face layout or the PuMer authors' (told apart by
- * config.json and the tensor names). Every file is validated; errors name the file and field. Only VQA heads
- * run: other heads' backbones are mapped, then refused with a CHECKPOINT error naming the class.
+ * config.json and the tensor names), with any of the four heads (heads.ts). Every file is validated; errors
+ * name the file and field.
  */
 export function viltFromFiles(files: ViltFiles): LoadedVilt {
   if (files === null || typeof files !== 'object') {
@@ -135,22 +136,16 @@ export function viltFromFiles(files: ViltFiles): LoadedVilt {
   const src = new TensorSource(tensors, source);
   const parsed = reader.config(files.config, src);
   const backbone = reader.backbone(src, parsed);
-  if (parsed.architecture !== VQA_ARCHITECTURE) {
-    throw new PumerError(
-      'CHECKPOINT',
-      `${parsed.architecture} checkpoints are not supported yet: the backbone loads, but only the VQA head (${VQA_ARCHITECTURE}) runs`,
-    );
-  }
   const labels = answerLabels(files, parsed, reader);
   const config: ViltConfig = { ...parsed, labels };
   const g = config.geometry;
   const weights = {
     ...backbone,
-    classifier: vqaClassifierWeights(src, reader.vqaClassifierPrefix, g.hiddenSize, g.numLabels),
+    head: headWeights(src, { task: config.task, prefix: reader.headPrefix(config) }, g),
   };
   src.checkAllUsed(reader.ignoredTensors, g.numLayers, reader.depthField);
   return {
-    model: { id: files.id, geometry: g, weights, labels },
+    model: { id: files.id, geometry: g, weights, labels, task: config.task },
     config,
     tokenizer: loadTokenizer(files, config),
     preprocessor: reader.preprocessor(files.preprocessor, config),

@@ -117,6 +117,9 @@ describe('image preparation', () => {
     expect(configError({ rescale_factor: -1 / 255 })).toMatch(/field "rescale_factor"/);
     expect(configError({ do_pad: 'yes' })).toMatch(/field "do_pad" must be true or false/);
     expect(configError({ pad_and_return_pixel_mask: 1 })).toMatch(/field "pad_and_return_pixel_mask"/);
+    // Values JSON cannot serialise (a caller-built object) are described, not a TypeError of the message.
+    expect(configError({ do_pad: 1n })).toMatch(/field "do_pad" must be true or false, got 1n/);
+    expect(configError({ image_mean: [0.5, 0.5, 1n] })).toMatch(/field "image_mean" .*got \[0.5, 0.5, 1n\]/);
   });
 
   it("resamples in Pillow's fixed point, clipping the bicubic overshoot", () => {

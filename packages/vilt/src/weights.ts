@@ -1,9 +1,10 @@
-import { type FloatTensor, floatTensor, PumerError, type ViltWeights } from '@pumer/core';
+import { type FloatTensor, floatTensor, PumerError, type ViltTask, type ViltWeights } from '@pumer/core';
 import type { ViltConfig } from './config.js';
 import { type CheckpointTensor, isFloatTensor } from './checkpoint/tensors.js';
+import { headWeights } from './heads.js';
 
 /**
- * Maps Hugging Face ViltForQuestionAnswering parameter names onto core's ViltWeights, checking every
+ * Maps Hugging Face ViLT parameter names onto core's ViltWeights, checking every
  * tensor's shape against config.json. A tensor the model does not read is an error (a config.json that
  * undercounts the layers would otherwise drop layers silently), except the buffers checkpoints carry (the
  * int64 `position_ids`). The PuMer authors' layout has its own mapping (layouts/authors.ts) built from the
@@ -15,9 +16,6 @@ export const HF_IGNORED_TENSORS: readonly RegExp[] = [/^vilt\.embeddings\.text_e
 
 /** How many unused tensor names an error lists before it says how many more there are. */
 const UNUSED_NAMES_SHOWN = 6;
-
-/** The classifier's LayerNorm is built with PyTorch's default eps, not config.layer_norm_eps. */
-export const CLASSIFIER_NORM_EPS = 1e-5;
 
 /** Named tensors of one checkpoint, handed out with their shapes checked. */
 export class TensorSource {
@@ -99,25 +97,7 @@ export class TensorSource {
 }
 
 /** Everything but the task head: embeddings, blocks, final norm and pooler (the same in every ViLT head). */
-export type ViltBackboneWeights = Omit<ViltWeights, 'classifier'>;
-
-/** The VQA head: Linear(D, 2D) -> LayerNorm(2D, eps 1e-5) -> GELU -> Linear(2D, labels). */
-export type VqaClassifierWeights = ViltWeights['classifier'];
-
-/** The VQA head stored under `prefix` (`classifier` in Hugging Face checkpoints). */
-export function vqaClassifierWeights(
-  src: TensorSource,
-  prefix: string,
-  hiddenSize: number,
-  numLabels: number,
-): VqaClassifierWeights {
-  const d = hiddenSize;
-  return {
-    fc1: src.linear(`${prefix}.0`, 2 * d, d),
-    norm: src.norm(`${prefix}.1`, 2 * d, CLASSIFIER_NORM_EPS),
-    fc2: src.linear(`${prefix}.3`, numLabels, 2 * d),
-  };
-}
+export type ViltBackboneWeights = Omit<ViltWeights, 'head'>;
 
 /** The backbone of a Hugging Face layout checkpoint (`vilt.embeddings.*`, `vilt.encoder.layer.*`). */
 export function hfBackboneWeights(src: TensorSource, config: ViltConfig): ViltBackboneWeights {
@@ -163,7 +143,7 @@ export function hfBackboneWeights(src: TensorSource, config: ViltConfig): ViltBa
       ]),
       bias: src.get(`${e}.patch_embeddings.projection.bias`, [d]),
     },
-    modalityEmbeddings: textAndImageRows(modality),
+    modalityEmbeddings: modalityRows(modality, g.numImages),
     layers,
     finalNorm: src.norm('vilt.layernorm', d, g.layerNormEps),
     pooler: src.linear('vilt.pooler.dense', d, d),
@@ -171,15 +151,27 @@ export function hfBackboneWeights(src: TensorSource, config: ViltConfig): ViltBa
 }
 
 /**
- * Rows 0 (text) and 1 (image) of a modality table; further rows (NLVR2's second image) are unused by a
- * single-image head.
+ * The rows of a modality table the model reads: 0 (text) and one per image (1, and 2 for NLVR2's second
+ * image). A single-image head of a table with more rows leaves them unused.
  */
-export function textAndImageRows(modality: FloatTensor): FloatTensor {
+export function modalityRows(modality: FloatTensor, numImages: number): FloatTensor {
   const d = modality.shape[1];
-  return floatTensor(modality.data.subarray(0, 2 * d), [2, d]);
+  const rows = numImages + 1;
+  if (modality.shape[0] < rows) {
+    throw new PumerError(
+      'CHECKPOINT',
+      `the modality table has ${modality.shape[0]} rows, but ${numImages} image(s) per example need ${rows} (text and one per image)`,
+    );
+  }
+  return floatTensor(modality.data.subarray(0, rows * d), [rows, d]);
 }
 
-/** Hugging Face ViltForQuestionAnswering tensors -> core's ViltWeights. */
+/** Where a Hugging Face layout checkpoint keeps each task's head. */
+export function hfHeadPrefix(task: ViltTask): string {
+  return task === 'retrieval' ? 'rank_output' : 'classifier';
+}
+
+/** Hugging Face layout tensors (any head) -> core's ViltWeights. */
 export function viltWeightsFromTensors(
   tensors: ReadonlyMap<string, CheckpointTensor>,
   config: ViltConfig,
@@ -188,12 +180,7 @@ export function viltWeightsFromTensors(
   const src = new TensorSource(tensors, source);
   const weights = {
     ...hfBackboneWeights(src, config),
-    classifier: vqaClassifierWeights(
-      src,
-      'classifier',
-      config.geometry.hiddenSize,
-      config.geometry.numLabels,
-    ),
+    head: headWeights(src, { task: config.task, prefix: hfHeadPrefix(config.task) }, config.geometry),
   };
   src.checkAllUsed(HF_IGNORED_TENSORS, config.geometry.numLayers, 'num_hidden_layers');
   return weights;

@@ -1,10 +1,8 @@
-import type { CheckedMerge, MergeStyleRule } from '@pumer/core';
+import type { MergeDecision, MergeStyleRule } from '@pumer/core';
 import type { Floats } from '../ops/arrays.js';
 import { bipartiteDst, type DstMap, identityDst, type MatchScore } from './bipartite.js';
 
 /** What a merge does: the style's rule, the (clamped) r, and the protection the rule and the caller chose. */
-export type MergeHow = Pick<CheckedMerge, 'rule' | 'r' | 'protectFirst' | 'unmergedOrder'>;
-
 /** `metric` rows (optionally scaled by `scale[row]`) divided by their L2 norm; a zero row stays zero. */
 export function normalizedRows(metric: Floats, rows: number, C: number, scale?: Floats | null): Float64Array {
   const out = new Float64Array(rows * C);
@@ -98,7 +96,7 @@ export interface MergedTokens {
 }
 
 /** The match score a style's rule asks for: its metric scaled by saliency or not, normalised; or the saliency. */
-function matchScore(how: MergeHow, t: TokenRows): MatchScore {
+function matchScore(how: MergeDecision, t: TokenRows): MatchScore {
   if (how.rule.match === 'saliency-gap') return { match: 'saliency-gap', saliency: t.saliency! };
   const scale = how.rule.scaleMetricBySaliency ? t.saliency : null;
   return { match: 'cosine', unit: normalizedRows(t.metric!, t.B * t.n, t.C, scale), C: t.C };
@@ -109,7 +107,7 @@ function matchScore(how: MergeHow, t: TokenRows): MatchScore {
  * says how rows are matched (its metric scaled by saliency first if `scaleMetricBySaliency`, then normalised;
  * or the saliency gap) and how merged rows combine. The caller has checked the inputs and clamped r.
  */
-export function mergeTokens(how: MergeHow, t: TokenRows): MergedTokens {
+export function mergeTokens(how: MergeDecision, t: TokenRows): MergedTokens {
   const { B, n, D } = t;
   const weighted = how.rule.combine === 'size-weighted-mean';
   if (how.r === 0) {
@@ -134,7 +132,7 @@ export function mergeTokens(how: MergeHow, t: TokenRows): MergedTokens {
  * become fractional) and the ToMe baseline over all tokens. mask [B, n]; returns the merged mask [B, n - r].
  */
 export function mergeTokensWithMask(
-  how: MergeHow,
+  how: MergeDecision,
   t: TokenRows,
   mask: Floats,
 ): MergedTokens & { readonly mask: Float64Array } {

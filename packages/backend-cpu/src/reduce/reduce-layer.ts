@@ -1,18 +1,16 @@
 import {
+  layerMergeDecision,
   intTensor,
   type LayerPlan,
   type LayerTrace,
   MERGE_STYLE_RULES,
-  type MergeStyleRule,
   mergeStyleRule,
-  protectsFirst,
   type ReductionConfig,
   saliencyRule,
-  unmergedOrder,
 } from '@pumer/core';
 import type { AttentionArrays } from '../ops/attention.js';
 import { toFloatTensor } from '../ops/arrays.js';
-import { type MergeHow, mergeTokens, mergeTokensWithMask } from './merge.js';
+import { mergeTokens, mergeTokensWithMask } from './merge.js';
 import { selectTop } from './prune.js';
 import { saliencyScores } from './saliency.js';
 
@@ -20,12 +18,6 @@ import { saliencyScores } from './saliency.js';
  * The reduce step of one block (docs/reducers.md, "The layer plan"), twin of @pumer/onnx's `reduceLayer`:
  * what it does comes from core's layer plan, how from core's rule tables.
  */
-
-/** A reduce layer's merge of `r` rows in a style: protection as the style decides (ToMe's default: protect). */
-function layerMerge(rule: MergeStyleRule, r: number): MergeHow {
-  const protectFirst = protectsFirst(rule);
-  return { rule, r, protectFirst, unmergedOrder: unmergedOrder(protectFirst) };
-}
 
 /** Rows [from, from+count) of each example of a [B, N, C] array, as [B, count, C]. */
 function sliceRows(
@@ -118,7 +110,7 @@ export function reduceLayer(
       const { keep } = plan;
       const top = selectTop(saliency, B, I, keep);
       const imageRule = mergeStyleRule(cfg.mergeStyle);
-      const image = mergeTokens(layerMerge(imageRule, plan.imageMergeR), {
+      const image = mergeTokens(layerMergeDecision(imageRule, plan.imageMergeR), {
         B,
         n: keep,
         D,
@@ -129,7 +121,7 @@ export function reduceLayer(
         size: null,
       });
       const text = mergeTokensWithMask(
-        layerMerge(MERGE_STYLE_RULES.tome, plan.textMergeR),
+        layerMergeDecision(MERGE_STYLE_RULES.tome, plan.textMergeR),
         {
           B,
           n: T,
@@ -171,7 +163,7 @@ export function reduceLayer(
     default: {
       // The ToMe baseline: ToMe over all N tokens on Kbar, token 0 protected, states and mask size-weighted.
       const merged = mergeTokensWithMask(
-        layerMerge(MERGE_STYLE_RULES.tome, plan.tomeR),
+        layerMergeDecision(MERGE_STYLE_RULES.tome, plan.tomeR),
         { B, n: N, D, x, metric: attn.kbar, C: hd, saliency: null, size: null },
         mask,
       );

@@ -25,6 +25,7 @@ function tinyModel(): { geometry: ViltGeometry; weights: ViltWeights } {
     patchSize: 2,
     numChannels: 1,
     numLabels: 1,
+    numImages: 1,
   };
   const norm = { weight: floatTensor([1, 1], [d]), bias: floatTensor([0, 0], [d]), eps: 1e-12 };
   const weights = {
@@ -44,7 +45,8 @@ function tinyModel(): { geometry: ViltGeometry; weights: ViltWeights } {
     layers: [],
     finalNorm: norm,
     pooler: { weight: floatTensor([1, 0, 0, 1], [d, d]), bias: null },
-    classifier: {
+    head: {
+      kind: 'classifier',
       fc1: { weight: floatTensor([1, 0, 0, 1, 1, 1, 0, 0], [4, d]), bias: null },
       norm: { weight: floatTensor([1, 1, 1, 1], [4]), bias: floatTensor([0, 0, 0, 0], [4]), eps: 1e-5 },
       fc2: { weight: floatTensor([1, 1, 1, 1], [1, 4]), bias: null },

@@ -63,16 +63,18 @@ export interface ImageEmbedding {
  * Image, as Hugging Face's ViltEmbeddings.visual_embed: Conv2d patch projection (kernel = stride = patch),
  * the image [CLS] first, then each image's valid patches (core's `checkImageGrids`: the top-left h x w
  * patches its pixel mask covers) in row-major order with the position embeddings bilinearly resized
- * (align_corners=True) to that image's own h x w grid, all + modality[1]. Every image keeps all its valid
+ * (align_corners=True) to that image's own h x w grid, all + the image's modality row. Every image keeps all its valid
  * patches; L is the batch's largest valid count, and an image with fewer is filled with padding tokens of
  * mask 0: its first non-valid patches in row-major order, with no position embedding (the reference picks
  * them at random; masked, they do not change the unreduced result). Without a mask, L = h*w of the grid.
+ * `modalityRow` is the image's modality row: 1, or 2 for NLVR2's second image.
  */
 export function embedImage(
   weights: ViltWeights,
   geometry: ViltGeometry,
   pixelValues: FloatTensor,
   pixelMask?: IntTensor,
+  modalityRow = 1,
 ): ImageEmbedding {
   if (pixelValues.shape.length !== 4) {
     throw new ShapeError(`pixelValues must be [B, C, H, W], got [${pixelValues.shape.join(', ')}]`);
@@ -86,7 +88,12 @@ export function embedImage(
   const { gridW: gw, gridH: gh, patches } = grids;
   const d = geometry.hiddenSize;
   const positions = new Map<string, Float32Array>(); // per valid grid: [1 + h*w, D]
-  const modality = weights.modalityEmbeddings.data.subarray(d, 2 * d); // row 1: image
+  if (!(modalityRow >= 1 && modalityRow < weights.modalityEmbeddings.shape[0])) {
+    throw new ShapeError(
+      `image modality row ${modalityRow} is outside the model's ${weights.modalityEmbeddings.shape[0]} modality rows`,
+    );
+  }
+  const modality = weights.modalityEmbeddings.data.subarray(modalityRow * d, (modalityRow + 1) * d);
   const cls = weights.clsToken.data;
   const kernel = weights.patchProjection.weight.data; // [D, C, p, p]
   const bias = weights.patchProjection.bias?.data ?? null;

@@ -6,6 +6,7 @@ import type { ReductionConfig } from '@pumer/core';
 import { type ContractResult, runBackendContract, runGoldenDocument } from '@pumer/testkit';
 import { type LoadedVilt, viltFromFiles } from '@pumer/vilt';
 import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendInfo } from '../../src/index.js';
+import type { CheckpointUrls } from '../head-cases.js';
 import { inputsFromWire, outputsToWire, type WireInputs, type WireOutputs } from './wire.js';
 
 const backends = new Map<string, WebGpuBackend>();
@@ -50,6 +51,30 @@ function model(name: string): Promise<LoadedVilt> {
   return m;
 }
 
+/** A checkpoint fetched file by file (any layout viltFromFiles reads), cached by its id. */
+function checkpoint(urls: CheckpointUrls): Promise<LoadedVilt> {
+  let m = models.get(urls.id);
+  if (!m) {
+    m = (async () => {
+      const [config, weights, tokenizer, preprocessor] = await Promise.all([
+        fetchOk(urls.config).then((r) => r.json()),
+        fetchOk(urls.weights).then((r) => r.arrayBuffer()),
+        fetchOk(urls.tokenizer).then((r) => r.json()),
+        urls.preprocessor ? fetchOk(urls.preprocessor).then((r) => r.json()) : undefined,
+      ]);
+      return viltFromFiles({
+        config,
+        weights: new Uint8Array(weights),
+        tokenizer,
+        ...(preprocessor ? { preprocessor } : {}),
+        id: urls.id,
+      });
+    })();
+    models.set(urls.id, m);
+  }
+  return m;
+}
+
 export interface PageApi {
   init(provider: 'webgpu' | 'wasm'): Promise<WebGpuBackendInfo>;
   info(provider: 'webgpu' | 'wasm'): Promise<WebGpuBackendInfo>;
@@ -59,6 +84,12 @@ export interface PageApi {
   runVilt(
     provider: 'webgpu' | 'wasm',
     name: string,
+    inputs: WireInputs,
+    config: ReductionConfig | null,
+  ): Promise<WireOutputs>;
+  /** runVilt on a checkpoint given by the URLs of its files (the task-head cases). */
+  runCheckpoint(
+    urls: CheckpointUrls,
     inputs: WireInputs,
     config: ReductionConfig | null,
   ): Promise<WireOutputs>;
@@ -100,6 +131,10 @@ const api: PageApi = {
   async runVilt(provider, name, inputs, config) {
     const b = await backend(provider);
     return outputsToWire(await b.runVilt((await model(name)).model, inputsFromWire(inputs), config));
+  },
+  async runCheckpoint(urls, inputs, config) {
+    const b = await backend('webgpu');
+    return outputsToWire(await b.runVilt((await checkpoint(urls)).model, inputsFromWire(inputs), config));
   },
   async time(provider, name, inputs, config, repeats) {
     const b = await backend(provider);

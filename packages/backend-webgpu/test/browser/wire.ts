@@ -31,6 +31,7 @@ export interface WireInputs {
   readonly inputIds: WireTensor;
   readonly attentionMask: WireTensor;
   readonly pixelValues: WireTensor;
+  readonly pixelMask?: WireTensor;
 }
 
 export function inputsToWire(i: ViltInputs): WireInputs {
@@ -38,6 +39,7 @@ export function inputsToWire(i: ViltInputs): WireInputs {
     inputIds: toWire(i.inputIds),
     attentionMask: toWire(i.attentionMask),
     pixelValues: toWire(i.pixelValues),
+    ...(i.pixelMask ? { pixelMask: toWire(i.pixelMask) } : {}),
   };
 }
 
@@ -46,6 +48,7 @@ export function inputsFromWire(i: WireInputs): ViltInputs {
     inputIds: fromWireInt(i.inputIds),
     attentionMask: fromWireInt(i.attentionMask),
     pixelValues: fromWireFloat(i.pixelValues),
+    ...(i.pixelMask ? { pixelMask: fromWireInt(i.pixelMask) } : {}),
   };
 }
 
@@ -56,27 +59,34 @@ type WireTrace = Omit<LayerTrace, 'imageSaliency' | (typeof INDEX_KEYS)[number]>
 export interface WireOutputs {
   readonly logits: WireTensor;
   readonly layers: readonly WireTrace[];
+  readonly imagePasses?: readonly (readonly WireTrace[])[];
+}
+
+function traceToWire(l: LayerTrace): WireTrace {
+  const out: Record<string, unknown> = { ...l };
+  for (const k of ['imageSaliency', ...INDEX_KEYS] as const) if (l[k]) out[k] = toWire(l[k]!);
+  return out as WireTrace;
+}
+
+function traceFromWire(l: WireTrace): LayerTrace {
+  const out: Record<string, unknown> = { ...l };
+  if (l.imageSaliency) out['imageSaliency'] = fromWireFloat(l.imageSaliency);
+  for (const k of INDEX_KEYS) if (l[k]) out[k] = fromWireInt(l[k]!);
+  return out as unknown as LayerTrace;
 }
 
 export function outputsToWire(o: ViltOutputs): WireOutputs {
   return {
     logits: toWire(o.logits),
-    layers: o.layers.map((l) => {
-      const out: Record<string, unknown> = { ...l };
-      for (const k of ['imageSaliency', ...INDEX_KEYS] as const) if (l[k]) out[k] = toWire(l[k]!);
-      return out as WireTrace;
-    }),
+    layers: o.layers.map(traceToWire),
+    ...(o.imagePasses ? { imagePasses: o.imagePasses.map((p) => p.map(traceToWire)) } : {}),
   };
 }
 
 export function outputsFromWire(o: WireOutputs): ViltOutputs {
   return {
     logits: fromWireFloat(o.logits),
-    layers: o.layers.map((l) => {
-      const out: Record<string, unknown> = { ...l };
-      if (l.imageSaliency) out['imageSaliency'] = fromWireFloat(l.imageSaliency);
-      for (const k of INDEX_KEYS) if (l[k]) out[k] = fromWireInt(l[k]!);
-      return out as unknown as LayerTrace;
-    }),
+    layers: o.layers.map(traceFromWire),
+    ...(o.imagePasses ? { imagePasses: o.imagePasses.map((p) => p.map(traceFromWire)) } : {}),
   };
 }

@@ -3,12 +3,19 @@ import { validateReductionConfig } from '../config.js';
 import type { BlockArgs, MergeArgs, SaliencyInputs } from '../contracts.js';
 import { PumerError, ShapeError } from '../errors.js';
 import type { BlockWeights, LayerNormWeights, LinearWeights } from '../model.js';
-import { expectFinite, expectShape, type FloatTensor, type IntTensor } from '../tensor.js';
+import {
+  expectFinite,
+  expectShape,
+  type FloatTensor,
+  floatTensor,
+  type IntTensor,
+  intTensor,
+} from '../tensor.js';
 import {
   clampMergeR,
   MERGE_STYLE_RULES,
   MERGE_STYLES,
-  type MergeStyleRule,
+  type MergeDecision,
   protectsFirst,
   unmergedOrder,
 } from './merge-styles.js';
@@ -131,18 +138,13 @@ export function checkPruneArgs(scores: FloatTensor, keep: unknown): { B: number;
   return { B, I, keep: checkInteger('keep', keep, I === 0 ? 0 : 1, I) };
 }
 
-/** What a checked merge does: the style's rule, the sizes, and the r it will remove after the clamp. */
-export interface CheckedMerge {
-  readonly rule: MergeStyleRule;
+/** What a checked merge does: the style's decision (r clamped to its limit) and the sizes. */
+export interface CheckedMerge extends MergeDecision {
   readonly B: number;
   readonly n: number;
   readonly D: number;
   /** Metric width (styles that read a metric). */
   readonly C: number | null;
-  /** The request clamped to the style's limit. */
-  readonly r: number;
-  readonly protectFirst: boolean;
-  readonly unmergedOrder: 'position' | 'score';
 }
 
 /** Checks a Merger.merge call against what its style reads. */
@@ -344,4 +346,78 @@ export function checkImageGrids(
   const patches = Math.max(...valid.map((v) => v.h * v.w));
   const padded = valid.some((v) => v.h !== gridH || v.w !== gridW);
   return { gridH, gridW, valid, patches, padded };
+}
+
+/** One image of every example, as a single-image batch, with its checked patch grids. */
+export interface CheckedImagePass {
+  readonly pixelValues: FloatTensor; // [B, C, H, W]
+  readonly pixelMask?: IntTensor; // [B, H, W]
+  readonly grids: CheckedImageGrids;
+}
+
+/**
+ * Checks the image side of a batch for a model with `numImages` images per example and splits it into one
+ * single-image batch per image (NLVR2 runs one pass per image). numImages 1: `pixelValues` [B, C, H, W] and
+ * `pixelMask` [B, H, W], returned as they are; numImages 2: [B, 2, C, H, W] and [B, 2, H, W]. Each image is
+ * then checked as `checkImageGrids` checks it.
+ */
+export function checkImagePasses(
+  pixelValues: FloatTensor,
+  pixelMask: IntTensor | undefined | null,
+  patchSize: number,
+  numImages: number,
+): CheckedImagePass[] {
+  if (!Number.isInteger(numImages) || numImages < 1) {
+    throw new PumerError('VALUE', `numImages must be a positive integer, got ${numImages}`);
+  }
+  if (numImages === 1) {
+    const grids = checkImageGrids(pixelValues, pixelMask, patchSize);
+    return [{ pixelValues, ...(pixelMask ? { pixelMask } : {}), grids }];
+  }
+  expectShape('pixelValues', pixelValues, [null, numImages, null, null, null]);
+  const [B, , C, H, W] = pixelValues.shape as [number, number, number, number, number];
+  if (pixelMask !== undefined && pixelMask !== null) {
+    if (
+      typeof pixelMask !== 'object' ||
+      pixelMask.dtype !== 'int32' ||
+      !(pixelMask.data instanceof Int32Array)
+    ) {
+      throw new ShapeError(
+        `pixelMask must be an int32 tensor, got dtype ${String((pixelMask as { dtype?: unknown }).dtype)}`,
+      );
+    }
+    expectShape('pixelMask', pixelMask, [B, numImages, H, W]);
+  }
+  const passes: CheckedImagePass[] = [];
+  for (let i = 0; i < numImages; i++) {
+    const pixels = new Float32Array(B * C * H * W);
+    const plane = C * H * W;
+    for (let b = 0; b < B; b++) {
+      const from = (b * numImages + i) * plane;
+      pixels.set(pixelValues.data.subarray(from, from + plane), b * plane);
+    }
+    const values = floatTensor(pixels, [B, C, H, W]);
+    let mask: IntTensor | undefined;
+    if (pixelMask) {
+      const m = new Int32Array(B * H * W);
+      for (let b = 0; b < B; b++) {
+        const from = (b * numImages + i) * H * W;
+        m.set(pixelMask.data.subarray(from, from + H * W), b * H * W);
+      }
+      mask = intTensor(m, [B, H, W]);
+    }
+    try {
+      passes.push({
+        pixelValues: values,
+        ...(mask ? { pixelMask: mask } : {}),
+        grids: checkImageGrids(values, mask, patchSize),
+      });
+    } catch (e) {
+      // Name the image so an NLVR2 caller knows which of the pair is wrong.
+      if (e instanceof ShapeError) throw new ShapeError(`image ${i}: ${e.message}`);
+      if (e instanceof PumerError) throw new PumerError(e.code, `image ${i}: ${e.message}`);
+      throw e;
+    }
+  }
+  return passes;
 }

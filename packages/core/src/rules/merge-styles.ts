@@ -82,3 +82,17 @@ export function mergeLimit(n: number, protectFirst: boolean): number {
 export function clampMergeR(r: number, n: number, protectFirst: boolean): number {
   return Math.min(Math.max(0, Math.floor(r)), mergeLimit(n, protectFirst));
 }
+
+/** How one merge runs: the style's rule, the r it removes (clamped), protection, and where unmerged rows go. */
+export interface MergeDecision {
+  readonly rule: MergeStyleRule;
+  readonly r: number;
+  readonly protectFirst: boolean;
+  readonly unmergedOrder: 'position' | 'score';
+}
+
+/** A reduce layer's merge of r rows (r from the layer plan): protection as the style decides, ToMe's default on. */
+export function layerMergeDecision(rule: MergeStyleRule, r: number): MergeDecision {
+  const protectFirst = protectsFirst(rule);
+  return { rule, r, protectFirst, unmergedOrder: unmergedOrder(protectFirst) };
+}

@@ -1,12 +1,10 @@
-import type { CheckedMerge, MergeStyleRule } from '@pumer/core';
+import type { MergeDecision, MergeStyleRule } from '@pumer/core';
 import type { GraphBuilder } from '../builder.js';
 import { l2Normalize } from '../nn.js';
 import { bipartiteDst, identityDst, type MatchScore } from './bipartite.js';
 import { oneHotRows } from './rank.js';
 
 /** What a merge does: the style's rule, the (clamped) r, and the protection the rule and the caller chose. */
-export type MergeHow = Pick<CheckedMerge, 'rule' | 'r' | 'protectFirst' | 'unmergedOrder'>;
-
 export interface MergedRows {
   readonly x: string;
   /** Summed sizes [B, nOut, 1] (size-weighted-mean only). */
@@ -64,7 +62,7 @@ export interface MergedTokens {
 }
 
 /** The match score a style's rule asks for: its metric scaled by saliency or not, normalised; or the saliency. */
-function matchScore(g: GraphBuilder, how: MergeHow, t: TokenRows): MatchScore {
+function matchScore(g: GraphBuilder, how: MergeDecision, t: TokenRows): MatchScore {
   if (how.rule.match === 'saliency-gap') return { match: 'saliency-gap', saliency: t.saliency! };
   const metric = how.rule.scaleMetricBySaliency ? g.mul(t.metric!, g.unsqueeze(t.saliency!, [2])) : t.metric!;
   return { match: 'cosine', unit: l2Normalize(g, metric) };
@@ -75,7 +73,7 @@ function matchScore(g: GraphBuilder, how: MergeHow, t: TokenRows): MatchScore {
  * the rule says how rows are matched (its metric scaled by saliency first if `scaleMetricBySaliency`, then
  * normalised; or the saliency gap) and how merged rows combine. The caller has checked the inputs and clamped r.
  */
-export function mergeTokens(g: GraphBuilder, how: MergeHow, t: TokenRows): MergedTokens {
+export function mergeTokens(g: GraphBuilder, how: MergeDecision, t: TokenRows): MergedTokens {
   const weighted = how.rule.combine === 'size-weighted-mean';
   if (how.r === 0) {
     // The reference's do_nothing: states unchanged, sizes as given.
@@ -100,7 +98,7 @@ export function mergeTokens(g: GraphBuilder, how: MergeHow, t: TokenRows): Merge
  */
 export function mergeTokensWithMask(
   g: GraphBuilder,
-  how: MergeHow,
+  how: MergeDecision,
   t: TokenRows,
   mask: string,
 ): MergedTokens & { readonly mask: string } {

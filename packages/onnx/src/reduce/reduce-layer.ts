@@ -1,15 +1,13 @@
 import {
+  layerMergeDecision,
   type LayerPlan,
   MERGE_STYLE_RULES,
-  type MergeStyleRule,
   mergeStyleRule,
-  protectsFirst,
   type ReductionConfig,
   saliencyRule,
-  unmergedOrder,
 } from '@pumer/core';
 import type { GraphBuilder } from '../builder.js';
-import { type MergeHow, mergeTokens, mergeTokensWithMask } from './merge.js';
+import { mergeTokens, mergeTokensWithMask } from './merge.js';
 import { selectTop } from './prune.js';
 import { saliencyScores } from './saliency.js';
 
@@ -17,12 +15,6 @@ import { saliencyScores } from './saliency.js';
  * The reduce step of one block (docs/reducers.md, "The layer plan"), twin of @pumer/backend-cpu's
  * `reduceLayer`: what it does comes from core's layer plan, how from core's rule tables.
  */
-
-/** A reduce layer's merge of `r` rows in a style: protection as the style decides (ToMe's default: protect). */
-function layerMerge(rule: MergeStyleRule, r: number): MergeHow {
-  const protectFirst = protectsFirst(rule);
-  return { rule, r, protectFirst, unmergedOrder: unmergedOrder(protectFirst) };
-}
 
 /** Trace values a reducing layer produces (graph value names; indices in float until the caller casts). */
 export interface BlockTrace {
@@ -75,7 +67,7 @@ export function reduceLayer(
     const saliency = saliencyScores(g, rule, { attn: tokens.attn, kbar, qbar, textMask }, t, n);
     const top = selectTop(g, saliency, plan.imageIn, plan.keep);
     const imageRule = mergeStyleRule(config.mergeStyle);
-    const image = mergeTokens(g, layerMerge(imageRule, plan.imageMergeR), {
+    const image = mergeTokens(g, layerMergeDecision(imageRule, plan.imageMergeR), {
       n: plan.keep,
       x: g.matmul(top.pick, g.slice(x, 1, t, n)), // [B, keep, D]
       metric: imageRule.reads.metric ? g.matmul(top.pick, g.slice(kbar, 1, t, n)) : null,
@@ -84,7 +76,7 @@ export function reduceLayer(
     });
     const text = mergeTokensWithMask(
       g,
-      layerMerge(MERGE_STYLE_RULES.tome, plan.textMergeR),
+      layerMergeDecision(MERGE_STYLE_RULES.tome, plan.textMergeR),
       { n: t, x: g.slice(x, 1, 0, t), metric: g.slice(kbar, 1, 0, t), saliency: null, size: null },
       textMask,
     );
@@ -97,7 +89,7 @@ export function reduceLayer(
   // The ToMe baseline: ToMe over all N tokens on Kbar, token 0 protected, states and mask size-weighted.
   const merged = mergeTokensWithMask(
     g,
-    layerMerge(MERGE_STYLE_RULES.tome, plan.tomeR),
+    layerMergeDecision(MERGE_STYLE_RULES.tome, plan.tomeR),
     { n, x, metric: kbar, saliency: null, size: null },
     mask,
   );

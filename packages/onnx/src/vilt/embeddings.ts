@@ -21,7 +21,8 @@ export interface ImageEmbedding {
 /**
  * The image embedding, twin of @pumer/backend-cpu's `embedImage` (Hugging Face's ViltEmbeddings.visual_embed):
  * Conv patch projection, the image [CLS] first, then every image's valid patches in row-major order with the
- * position embeddings resized (bilinear, align_corners=True) to its own valid grid, + modality 1.
+ * position embeddings resized (bilinear, align_corners=True) to its own valid grid, + modality row
+ * `modalityRow` (1; NLVR2's second image 2).
  *
  * Without `pixelMask` every patch is valid and the resized positions are baked into an initializer. With it
  * ([B, H, W] float 0/1), the valid grid of each image is read in the graph as the reference reads it (the mask
@@ -36,6 +37,7 @@ export function embedImage(
   grid: ImageGrid,
   pixels: string,
   pixelMask: string | null,
+  modalityRow = 1,
 ): ImageEmbedding {
   const geo = model.geometry;
   const w = model.weights;
@@ -43,27 +45,21 @@ export function embedImage(
   const p = geo.patchSize;
   const { gridH: gh, gridW: gw } = grid;
   const n = gh * gw;
+  const { weight, bias } = w.patchProjection;
   const conv = g.op(
     'Conv',
     [
       pixels,
-      g.initializer(
-        'patch.weight',
-        'float32',
-        [...w.patchProjection.weight.shape],
-        w.patchProjection.weight.data,
-      ),
-      ...(w.patchProjection.bias
-        ? [g.initializer('patch.bias', 'float32', [d], w.patchProjection.bias.data)]
-        : []),
+      g.shared(weight, 'raw', () => g.initializer('patch.weight', 'float32', [...weight.shape], weight.data)),
+      ...(bias ? [g.shared(bias, 'raw', () => g.initializer('patch.bias', 'float32', [d], bias.data))] : []),
     ],
     { kernel_shape: attr.ints([p, p]), strides: attr.ints([p, p]) },
   ); // [B, D, h, w]
   const patchRows = g.transpose(g.reshape(conv, [0, d, n]), [0, 2, 1]); // [B, h*w, D]
-  const modality = w.modalityEmbeddings.data.subarray(d, 2 * d);
+  const modality = w.modalityEmbeddings.data.subarray(modalityRow * d, (modalityRow + 1) * d);
 
   if (pixelMask === null) {
-    // [CLS] (a zero row padded in front) plus position + modality 1, baked for this grid.
+    // [CLS] (a zero row padded in front) plus position + the modality row, baked for this grid.
     const tokens = 1 + n;
     const pos = interpolatePositionEmbeddings(w.imagePositionEmbeddings, gh, gw).data; // [1 + h*w, D]
     const imageConst = new Float32Array(tokens * d);
@@ -94,11 +90,13 @@ export function embedImage(
   const trained = Math.round(Math.sqrt(w.imagePositionEmbeddings.shape[0] - 1));
   const wy = bilinearWeights(g, validH, gh, trained, 'y'); // [B, gh, g]
   const wx = bilinearWeights(g, validW, gw, trained, 'x'); // [B, gw, g]
-  const spatial = g.initializer(
-    'image_pos_grid',
-    'float32',
-    [trained, trained * d],
-    w.imagePositionEmbeddings.data.subarray(d),
+  const spatial = g.shared(w.imagePositionEmbeddings, 'grid', () =>
+    g.initializer(
+      'image_pos_grid',
+      'float32',
+      [trained, trained * d],
+      w.imagePositionEmbeddings.data.subarray(d),
+    ),
   );
   const rowsResized = g.reshape(g.matmul(wy, spatial), [0, gh, trained, d]); // [B, gh, g, D]
   const pos = g.reshape(g.matmul(g.unsqueeze(wx, [1]), rowsResized), [0, n, d]); // [B, gh*gw, D]

@@ -6,6 +6,7 @@ import { floatTensor, intTensor, PumerError, type ReductionConfig } from '@pumer
 import { hasSharedData, sharedPath } from '@pumer/testkit/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../checkpoint/read.js';
+import { torchSave } from '../testing/torch-save.js';
 import { isFloatTensor } from '../checkpoint/tensors.js';
 import type { LoadedVilt } from '../model.js';
 import { decodeImageFile } from '../node/decode.js';
@@ -136,15 +137,12 @@ describe.skipIf(!present)("the PuMer authors' checkpoint layout (../shared/real/
       expect(p.bias?.data).toEqual(qkvBias.data.subarray(k * d, (k + 1) * d));
     });
     const w = vqa.model.weights;
-    expect([
-      w.textNorm.eps,
-      layer.norm1.eps,
-      layer.norm2.eps,
-      w.finalNorm.eps,
-      w.classifier.norm.eps,
-    ]).toEqual([1e-12, 1e-6, 1e-6, 1e-6, 1e-5]);
+    if (w.head.kind !== 'classifier') throw new Error(`expected a classifier head, got ${w.head.kind}`);
+    expect([w.textNorm.eps, layer.norm1.eps, layer.norm2.eps, w.finalNorm.eps, w.head.norm.eps]).toEqual([
+      1e-12, 1e-6, 1e-6, 1e-6, 1e-5,
+    ]);
     const fc2 = tensors.get('vqa_classifier.3.weight');
-    expect(w.classifier.fc2.weight.data).toEqual(fc2?.data);
+    expect(w.head.fc2.weight.data).toEqual(fc2?.data);
   });
 
   it('prepares images as their transform does (384x384 bilinear): the pixel dumps exactly', () => {
@@ -237,5 +235,49 @@ describe.skipIf(!present)("the PuMer authors' checkpoint layout (../shared/real/
       loadError(() => loadVilt(authors('vqa'), { tokenizer: join(scratch, 'none.json') }), 'CHECKPOINT')
         .message,
     ).toMatch(/none.json: file not found \(given as the tokenizer option\)/);
+  });
+
+  /** An isolated copy of `dir` with config.json changed and, optionally, tensors added to the weights. */
+  function edited(dir: string, config: Record<string, unknown>, extra?: Record<string, number[]>): string {
+    const out = isolated(dir);
+    const base = JSON.parse(readFileSync(authors(dir, 'config.json'), 'utf8'));
+    writeFileSync(join(out, 'config.json'), JSON.stringify({ ...base, ...config }));
+    if (extra) {
+      const { tensors } = readCheckpoint(readFileSync(authors(dir, 'pytorch_model.bin')));
+      const more = new Map(tensors);
+      for (const [name, shape] of Object.entries(extra))
+        more.set(name, { dtype: 'F32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+      writeFileSync(join(out, 'pytorch_model.bin'), torchSave(more));
+    }
+    return out;
+  }
+  const answers = { ...withTokenizer, labels: [...'0123456789'] };
+
+  it('refuses schedule ratios that are not numbers, naming the field', () => {
+    for (const field of ['prune_r', 'merge_r', 'merge_text'])
+      for (const bad of ['', '0.3', [0.3]]) {
+        expect(loadError(() => loadVilt(edited('vqa', { [field]: bad }), answers), 'CONFIG').message).toMatch(
+          new RegExp(`PuMer schedule fields: .*${field} must be a number`),
+        );
+      }
+  });
+
+  it('refuses a num_layers below the blocks the weights hold, naming the unused tensors', () => {
+    const message = loadError(
+      () => loadVilt(edited('vqa-ft', { num_layers: 3 }), answers),
+      'CHECKPOINT',
+    ).message;
+    expect(message).toMatch(
+      /pytorch_model.bin: 12 tensor\(s\) the model does not use: the weights hold layers up to 3, but config.json "num_layers" is 3 \("vilt.transformer.blocks.3.norm1.weight"/,
+    );
+  });
+
+  it('skips their training-only itm_score head, refuses another head in a VQA checkpoint', () => {
+    const itm = edited('vqa-ft', {}, { 'itm_score.fc.weight': [2, 32], 'itm_score.fc.bias': [2] });
+    expect(loadVilt(itm, answers).model.weights.layers).toHaveLength(4);
+    const rank = edited('vqa-ft', {}, { 'rank_output.weight': [1, 32], 'rank_output.bias': [1] });
+    expect(loadError(() => loadVilt(rank, answers), 'CHECKPOINT').message).toMatch(
+      /2 tensor\(s\) the model does not use \("rank_output.weight", "rank_output.bias"\)/,
+    );
   });
 });

@@ -7,6 +7,7 @@ import {
   reductionConfigFromReference,
   validateReductionConfig,
   type ViltGeometry,
+  type ViltTask,
 } from '@pumer/core';
 import {
   configArchitecture,
@@ -18,7 +19,8 @@ import {
 import { AUTHORS_VQA_LABEL_FILE } from '../labels.js';
 import { type ImageProcessorConfig, VILT_PROCESSOR_DEFAULTS } from '../preprocessor.js';
 import { RESAMPLE } from '../resize.js';
-import { type TensorSource, textAndImageRows, type ViltBackboneWeights } from '../weights.js';
+import { TASK_LABELS } from '../heads.js';
+import { modalityRows, type TensorSource, type ViltBackboneWeights } from '../weights.js';
 import type { LayoutReader } from './layout.js';
 import { describeValue } from '../json-value.js';
 
@@ -28,17 +30,20 @@ import { describeValue } from '../json-value.js';
  * `vit`, `token_types`, `vqa_label_size`, the schedule as `reduce_layers` / `prune_r` / `merge_r` /
  * `merge_text` / `sim_method` / `merge_style`), and the state_dict of their classes: BERT text embeddings
  * under `vilt.text_embeddings.*`, a timm ViT under `vilt.transformer.*` with a fused `qkv`, heads such as
- * `vqa_classifier.*`. Mapped here onto the same ViltConfig and core ViltWeights as a Hugging Face checkpoint.
+ * `vqa_classifier.*`, `ve_classifier.*`, `nlvr2_classifier.*`, `rank_output.*`. Mapped here onto the same ViltConfig and core ViltWeights as a Hugging Face checkpoint.
  */
 
-/** Their classes, the task each serves and its padded text window (their task configs: 32 for VQA, else 40). */
+/**
+ * Their classes: the task each serves, where its head is (`{prefix}.{0,1,3}`, or `rank_output`), and its
+ * padded text window (their task configs: 32 for VQA, else 40). Their retrieval task is named `irtr`.
+ */
 export const AUTHORS_ARCHITECTURES: Readonly<
-  Record<string, { readonly task: 'vqa' | 've' | 'nlvr2' | 'irtr'; readonly textWindow: number }>
+  Record<string, { readonly task: ViltTask; readonly headPrefix: string; readonly textWindow: number }>
 > = {
-  [VQA_ARCHITECTURE]: { task: 'vqa', textWindow: 32 },
-  ViltForVisualEntailment: { task: 've', textWindow: 40 },
-  ViltForVisualReasoning: { task: 'nlvr2', textWindow: 40 },
-  ViltForImageAndTextRetrieval: { task: 'irtr', textWindow: 40 },
+  [VQA_ARCHITECTURE]: { task: 'vqa', headPrefix: 'vqa_classifier', textWindow: 32 },
+  ViltForVisualEntailment: { task: 've', headPrefix: 've_classifier', textWindow: 40 },
+  ViltForVisualReasoning: { task: 'nlvr2', headPrefix: 'nlvr2_classifier', textWindow: 40 },
+  ViltForImageAndTextRetrieval: { task: 'retrieval', headPrefix: 'rank_output', textWindow: 40 },
 };
 
 /**
@@ -164,8 +169,19 @@ function authorsConfig(json: unknown, tensors: TensorSource): ViltConfig {
       'CHECKPOINT',
       `tensor "${block(0)}.mlp.fc1.weight" must be 2-D, got [${fc1.join(', ')}]`,
     );
+  const numImages = head.task === 'nlvr2' ? 2 : 1;
   const tokenTypes = int('token_types');
-  if (tokenTypes < 2) throw fieldError(source, 'token_types', 'must be at least 2 (text and image)');
+  if (tokenTypes < numImages + 1) {
+    throw fieldError(
+      source,
+      'token_types',
+      numImages === 1
+        ? 'must be at least 2 (text and image)'
+        : `(${tokenTypes}) must be at least ${numImages + 1} for ${architecture} (text and one row per image)`,
+    );
+  }
+  // VQA answers come from a label file; the other heads' outputs are fixed by the task.
+  const labels = head.task === 'vqa' ? [] : (TASK_LABELS[head.task] ?? []);
   const geometry: ViltGeometry = {
     hiddenSize,
     numLayers,
@@ -178,14 +194,16 @@ function authorsConfig(json: unknown, tensors: TensorSource): ViltConfig {
     imageSize,
     patchSize,
     numChannels: 3,
-    // Other heads do not run yet (model.ts refuses them after mapping the backbone).
-    numLabels: head.task === 'vqa' ? int('vqa_label_size') : 0,
+    // vqa_label_size is in every config of theirs, but only the VQA head has that many outputs.
+    numLabels: head.task === 'vqa' ? int('vqa_label_size') : labels.length,
+    numImages,
   };
   return {
     layout: 'authors',
     architecture,
+    task: head.task,
     geometry,
-    labels: [],
+    labels,
     textPositionRows: int('max_text_len'),
     typeVocabSize: TEXT_TYPE_VOCAB_SIZE,
     modalityTypeVocabSize: tokenTypes,
@@ -249,8 +267,9 @@ function authorsBackbone(src: TensorSource, config: ViltConfig): ViltBackboneWei
       weight: src.get(`${v}.patch_embed.proj.weight`, [d, g.numChannels, g.patchSize, g.patchSize]),
       bias: src.get(`${v}.patch_embed.proj.bias`, [d]),
     },
-    modalityEmbeddings: textAndImageRows(
+    modalityEmbeddings: modalityRows(
       src.get('vilt.token_type_embeddings.weight', [config.modalityTypeVocabSize, d]),
+      g.numImages,
     ),
     layers,
     finalNorm: src.norm(`${v}.norm`, d, eps.blocks),
@@ -262,7 +281,7 @@ export const AUTHORS_LAYOUT: LayoutReader = {
   layout: 'authors',
   config: authorsConfig,
   backbone: authorsBackbone,
-  vqaClassifierPrefix: 'vqa_classifier',
+  headPrefix: (config) => AUTHORS_ARCHITECTURES[config.architecture].headPrefix,
   depthField: 'num_layers',
   ignoredTensors: AUTHORS_IGNORED_TENSORS,
   // Their checkpoints ship no preprocessor_config.json: the transform is fixed by their dataset code.

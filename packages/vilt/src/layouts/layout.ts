@@ -4,7 +4,7 @@ import type { TensorSource, ViltBackboneWeights } from '../weights.js';
 
 /**
  * What differs between checkpoint layouts, as one record per layout: how config.json reads, where the
- * backbone and the VQA head's tensors are, how images are prepared and where answer labels come from.
+ * backbone and the head's tensors are, how images are prepared and where answer labels come from.
  * model.ts runs the same steps for every layout through it.
  */
 export interface LayoutReader {
@@ -16,8 +16,8 @@ export interface LayoutReader {
    */
   config(json: unknown, tensors: TensorSource): ViltConfig;
   backbone(src: TensorSource, config: ViltConfig): ViltBackboneWeights;
-  /** The name prefix of the VQA head's `{0,1,3}` layers. */
-  readonly vqaClassifierPrefix: string;
+  /** The name prefix of the checkpoint's head: a classifier's `{0,1,3}` layers, or rank_output. */
+  headPrefix(config: ViltConfig): string;
   /** config.json's layer count field, for errors. */
   readonly depthField: string;
   /**

@@ -92,19 +92,18 @@ describe('hard inputs: non-finite numbers', () => {
 
   it('refuses NaN logits from a model whose weights went non-finite after loading (every backend ranks the same)', async () => {
     const good = loadVilt(dir);
-    const bias = good.model.weights.classifier.fc2.bias!;
+    const head = good.model.weights.head;
+    if (head.kind !== 'classifier') throw new Error(`expected a classifier head, got ${head.kind}`);
+    const bias = head.fc2.bias!;
     const broken = {
       ...good,
       model: {
         ...good.model,
         weights: {
           ...good.model.weights,
-          classifier: {
-            ...good.model.weights.classifier,
-            fc2: {
-              ...good.model.weights.classifier.fc2,
-              bias: { ...bias, data: bias.data.map(() => Number.NaN) },
-            },
+          head: {
+            ...head,
+            fc2: { ...head.fc2, bias: { ...bias, data: bias.data.map(() => Number.NaN) } },
           },
         },
       },

@@ -56,7 +56,8 @@ describe('loadVilt', () => {
     expect(a.model.weights.imagePositionEmbeddings.shape).toEqual([65, 64]);
     expect(a.model.weights.clsToken.shape).toEqual([64]);
     expect(a.model.weights.patchProjection.weight.shape).toEqual([64, 3, 8, 8]);
-    expect(a.model.weights.classifier.norm.eps).toBe(1e-5);
+    expect(a.model.task).toBe('vqa');
+    expect(a.model.weights.head).toMatchObject({ kind: 'classifier', norm: { eps: 1e-5 } });
     expect(a.model.weights.finalNorm.eps).toBe(1e-12);
     expect(a.reduction?.reduceLayers).toEqual([1, 3]);
     const q = original.tensors.get('vilt.encoder.layer.2.attention.attention.query.weight');
@@ -82,6 +83,38 @@ describe('loadVilt', () => {
       'model.safetensors': weightsWith((m) => m.delete('classifier.3.bias')),
     });
     expect(loadError(dir, 'CHECKPOINT').message).toMatch(/missing tensor "classifier.3.bias"/);
+  });
+
+  it('refuses tensors the model does not read: a num_hidden_layers below the layers the weights hold', () => {
+    const cfg = JSON.parse(readFileSync(join(defaultModelDir(), 'config.json'), 'utf8'));
+    const dir = variant('fewer-layers', { 'config.json': JSON.stringify({ ...cfg, num_hidden_layers: 4 }) });
+    const message = loadError(dir, 'CHECKPOINT').message;
+    expect(message).toMatch(
+      /model.safetensors: 32 tensor\(s\) the model does not use: the weights hold layers up to 5, but config.json "num_hidden_layers" is 4 \("vilt.encoder.layer.4./,
+    );
+    expect(message).toContain('(32 in all)');
+  });
+
+  it('refuses a tensor of another head, naming it', () => {
+    const dir = variant('extra-head', {
+      'model.safetensors': weightsWith((m) =>
+        m.set('rank_output.weight', { shape: [1, 64], data: new Float32Array(64) }),
+      ),
+    });
+    expect(loadError(dir, 'CHECKPOINT').message).toMatch(
+      /model.safetensors: 1 tensor\(s\) the model does not use \("rank_output.weight"\)$/,
+    );
+  });
+
+  it('refuses a tokenizer whose ids run past the word-embedding table', () => {
+    const tok = JSON.parse(readFileSync(join(defaultModelDir(), 'tokenizer.json'), 'utf8'));
+    const big = { ...tok, model: { ...tok.model, vocab: { ...tok.model.vocab, zebra: 31 } } };
+    expect(
+      loadError(variant('tokenizer-past-vocab', { 'tokenizer.json': JSON.stringify(big) }), 'TOKENIZER')
+        .message,
+    ).toMatch(
+      /tokenizer.json has token ids up to 31, but the model's word-embedding table has 31 rows \(config.json "vocab_size"\)/,
+    );
   });
 
   it('reads a config.json field that is missing as its transformers default, which the weights then refute', () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PumerError } from '@pumer/core';
 import { CHECKPOINT_FILE_NAMES } from '../checkpoint/read.js';
+import { VQA_ARCHITECTURE } from '../config.js';
 import { SHARD_INDEX_FILE_NAMES, type ShardedWeights, shardFileNames } from '../checkpoint/sharded.js';
 import { AUTHORS_VQA_LABEL_FILE, parseLabelList } from '../labels.js';
 import { type LoadedVilt, type ViltFiles, viltFromFiles } from '../model.js';
@@ -145,11 +146,11 @@ function resolveLabels(
 ): Pick<ViltFiles, 'labels' | 'labelsName'> {
   if (option !== undefined && typeof option !== 'string')
     return { labels: parseLabelList(option, 'the labels option'), labelsName: 'the labels option' };
-  const hasId2label =
-    config !== null &&
-    typeof config === 'object' &&
-    (config as Record<string, unknown>)['id2label'] !== undefined;
-  const path = option ?? (hasId2label ? undefined : findLabelFile(dir));
+  const c = config !== null && typeof config === 'object' ? (config as Record<string, unknown>) : {};
+  // The answer-list file belongs to VQA heads: other heads' outputs are fixed by their task.
+  const architecture = Array.isArray(c['architectures']) ? c['architectures'][0] : VQA_ARCHITECTURE;
+  const wantsAnswerFile = c['id2label'] === undefined && architecture === VQA_ARCHITECTURE;
+  const path = option ?? (wantsAnswerFile ? findLabelFile(dir) : undefined);
   if (path === undefined) return {};
   const json = readJsonAt(path, option === undefined ? 'the answer list' : 'given as the labels option');
   return { labels: parseLabelList(json, path), labelsName: path };
