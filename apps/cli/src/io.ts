@@ -1,6 +1,6 @@
 import { createColors } from 'picocolors';
 
-type Colors = ReturnType<typeof createColors>;
+export type Colors = ReturnType<typeof createColors>;
 
 /**
  * Where a command writes, and what it may assume about the terminal. The bin wires it to the process;

@@ -42,9 +42,7 @@ export function runImagePasses(
   expectShape('inputIds', inputs.inputIds, [batch, null]);
   expectShape('attentionMask', inputs.attentionMask, [batch, inputs.inputIds.shape[1]]);
   const pixelShape =
-    g.numImages === 1
-      ? [batch, g.numChannels, null, null]
-      : [batch, g.numImages, g.numChannels, null, null];
+    g.numImages === 1 ? [batch, g.numChannels, null, null] : [batch, g.numImages, g.numChannels, null, null];
   expectShape('pixelValues', inputs.pixelValues, pixelShape);
   if (w.layers.length !== g.numLayers) {
     throw new ShapeError(

@@ -48,15 +48,8 @@ export interface WebGpuRuntimeOptions {
 
 /** BackendInfo plus what is specific to this backend. */
 export interface WebGpuBackendInfo extends BackendInfo {
-  /** The WebGPU adapter sessions run on, in one line (webgpu only). */
-  readonly adapter?: string;
   /** That adapter's vendor, architecture, device, description, and whether it is software (webgpu only). */
   readonly adapterInfo?: GpuAdapterDescription;
-  /**
-   * One line to show the user, present when the provider is webgpu on a software adapter (SwiftShader,
-   * llvmpipe, lavapipe, a fallback adapter): it is far slower than the node backend.
-   */
-  readonly warning?: string;
   /** Node: what was set up to get WebGPU (Vulkan ICD, V8 flags). */
   readonly notes?: readonly string[];
 }

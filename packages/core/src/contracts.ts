@@ -100,6 +100,10 @@ export interface BackendInfo {
   readonly fallbackReason?: string;
   /** Ops the runtime placed off the requested device, when it says so. */
   readonly offloadedOps?: readonly string[];
+  /** The device that runs, in one line, when the backend can name it (a WebGPU adapter, say). */
+  readonly adapter?: string;
+  /** One line a user should see, e.g. that a software adapter is far slower than another backend. */
+  readonly warning?: string;
 }
 
 export interface Backend {

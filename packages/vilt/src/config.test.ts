@@ -36,6 +36,7 @@ describe('parseViltConfig', () => {
       patchSize: 8,
       numChannels: 3,
       numLabels: 14,
+      numImages: 1,
     });
     expect(c.labels.slice(0, 3)).toEqual(['yes', 'no', 'red']);
     expect(c.labels[13]).toBe('4');
@@ -69,6 +70,7 @@ describe('parseViltConfig', () => {
       patchSize: 32,
       numChannels: 3,
       numLabels: 2,
+      numImages: 1,
     });
     expect(c.textPositionRows).toBe(40);
     expect([c.typeVocabSize, c.modalityTypeVocabSize, c.qkvBias]).toEqual([2, 2, true]);
@@ -79,7 +81,32 @@ describe('parseViltConfig', () => {
     expect(configError(rest).message).toContain('"id2label" is missing');
     const retrieval = parseViltConfig({ ...rest, architectures: ['ViltForImageAndTextRetrieval'] });
     expect(retrieval.architecture).toBe('ViltForImageAndTextRetrieval');
-    expect(retrieval.labels).toEqual([]);
+    expect(retrieval.task).toBe('retrieval');
+    // One output, its score, whatever id2label says.
+    expect(retrieval.labels).toEqual(['score']);
+    const nlvr2 = parseViltConfig({
+      ...rest,
+      architectures: ['ViltForImagesAndTextClassification'],
+      num_images: 2,
+      modality_type_vocab_size: 3,
+    });
+    expect([nlvr2.task, nlvr2.geometry.numImages, nlvr2.labels]).toEqual(['nlvr2', 2, ['False', 'True']]);
+  });
+
+  it('reads the task of each head class, num_images of NLVR2 and pumer_task of a converted VE head', () => {
+    const nlvr2 = { ...base, architectures: ['ViltForImagesAndTextClassification'], modality_type_vocab_size: 3 };
+    expect(configError({ ...nlvr2, num_images: -1 }).message).toMatch(/"num_images" must be 2/);
+    expect(configError({ ...nlvr2, num_images: 2, modality_type_vocab_size: 2 }).message).toMatch(
+      /"modality_type_vocab_size" \(2\) must be at least 3/,
+    );
+    expect(parseViltConfig({ ...base, pumer_task: 've' }).task).toBe('ve');
+    expect(parseViltConfig(base).task).toBe('vqa');
+    expect(configError({ ...base, pumer_task: 'nlvr2' }).message).toMatch(
+      /"pumer_task" must be "vqa" or "ve" for a ViltForQuestionAnswering/,
+    );
+    expect(configError({ ...base, architectures: ['ViltForMaskedLM'] }).message).toMatch(
+      /"architectures" names "ViltForMaskedLM", not a ViLT head read here/,
+    );
   });
 
   it('rejects invalid values with the field name', () => {

@@ -1,6 +1,6 @@
 /**
  * @pumer/vilt: Hugging Face ViLT checkpoints for PuMer.js — safetensors, config, tokenizer, image preparation
- * and the VQA pipeline. Browser-safe: no Node imports here. In Node, import '@pumer/vilt/node' instead,
+ * and the task pipelines (VQA, visual entailment, NLVR2, retrieval). Browser-safe: no Node imports here. In Node, import '@pumer/vilt/node' instead,
  * which adds directory loading, PNG/JPEG decoding, the bundled default model and `evaluate`.
  */
 export {
@@ -78,11 +78,7 @@ export { type PaddedImages, padImages } from './pad-images.js';
 export {
   type AnswerOptions,
   createVqaPipeline,
-  REQUESTED_BY_CALLER,
   rankAnswers,
-  resolveModel,
-  setCheckpointLoader,
-  stackImages,
   type VqaAnswer,
   type VqaItem,
   type VqaPipeline,
@@ -90,6 +86,43 @@ export {
   type VqaPipelineOptions,
   type VqaResult,
 } from './pipeline.js';
+export {
+  type Batching,
+  type ClassScore,
+  checkQuestion,
+  type PipelineBase,
+  type PipelineInfo,
+  type PipelineOptions,
+  REQUESTED_BY_CALLER,
+  resolveModel,
+  setCheckpointLoader,
+  softmax,
+  stackImages,
+} from './pipeline-shared.js';
+export {
+  type ClassifyOptions,
+  createVePipeline,
+  type VeItem,
+  type VePipeline,
+  type VeResult,
+} from './ve-pipeline.js';
+export {
+  createNlvr2Pipeline,
+  type Nlvr2Item,
+  type Nlvr2Pipeline,
+  type Nlvr2Result,
+} from './nlvr2-pipeline.js';
+export {
+  createRetrievalPipeline,
+  type RankedMatch,
+  type RankOptions,
+  type RankProgress,
+  type RankResult,
+  type RetrievalPipeline,
+  type ScoreOptions,
+  type ScoreResult,
+} from './retrieval-pipeline.js';
+export { createPipeline, PIPELINE_TASKS, type TaskPipelines, type ViltPipeline } from './create-pipeline.js';
 export {
   type ImageProcessorConfig,
   MAX_SHORTEST_EDGE,

@@ -6,7 +6,7 @@
 import { setImageDecoder } from './image.js';
 import { nodeImageDecoder } from './node/decode.js';
 import { loadVilt } from './node/load.js';
-import { setCheckpointLoader } from './pipeline.js';
+import { setCheckpointLoader } from './pipeline-shared.js';
 
 export * from './index.js';
 export { type BundledImage, bundledImages, defaultModelDir } from './node/assets.js';

@@ -114,7 +114,11 @@ export function resolveModel(model: string | LoadedVilt): LoadedVilt {
 }
 
 /** Refuses a text with no words: the model would still answer it, confidently and meaninglessly. */
-export function checkQuestion(question: unknown, source = 'question', what = 'ask something about the image'): string {
+export function checkQuestion(
+  question: unknown,
+  source = 'question',
+  what = 'ask something about the image',
+): string {
   if (typeof question !== 'string')
     throw new PumerError(
       'VALUE',
@@ -260,7 +264,10 @@ export async function openTask(
     const groups = new Map<string, { index: number; example: T }[]>();
     examples.forEach((example, index) => {
       if (example.images.length !== numImages)
-        throw new PumerError('VALUE', `example ${index} has ${example.images.length} images, the model takes ${numImages}`);
+        throw new PumerError(
+          'VALUE',
+          `example ${index} has ${example.images.length} images, the model takes ${numImages}`,
+        );
       const key = batching === 'pad' ? 'all' : example.images.map((im) => im.shape.join('x')).join('+');
       const g = groups.get(key);
       if (g) g.push({ index, example });
@@ -341,4 +348,25 @@ export function checkLogits(logits: Float32Array, labels: readonly string[]): vo
       `the model produced ${count} NaN logit${count === 1 ? '' : 's'} of ${logits.length} (the first for "${labels[nan] ?? nan}"): its weights or inputs hold non-finite values`,
     );
   }
+}
+
+/** One class of a softmax head (VE, NLVR2). */
+export interface ClassScore {
+  readonly label: string;
+  /** softmax over the head's logits. */
+  readonly probability: number;
+  readonly logit: number;
+}
+
+/** Every class of a softmax head's row, in label order, and the index of the best (ties: the lower). */
+export function classScores(
+  row: Float32Array,
+  labels: readonly string[],
+): { classes: ClassScore[]; best: number } {
+  checkLogits(row, labels);
+  const p = softmax(row);
+  const classes = labels.map((label, i) => ({ label, probability: p[i], logit: row[i] }));
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return { classes, best };
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ResolvedSchedule } from '@pumer/core';
+import { type BackendReport, backendLine, backendReport, backendWarning } from '../backend-report.js';
 import { CliError } from '../errors.js';
 import { fixed, percent } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
@@ -48,7 +49,7 @@ export interface EvalReport {
   /** Fraction of examples where the reduced and unreduced runs give the same answer. */
   agreement?: number;
   /** Which backend ran, on what, and why it was the one (`auto`'s pick, or --backend). */
-  backend: { name: string; provider: string; reason: string };
+  backend: BackendReport;
   model: string;
   data: string;
   tokenizerMismatches: number;
@@ -126,7 +127,7 @@ export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promis
     throughput: base
       ? { reduced: main.throughput, unreduced: base.throughput, speedup: main.throughput / base.throughput }
       : main.throughput,
-    backend: { name: info.name, provider: info.provider, reason },
+    backend: backendReport(info, reason),
     model: modelDir,
     data: dataFile,
     tokenizerMismatches: main.tokenizerMismatches,
@@ -144,13 +145,14 @@ export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promis
 
 export async function evalCommand(opts: EvalCommandOptions, io: CliIO): Promise<void> {
   const r = await evaluateModel(opts, io);
+  io.err(backendWarning(r.backend));
   if (opts.json) {
     writeJson(io, r);
     return;
   }
   const c = colorsFor(io, false);
   io.out(`${c.dim('model   ')} ${r.model}\n${c.dim('data    ')} ${r.data} (${r.n} examples)\n`);
-  io.out(`${c.dim('backend ')} ${r.backend.name} (${r.backend.provider}): ${r.backend.reason}\n`);
+  io.out(backendLine(r.backend, c));
   io.out(`${c.dim('schedule')} ${scheduleLine(r.schedule)}\n\n`);
   if (typeof r.throughput === 'number') {
     io.out(`accuracy    ${c.bold(percent(r.accuracy))}\nthroughput  ${fixed(r.throughput, 1)} examples/s\n`);

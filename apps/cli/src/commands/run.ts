@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ResolvedSchedule } from '@pumer/core';
+import { type BackendReport, backendLine, backendReport, backendWarning } from '../backend-report.js';
 import { fixed, table } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
 import {
@@ -36,7 +37,7 @@ export interface RunReport {
   image: string;
   model: string;
   /** Which backend ran, on what, and why it was the one (`auto`'s pick, or --backend). */
-  backend: { name: string; provider: string; reason: string; requested?: string; fallbackReason?: string };
+  backend: BackendReport;
   schedule: ResolvedSchedule;
   answer: string;
   score: number;
@@ -92,13 +93,7 @@ export async function answerQuestion(opts: RunCommandOptions, io: CliIO): Promis
     question,
     image,
     model: modelDir,
-    backend: {
-      name: info.name,
-      provider: info.provider,
-      reason: active.reason,
-      ...(info.requested ? { requested: info.requested } : {}),
-      ...(info.fallbackReason ? { fallbackReason: info.fallbackReason } : {}),
-    },
+    backend: backendReport(info, active.reason),
     schedule: resolved,
     answer: best.label,
     score: best.score,
@@ -120,6 +115,7 @@ export async function answerQuestion(opts: RunCommandOptions, io: CliIO): Promis
 
 export async function runCommand(opts: RunCommandOptions, io: CliIO): Promise<void> {
   const r = await answerQuestion(opts, io);
+  io.err(backendWarning(r.backend));
   if (opts.json) {
     writeJson(io, r);
     return;
@@ -138,7 +134,7 @@ export async function runCommand(opts: RunCommandOptions, io: CliIO): Promise<vo
   );
   io.out('\n');
   io.out(`${c.dim('schedule')} ${scheduleLine(r.schedule)}\n`);
-  io.out(`${c.dim('backend ')} ${r.backend.name} (${r.backend.provider}): ${r.backend.reason}\n`);
+  io.out(backendLine(r.backend, c));
   io.out(`${c.dim('latency ')} ${fixed(r.latencyMs, 1)} ms\n\n`);
   io.out(
     table(

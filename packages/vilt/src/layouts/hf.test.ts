@@ -117,16 +117,13 @@ describe.skipIf(!present)('the Hugging Face layout (../shared/real/vqa)', () => 
   });
 
   it.each([
-    ['nlvr2', 'ViltForImagesAndTextClassification'],
-    ['retrieval', 'ViltForImageAndTextRetrieval'],
-  ])('maps the backbone of %s but says its head (%s) is not supported yet', (dir, architecture) => {
-    try {
-      loadVilt(real(dir));
-      throw new Error('expected a PumerError');
-    } catch (err) {
-      expect(err).toBeInstanceOf(PumerError);
-      expect((err as PumerError).code).toBe('CHECKPOINT');
-      expect((err as PumerError).message).toContain(`${architecture} checkpoints are not supported yet`);
-    }
+    ['nlvr2', 'nlvr2', 2, ['False', 'True']],
+    ['retrieval', 'retrieval', 1, ['score']],
+  ])('maps the head of %s: task %s, %i image(s), labels %j', (dir, task, images, labels) => {
+    const loaded = loadVilt(real(dir));
+    expect(loaded.model.task).toBe(task);
+    expect(loaded.model.geometry.numImages).toBe(images);
+    expect(loaded.model.labels).toEqual(labels);
+    expect(loaded.model.weights.head.kind).toBe(task === 'retrieval' ? 'rank' : 'classifier');
   });
 });

@@ -163,7 +163,7 @@ describe.skipIf(!present)('convertCheckpoint', () => {
     expect(loadVilt(out).model.labels).toHaveLength(12);
   });
 
-  it('an unsupported head or a missing tokenizer fails before anything is written', () => {
+  it('a missing tokenizer fails before anything is written', () => {
     const out = join(scratch, 'never');
     const code = (run: () => unknown) => {
       try {
@@ -173,12 +173,8 @@ describe.skipIf(!present)('convertCheckpoint', () => {
       }
       return 'none';
     };
-    expect(
-      code(() =>
-        convertCheckpoint(real('authors', 've'), out, { tokenizer: real('authors', 'tokenizer.json') }),
-      ),
-    ).toBe('CHECKPOINT');
     expect(code(() => convertCheckpoint(real('authors', 'vqa'), out))).toBe('TOKENIZER');
     expect(() => readdirSync(out)).toThrow();
   });
+
 });

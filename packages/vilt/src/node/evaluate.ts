@@ -12,7 +12,8 @@ import {
   type ScheduleChoice,
 } from '@pumer/core';
 import type { LoadedVilt } from '../model.js';
-import { rankAnswers, resolveModel, stackImages } from '../pipeline.js';
+import { rankAnswers } from '../pipeline.js';
+import { resolveModel, stackImages } from '../pipeline-shared.js';
 import { prepareImage } from '../preprocessor.js';
 import { decodeImageFile } from './decode.js';
 

@@ -13,7 +13,8 @@ import {
 } from '@pumer/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INTO_IMAGE_CLS } from '../details.js';
-import { createVqaPipeline, REQUESTED_BY_CALLER } from '../pipeline.js';
+import { createVqaPipeline } from '../pipeline.js';
+import { REQUESTED_BY_CALLER } from '../pipeline-shared.js';
 import '../node.js';
 import { bundledImages, defaultModelDir } from './assets.js';
 import { decodeImageFile } from './decode.js';

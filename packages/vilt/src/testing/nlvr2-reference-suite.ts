@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createCpuBackend } from '@pumer/backend-cpu';
+import { namedSchedule } from '@pumer/core';
+import { hasSharedData, sharedPath } from '@pumer/testkit/node';
+import { describe, expect, it } from 'vitest';
+import { createNlvr2Pipeline, type Nlvr2Result } from '../nlvr2-pipeline.js';
+import { loadVilt } from '../node/load.js';
+import '../node.js';
+
+/**
+ * A tiny NLVR2 checkpoint (../shared/models/TASKS.md) on ShapesNLVR2 through the NLVR2 pipeline on the CPU
+ * reference, against the PuMer authors' PyTorch code (tasks-reference.json): for the three schedules, every
+ * prediction and the accuracy equal the reference's, the first 64 logit pairs within 1e-3. One test file per
+ * checkpoint, so vitest runs the two in parallel.
+ */
+
+interface Nlvr2Example {
+  readonly images: [string, string];
+  readonly text: string;
+  readonly label: boolean;
+  readonly input_ids: number[];
+}
+interface Nlvr2Reference {
+  readonly n: number;
+  readonly accuracy: number;
+  readonly predictions: boolean[];
+  readonly logits: [number, number][];
+}
+
+const LOGIT_ATOL = 1e-3;
+
+/**
+ * Rows of the first 64 where a reduce decision is a float32 near-tie that the reference resolved the other way
+ * (as in the VQA reference suite): the row's logits move, its prediction does not. Reported, not held to
+ * LOGIT_ATOL.
+ */
+const FLOAT32_NEAR_TIES: Record<string, Record<string, readonly number[]>> = {
+  'tiny-vilt-shapes-nlvr2-pumer': { pumer: [-1] },
+};
+const TINY_LAYERS = 6;
+const present = hasSharedData('models', 'tasks-reference.json') && hasSharedData('models', 'shapes-nlvr2-eval');
+const evalPath = sharedPath('models', 'shapes-nlvr2-eval', 'eval.jsonl');
+const examples: Nlvr2Example[] = present
+  ? readFileSync(evalPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l))
+  : [];
+const reference: Record<string, Record<string, Nlvr2Reference>> = present
+  ? JSON.parse(readFileSync(sharedPath('models', 'tasks-reference.json'), 'utf8'))
+  : {};
+const backend = createCpuBackend();
+
+export function nlvr2ReferenceSuite(checkpoint: string): void {
+  describe.skipIf(!present)(`${checkpoint} on ShapesNLVR2 against the PyTorch reference`, () => {
+    const loaded = present ? loadVilt(sharedPath('models', checkpoint)) : null;
+
+    it('tokenizes every statement to the reference input_ids', () => {
+      expect(examples).toHaveLength(400);
+      for (const ex of examples) expect(loaded!.tokenizer.encode(ex.text).inputIds).toEqual(ex.input_ids);
+    });
+
+    for (const schedule of ['unreduced', 'pumer', 'aggressive']) {
+      it(`${schedule}: every prediction and the accuracy as the reference's, logits within ${LOGIT_ATOL}`, async () => {
+        const ref = reference[checkpoint][schedule];
+        const started = performance.now();
+        const pipeline = await createNlvr2Pipeline({
+          model: loaded!,
+          backend,
+          reduction: namedSchedule(schedule, TINY_LAYERS),
+        });
+        const results: Nlvr2Result[] = [];
+        for (let start = 0; start < examples.length; start += 100) {
+          const batch = examples.slice(start, start + 100).map((ex) => ({
+            images: ex.images.map((i) => join(dirname(evalPath), i)) as [string, string],
+            statement: ex.text,
+          }));
+          results.push(...(await pipeline.predictBatch(batch)));
+        }
+        const predictions = results.map((r) => r.value);
+        const accuracy = predictions.filter((p, i) => p === examples[i].label).length / examples.length;
+        const nearTies = FLOAT32_NEAR_TIES[checkpoint]?.[schedule] ?? [];
+        const rowErrors = ref.logits.map((row, i) =>
+          Math.max(...row.map((v, j) => Math.abs(results[i].logits[j] - v))),
+        );
+        const worst = Math.max(...rowErrors.filter((_, i) => !nearTies.includes(i)));
+        console.info(rowErrors.map((e, i) => [i, e]).filter(([, e]) => e > LOGIT_ATOL));
+        const differ = predictions.filter((p, i) => p !== ref.predictions[i]).length;
+        console.info(
+          `${checkpoint} ${schedule}: accuracy ${accuracy} (reference ${ref.accuracy}), ${differ}/400 predictions differ, worst logit error ${worst.toExponential(2)}${nearTies.map((i) => ` (near-tie row ${i}: ${rowErrors[i].toExponential(2)})`).join('')}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        );
+        expect(worst).toBeLessThanOrEqual(LOGIT_ATOL);
+        for (const i of nearTies) expect(rowErrors[i]).toBeLessThan(0.25);
+        expect(differ).toBe(0);
+        expect(accuracy).toBeCloseTo(ref.accuracy, 10);
+      }, 120_000);
+    }
+  });
+}
