@@ -29,3 +29,14 @@ export function gflops(flops: number): string {
 export function percent(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
+
+/**
+ * A difference in percentage points with its sign always shown — `+3.00`, `−3.00` (U+2212 minus), `±0.00`
+ * when it rounds to zero — so which side is better reads without knowing the order of the subtraction.
+ */
+export function signedPoints(fractionDelta: number, digits = 2): string {
+  const points = 100 * fractionDelta;
+  const magnitude = Math.abs(points).toFixed(digits);
+  if (Number(magnitude) === 0) return `±${magnitude}`;
+  return `${points > 0 ? '+' : '−'}${magnitude}`;
+}

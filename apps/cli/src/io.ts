@@ -14,9 +14,20 @@ export interface CliIO {
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The directory relative paths on the command line are resolved against: the caller's (see callerDirectory). */
   readonly cwd: string;
   /** The raw stderr stream for the progress bar; absent in tests. */
   readonly stderrStream?: NodeJS.WritableStream;
+}
+
+/**
+ * The directory the user typed the command in. `pnpm pumer …` (and `npm run`) start the script in the
+ * workspace root, not where the user is, and put the user's directory in INIT_CWD: relative --image, --model
+ * and --data paths must resolve against that one.
+ */
+export function callerDirectory(env: Readonly<Record<string, string | undefined>>, cwd: string): string {
+  const init = env['INIT_CWD'];
+  return init !== undefined && init !== '' ? init : cwd;
 }
 
 export function processIO(): CliIO {
@@ -26,7 +37,7 @@ export function processIO(): CliIO {
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     env: process.env,
-    cwd: process.cwd(),
+    cwd: callerDirectory(process.env, process.cwd()),
     stderrStream: process.stderr,
   };
 }

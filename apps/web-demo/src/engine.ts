@@ -1,6 +1,6 @@
 import { createCpuBackend } from '@pumer/backend-cpu';
 import { createWebGpuBackend } from '@pumer/backend-webgpu';
-import { type BackendInfo, registerBackend, setBackend } from '@pumer/core';
+import { findBackend, registerBackend, setBackend } from '@pumer/core';
 import {
   createVqaPipeline,
   type DecodedImage,
@@ -9,6 +9,7 @@ import {
   type VqaResult,
   viltFromFiles,
 } from '@pumer/vilt';
+import { type DemoBackendInfo, webGpuUnavailableReason } from './backend-label.js';
 import { type FolderFile, readCheckpointFolder } from './checkpoint-folder.js';
 import { demoSchedule } from './schedules.js';
 
@@ -20,12 +21,32 @@ import { demoSchedule } from './schedules.js';
 
 export type BackendChoice = 'webgpu' | 'wasm' | 'cpu';
 
-// The demo's menu, registered under its own names: WebGPU strictly (a failure shows, rather than a silent
-// fall back), onnxruntime-web on wasm, and the TypeScript reference. onnxruntime-web finds its .wasm itself:
-// Vite emitted it as an asset next to the ORT chunk.
+// The demo's menu, registered under its own names: WebGPU strictly (so what the menu says is what runs; the
+// fall back happens once, at start, and is shown), onnxruntime-web on wasm, and the TypeScript reference.
+// onnxruntime-web finds its .wasm itself: Vite emitted it as an asset next to the ORT chunk.
 registerBackend('webgpu', () => createWebGpuBackend({ provider: 'webgpu' }), 3);
 registerBackend('wasm', () => createWebGpuBackend({ provider: 'wasm' }), 2);
 registerBackend('cpu', createCpuBackend, 1);
+
+export interface StartBackend {
+  /** The backend the page starts on. */
+  readonly choice: BackendChoice;
+  /** Why WebGPU is not available, in one line; absent when it is. */
+  readonly webGpuUnavailable?: string;
+}
+
+/**
+ * The best backend this browser has: WebGPU when it gives an adapter and a device, else wasm with the reason.
+ * Initialising WebGPU here also means the first answer does not pay for it.
+ */
+export async function startBackend(): Promise<StartBackend> {
+  try {
+    await findBackend('webgpu');
+    return { choice: 'webgpu' };
+  } catch (err) {
+    return { choice: 'wasm', webGpuUnavailable: webGpuUnavailableReason(err) };
+  }
+}
 
 /** Files the build ships next to index.html (see vite.config.ts). */
 const here = (path: string) => new URL(path, document.baseURI).href;
@@ -89,7 +110,7 @@ function pipeline(model: LoadedVilt, schedule: string): Promise<VqaPipeline> {
 export interface DemoRun {
   readonly result: VqaResult;
   readonly ms: number;
-  readonly info: BackendInfo;
+  readonly info: DemoBackendInfo;
   /** The first run of this backend + schedule: its time includes building and compiling the graph. */
   readonly firstRun: boolean;
 }

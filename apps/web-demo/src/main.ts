@@ -1,4 +1,5 @@
 import type { DecodedImage, LoadedVilt } from '@pumer/vilt';
+import { backendLabel, fallbackNote } from './backend-label.js';
 import { type FolderFile, filesFromDrop, filesFromInput, folderName } from './checkpoint-folder.js';
 import {
   ask,
@@ -8,11 +9,16 @@ import {
   loadBundledImages,
   loadModel,
   loadModelFromFolder,
+  type StartBackend,
+  startBackend,
 } from './engine.js';
 import { drawLayer, summarise } from './overlay.js';
 import { scheduleOptions } from './schedules.js';
 
-/** The page: pick an image, ask, switch backend or schedule, see the answer and the patches' fates. */
+/**
+ * The page: starts on the best backend this browser has and answers the first bundled question at once;
+ * then pick an image, ask, switch backend or schedule, see the answer and the patches' fates.
+ */
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const gallery = $<HTMLFieldSetElement>('gallery');
@@ -27,6 +33,8 @@ const modelFolder = $<HTMLInputElement>('model-folder');
 const modelDrop = $<HTMLDivElement>('model-drop');
 const modelName = $<HTMLElement>('model-name');
 const modelEmbedded = $<HTMLButtonElement>('model-embedded');
+const backendNote = $<HTMLParagraphElement>('backend-note');
+const backendWarning = $<HTMLParagraphElement>('backend-warning');
 
 let model: LoadedVilt | null = null;
 /** The model shipped with the page, kept so the user can go back to it after opening a folder. */
@@ -114,17 +122,17 @@ function renderResult(run: Awaited<ReturnType<typeof ask>>): void {
   );
   const latency = $('latency');
   latency.textContent = ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
-  if (run.firstRun && info.name !== 'cpu')
+  if (run.firstRun && info.provider !== 'typescript')
     latency.append(
       Object.assign(document.createElement('small'), {
         textContent: ' (first run: includes compiling the graph)',
       }),
     );
-  const provider = info.fallbackReason
-    ? `${info.provider} (fallback: ${info.fallbackReason})`
-    : info.provider;
-  $('provider').textContent = `${info.name} · provider ${provider}`;
+  $('provider').textContent = backendLabel(info);
   $('provider').dataset['provider'] = info.provider;
+  // The backend's own one-line warning, e.g. that a software adapter runs WebGPU on the CPU.
+  backendWarning.textContent = info.warning ?? '';
+  backendWarning.hidden = !info.warning;
   $('adapter').textContent =
     (info as { adapter?: string }).adapter ??
     (info.provider === 'typescript' ? 'none (plain TypeScript)' : 'none (CPU)');
@@ -205,12 +213,15 @@ async function run(): Promise<void> {
   const schedule = scheduleSelect.value;
   setStatus(
     'running',
-    `Running on ${backend}${backend === 'webgpu' ? ' (the first run compiles shaders)' : ''}…`,
+    `Running on ${backendSelect.selectedOptions[0]!.text}${backend === 'webgpu' ? ' (the first run compiles shaders)' : ''}…`,
   );
   try {
     const result = await ask(model, current.pixels, questionBox.value, backend, schedule);
     renderResult(result);
-    setStatus('done', `Answered on ${backend} with schedule “${scheduleSelect.selectedOptions[0]!.text}”.`);
+    setStatus(
+      'done',
+      `Answered on ${backendLabel(result.info)} with schedule “${scheduleSelect.selectedOptions[0]!.text}”.`,
+    );
   } catch (err) {
     setStatus('error', err instanceof Error ? err.message : String(err));
   } finally {
@@ -248,15 +259,31 @@ upload.addEventListener('change', () => {
     void selectImage(URL.createObjectURL(file), file.name).catch((e: Error) => setStatus('error', e.message));
 });
 
+/** Selects the backend the page starts on; without WebGPU, greys it out and says why in one line. */
+function useStartBackend(start: StartBackend): void {
+  backendSelect.value = start.choice;
+  if (start.webGpuUnavailable === undefined) return;
+  const option = backendSelect.querySelector<HTMLOptionElement>('option[value="webgpu"]')!;
+  option.disabled = true;
+  option.textContent = 'WebGPU (not available)';
+  option.title = start.webGpuUnavailable;
+  backendNote.textContent = fallbackNote(start.webGpuUnavailable);
+  backendNote.hidden = false;
+}
+
 async function start(): Promise<void> {
   try {
-    const [loaded, images] = await Promise.all([loadModel(), loadBundledImages()]);
+    // The backend starts (WebGPU: adapter, device, onnxruntime-web) while the model downloads.
+    const [loaded, images, backend] = await Promise.all([loadModel(), loadBundledImages(), startBackend()]);
     embedded = loaded;
+    useStartBackend(backend);
     renderGallery(images);
-    const first = images.find((i) => i.question === questionBox.value) ?? images[0]!;
+    const first = images[0]!;
     await selectImage(imageUrl(first.image), first.image, first.question);
     // A folder opened while the embedded model was loading wins.
     if (model === null) useModel(loaded, 'the embedded tiny model');
+    // The first bundled question is answered on load: the page shows what it does before any click.
+    await run();
   } catch (err) {
     setStatus('error', err instanceof Error ? err.message : String(err));
   }

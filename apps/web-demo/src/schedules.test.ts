@@ -47,6 +47,9 @@ describe('pipeline, CLI and web demo resolve every schedule alike', () => {
       { value: 'paper', label: 'paper (layers 1, 2, 4)' },
       { value: 'pumer', label: 'pumer (layers 1, 3)' },
       { value: 'aggressive', label: 'aggressive (layers 0, 2, 4)' },
+      { value: 'vqa', label: 'vqa (layers 1, 2, 4)' },
+      { value: 've', label: 've (layers 1, 2, 3, 4)' },
+      { value: 'nlvr2', label: 'nlvr2 (layers 1, 2, 4)' },
     ]);
     expect(scheduleOptions(12, null)[0]).toEqual({ value: 'model', label: "model's own (off)" });
   });

@@ -26,8 +26,10 @@ import {
 
 /**
  * End to end: the production build served by a plain static server, opened in headless Chromium with
- * WebGPU (SwiftShader). Asks the bundled circles image how many circles there are, on WebGPU, then
- * switches backend at run time; the answers must equal the CPU reference computed here.
+ * WebGPU (SwiftShader). On load the page answers the first bundled question (the circles image: how many
+ * circles are there?) on WebGPU without a click; then it switches backend at run time. A second page, whose
+ * navigator.gpu is taken away, must start on wasm and say why. Every answer must equal the CPU reference
+ * computed here.
  */
 const APP = dirname(dirname(fileURLToPath(import.meta.url)));
 const DIST = join(APP, 'dist');
@@ -74,7 +76,6 @@ beforeAll(async () => {
   page = await chromium.context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(`${server.url}/index.html`);
-  await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
 }, 180_000);
 
 const scratch = mkdtempSync(join(tmpdir(), 'pumer-demo-folders-'));
@@ -85,28 +86,45 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function answerOn(backend: string): Promise<{ answer: string; provider: string }> {
-  await page.waitForSelector(`#provider[data-provider="${backend === 'cpu' ? 'typescript' : backend}"]`, {
+interface Shown {
+  readonly answer: string;
+  readonly provider: string;
+  /** What the page says ran, e.g. "WebGPU on google swiftshader (software)". */
+  readonly label: string;
+}
+
+/** Waits until `on` shows an answer from `backend` (cpu's provider is typescript), and reads it. */
+async function answerOn(backend: string, on: Page = page): Promise<Shown> {
+  await on.waitForSelector(`#provider[data-provider="${backend === 'cpu' ? 'typescript' : backend}"]`, {
     timeout: 300_000,
   });
-  await page.waitForSelector('#status[data-state="done"]', { timeout: 300_000 });
+  await on.waitForSelector('#status[data-state="done"]', { timeout: 300_000 });
   return {
-    answer: (await page.textContent('#answer'))!.trim(),
-    provider: (await page.getAttribute('#provider', 'data-provider'))!,
+    answer: (await on.textContent('#answer'))!.trim(),
+    provider: (await on.getAttribute('#provider', 'data-provider'))!,
+    label: (await on.textContent('#provider'))!.trim(),
   };
 }
 
 describe('web demo (production build) in Chromium', () => {
-  it('answers on WebGPU like the CPU reference, and draws the reduce-layer overlays', async () => {
+  it('answers the first bundled question on load, on WebGPU, labelled with its adapter, without a click', async () => {
+    // No click anywhere before this: the answer, the label and the overlays come from the page's start.
+    const run = await answerOn('webgpu');
     await page.evaluate(() => {
       (window as unknown as { loadedOnce: boolean }).loadedOnce = true;
     });
     expect(await page.inputValue('#question')).toBe(QUESTION);
     expect(await page.inputValue('#backend')).toBe('webgpu');
-    await page.click('#ask');
-    const run = await answerOn('webgpu');
     expect(run.provider).toBe('webgpu');
+    expect(run.label).toMatch(/^WebGPU on google swiftshader \(software\)$/);
     expect(run.answer).toBe(expected);
+    expect(await page.isHidden('#backend-note')).toBe(true);
+    // SwiftShader is WebGPU on the CPU: the backend's warning shows.
+    expect(await page.isVisible('#backend-warning')).toBe(true);
+    expect(await page.textContent('#backend-warning')).toMatch(/software adapter/);
+    expect(await page.textContent('#status')).toMatch(
+      /^Answered on WebGPU on google swiftshader \(software\) /,
+    );
     // The model's own schedule reduces in layers 1 and 3: one overlay each, with pixels drawn.
     const overlays = await page.$$eval('figure.reduce-layer canvas', (canvases) =>
       (canvases as HTMLCanvasElement[]).map((c) => {
@@ -138,9 +156,12 @@ describe('web demo (production build) in Chromium', () => {
     await page.selectOption('#backend', 'cpu'); // the change re-runs the question
     const cpu = await answerOn('cpu');
     expect(cpu.answer).toBe(expected);
+    expect(cpu.label).toBe('TypeScript reference');
+    expect(await page.isHidden('#backend-warning')).toBe(true);
     await page.selectOption('#backend', 'wasm');
     const wasm = await answerOn('wasm');
     expect(wasm.answer).toBe(expected);
+    expect(wasm.label).toBe('wasm (onnxruntime-web, CPU)');
     expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
     await page.screenshot({ path: join(RESULTS, 'web-demo-wasm.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
@@ -175,5 +196,35 @@ describe('web demo (production build) in Chromium', () => {
     expect((await answerOn('cpu')).answer).toBe(expected);
     await page.screenshot({ path: join(RESULTS, 'web-demo-folder.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
+  }, 300_000);
+
+  it('without WebGPU starts on wasm, says why in one line, labels it wasm, and answers on load', async () => {
+    const noGpu = await chromium.context.newPage();
+    const errors: string[] = [];
+    noGpu.on('pageerror', (e) => errors.push(e.message));
+    // A browser without WebGPU: navigator.gpu is undefined before any script of the page runs.
+    await noGpu.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+    });
+    try {
+      await noGpu.goto(`${server.url}/index.html`);
+      const run = await answerOn('wasm', noGpu);
+      expect(await noGpu.evaluate(() => (navigator as { gpu?: unknown }).gpu)).toBeUndefined();
+      expect(await noGpu.inputValue('#backend')).toBe('wasm');
+      expect(run.label).toBe('wasm (onnxruntime-web, CPU)');
+      expect(run.answer).toBe(expected);
+      const note = (await noGpu.textContent('#backend-note'))!;
+      expect(await noGpu.isVisible('#backend-note')).toBe(true);
+      expect(note).toMatch(
+        /^WebGPU is not available here \(navigator\.gpu is undefined: .*\), so the demo runs on wasm \(onnxruntime-web, CPU\)\.$/,
+      );
+      expect(note).not.toContain('\n');
+      expect(await noGpu.isDisabled('#backend option[value="webgpu"]')).toBe(true);
+      expect(await noGpu.isHidden('#backend-warning')).toBe(true);
+      await noGpu.screenshot({ path: join(RESULTS, 'web-demo-no-webgpu.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await noGpu.close();
+    }
   }, 300_000);
 });

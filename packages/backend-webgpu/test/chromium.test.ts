@@ -163,6 +163,7 @@ describe('webgpu backend in Chromium', () => {
         if (reason) failures.push(`${c.label}: ${reason}`);
       }
       expect(failures).toEqual([]);
+      expect((await page.evaluate(() => pumerTest.info('webgpu'))).provider).toBe('webgpu');
     },
     900_000,
   );

@@ -94,7 +94,11 @@ describe('parseViltConfig', () => {
   });
 
   it('reads the task of each head class, num_images of NLVR2 and pumer_task of a converted VE head', () => {
-    const nlvr2 = { ...base, architectures: ['ViltForImagesAndTextClassification'], modality_type_vocab_size: 3 };
+    const nlvr2 = {
+      ...base,
+      architectures: ['ViltForImagesAndTextClassification'],
+      modality_type_vocab_size: 3,
+    };
     expect(configError({ ...nlvr2, num_images: -1 }).message).toMatch(/"num_images" must be 2/);
     expect(configError({ ...nlvr2, num_images: 2, modality_type_vocab_size: 2 }).message).toMatch(
       /"modality_type_vocab_size" \(2\) must be at least 3/,

@@ -82,7 +82,10 @@ describe('pumer eval', () => {
       '3',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/accuracy\s+\d+\.\d% reduced, \d+\.\d% unreduced/);
+    // The difference is signed, reduced minus unreduced: +, − (U+2212) or ± for none.
+    expect(r.stdout).toMatch(
+      /accuracy\s+\d+\.\d% reduced, \d+\.\d% unreduced \([+−±]\d+\.\d\d points vs unreduced\)/,
+    );
     expect(r.stdout).toMatch(/agreement\s+\d+\.\d% of answers identical/);
     expect(r.stdout).toMatch(/^backend\s+node \(cpu\): auto: the best registered backend of node, cpu$/m);
     expect(r.stdout).toMatch(

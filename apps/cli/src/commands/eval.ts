@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ResolvedSchedule } from '@pumer/core';
 import { type BackendReport, backendLine, backendReport, backendWarning } from '../backend-report.js';
 import { CliError } from '../errors.js';
-import { fixed, percent } from '../format.js';
+import { fixed, percent, signedPoints } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
 import { activateBackend, checkFile, loadModel, modelFileOptions, vilt } from '../loaders.js';
 import { createProgress } from '../progress.js';
@@ -158,7 +158,7 @@ export async function evalCommand(opts: EvalCommandOptions, io: CliIO): Promise<
     io.out(`accuracy    ${c.bold(percent(r.accuracy))}\nthroughput  ${fixed(r.throughput, 1)} examples/s\n`);
   } else {
     io.out(
-      `accuracy    ${c.bold(percent(r.accuracy))} reduced, ${percent(r.unreduced!.accuracy)} unreduced (${fixed(100 * (r.accuracy - r.unreduced!.accuracy), 2)} points)\n`,
+      `accuracy    ${c.bold(percent(r.accuracy))} reduced, ${percent(r.unreduced!.accuracy)} unreduced (${signedPoints(r.accuracy - r.unreduced!.accuracy)} points vs unreduced)\n`,
     );
     io.out(`agreement   ${percent(r.agreement!)} of answers identical\n`);
     io.out(

@@ -30,6 +30,13 @@ describe('pumer export', () => {
     const dims = inputDims(out);
     expect(dims['input_ids']).toEqual([2, 16]);
     expect(dims['pixel_values']).toEqual([2, 3, 64, 64]);
+    // The report names every graph input and output with its dtype and shape, as the file has them.
+    expect(json.inputs).toContainEqual({ name: 'input_ids', dtype: 'int32', shape: [2, 16] });
+    expect(json.inputs).toContainEqual({ name: 'pixel_values', dtype: 'float32', shape: [2, 3, 64, 64] });
+    expect(json.inputs.map((v: { name: string }) => v.name)).toEqual(Object.keys(dims));
+    expect(json.outputs.length).toBeGreaterThan(0);
+    for (const v of [...json.inputs, ...json.outputs])
+      expect(v.dtype).toMatch(/^(float32|int32|int64|bool)$/);
   });
 
   it('--batch-dynamic leaves the batch symbolic', async () => {
@@ -47,6 +54,10 @@ describe('pumer export', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('batch    dynamic');
     expect(inputDims(out)['input_ids']).toEqual(['batch', 16]);
+    // Text output: one row per graph input and output, with dtype and shape.
+    expect(r.stdout).toMatch(/^input\s+input_ids\s+int32\s+\[batch, 16\]$/m);
+    expect(r.stdout).toMatch(/^input\s+pixel_values\s+float32\s+\[batch, 3, 64, 64\]$/m);
+    expect(r.stdout).toMatch(/^output\s+logits\s+float32\s+\[batch, \d+\]$/m);
   });
 
   it('an unreadable model is one line, exit 2', async () => {

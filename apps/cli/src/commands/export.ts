@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeSchedule, type ResolvedSchedule } from '@pumer/core';
 import { CliError } from '../errors.js';
+import { table } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
 import { loadModel } from '../loaders.js';
 import { scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
@@ -22,9 +23,18 @@ export interface ExportReport {
   schedule: ResolvedSchedule;
   /** 'batch' when dynamic, else the fixed batch size. */
   batch: number | 'batch';
-  inputs: { name: string; shape: (number | string)[] }[];
-  outputs: { name: string; shape: (number | string)[] }[];
+  /** The graph's inputs and outputs: what a runtime feeds and fetches. */
+  inputs: GraphValue[];
+  outputs: GraphValue[];
   nodes: number;
+}
+
+export interface GraphValue {
+  name: string;
+  /** ONNX element type by our dtype name (float32, int32, int64, bool), else `elemType N`. */
+  dtype: string;
+  /** Fixed sizes as numbers, symbolic ones (the dynamic batch) by name. */
+  shape: (number | string)[];
 }
 
 type Dim = { dimValue: number } | { dimParam: string };
@@ -36,6 +46,12 @@ interface ValueInfo {
 const dims = (v: ValueInfo) =>
   v.type.tensorType.shape.dim.map((d) => ('dimValue' in d ? d.dimValue : d.dimParam));
 
+function graphValue(v: ValueInfo, dtypes: Readonly<Record<string, number>>): GraphValue {
+  const elemType = v.type.tensorType.elemType;
+  const dtype = Object.entries(dtypes).find(([, code]) => code === elemType)?.[0] ?? `elemType ${elemType}`;
+  return { name: v.name, dtype, shape: dims(v) };
+}
+
 /** The reduced model (reduce steps inside the graph, trace outputs included) as one .onnx file. */
 export async function exportModel(opts: ExportCommandOptions, io: CliIO): Promise<ExportReport> {
   const modelDir = path.resolve(io.cwd, opts.model);
@@ -43,7 +59,7 @@ export async function exportModel(opts: ExportCommandOptions, io: CliIO): Promis
   const loaded = await loadModel(modelDir);
   const g = loaded.config.geometry;
   const resolved = scheduleFromFlags({ schedule: opts.schedule }, g.numLayers, loaded.reduction);
-  const { buildViltGraph } = await import('@pumer/onnx/graph');
+  const { buildViltGraph, ONNX_DTYPE } = await import('@pumer/onnx/graph');
   const { encodeModel } = await import('@pumer/onnx');
   const grid = g.imageSize / g.patchSize;
   const built = buildViltGraph(
@@ -78,8 +94,8 @@ export async function exportModel(opts: ExportCommandOptions, io: CliIO): Promis
     model: modelDir,
     schedule: resolved,
     batch: opts.batchDynamic ? 'batch' : opts.batch,
-    inputs: (proto.graph.input as unknown as ValueInfo[]).map((v) => ({ name: v.name, shape: dims(v) })),
-    outputs: (proto.graph.output as unknown as ValueInfo[]).map((v) => ({ name: v.name, shape: dims(v) })),
+    inputs: (proto.graph.input as unknown as ValueInfo[]).map((v) => graphValue(v, ONNX_DTYPE)),
+    outputs: (proto.graph.output as unknown as ValueInfo[]).map((v) => graphValue(v, ONNX_DTYPE)),
     nodes: proto.graph.node.length,
   };
 }
@@ -94,6 +110,14 @@ export async function exportCommand(opts: ExportCommandOptions, io: CliIO): Prom
   io.out(`${c.green('wrote')} ${r.file} (${(r.bytes / 1024 / 1024).toFixed(2)} MiB, ${r.nodes} nodes)\n`);
   io.out(`schedule ${scheduleLine(r.schedule)}\n`);
   io.out(`batch    ${r.batch === 'batch' ? 'dynamic' : r.batch}\n`);
-  for (const v of r.inputs) io.out(`input    ${v.name} [${v.shape.join(', ')}]\n`);
-  for (const v of r.outputs) io.out(`output   ${v.name} [${v.shape.join(', ')}]\n`);
+  io.out('\n');
+  io.out(
+    table(
+      ['', 'name', 'dtype', 'shape'],
+      [
+        ...r.inputs.map((v) => ['input', v.name, v.dtype, `[${v.shape.join(', ')}]`]),
+        ...r.outputs.map((v) => ['output', v.name, v.dtype, `[${v.shape.join(', ')}]`]),
+      ],
+    ),
+  );
 }

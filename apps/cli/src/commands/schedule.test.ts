@@ -76,6 +76,25 @@ describe('pumer schedule', () => {
     expect(json.idealSpeedup).toBe(schedule(VILT_B32_GEOMETRY, PAPER).idealSpeedup);
   });
 
+  it('--geometry tiny alone: the default (paper) resolves on 6 layers, text and --json', async () => {
+    const r = await runCli(['schedule', '--geometry', 'tiny']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^geometry tiny: 6 layers, hidden 64, 16 text \+ 65 image tokens$/m);
+    expect(r.stdout).toMatch(/^schedule paper: layers 1,2,4 .*scaled to 6 layers\)$/m);
+    const json = JSON.parse((await runCli(['schedule', '--geometry', 'tiny', '--json'])).stdout);
+    expect(json.schedule).toMatchObject({ name: 'paper', config: { reduceLayers: [1, 2, 4] } });
+    expect(json.layers.map((l: { kind: string }) => l.kind)).toEqual([
+      'none',
+      'pumer',
+      'pumer',
+      'none',
+      'pumer',
+      'none',
+    ]);
+    expect(json.idealSpeedup).toBeGreaterThan(1);
+  });
+
   it('named schedules scale to the geometry: paper on tiny, aggressive on ViLT-B/32', async () => {
     const paper = JSON.parse(
       (await runCli(['schedule', '--json', '--geometry', 'tiny', '--schedule', 'paper'])).stdout,

@@ -181,19 +181,26 @@ describe.skipIf(!present)("the PuMer authors' checkpoint layout (../shared/real/
     ['ve', 've', 1, 3, 2],
     ['nlvr2', 'nlvr2', 2, 2, 3],
     ['irtr', 'retrieval', 1, 1, 2],
-  ])('maps the head of %s: task %s, %i image(s), %i output(s), %i modality rows', (dir, task, images, outputs, rows) => {
-    const loaded = loadVilt(authors(dir), withTokenizer);
-    expect(loaded.model.task).toBe(task);
-    expect(loaded.model.geometry.numImages).toBe(images);
-    expect(loaded.model.labels).toHaveLength(outputs);
-    expect(loaded.model.weights.modalityEmbeddings.shape[0]).toBe(rows);
-    expect(loaded.model.weights.head.kind).toBe(task === 'retrieval' ? 'rank' : 'classifier');
-    // Their task configs pad VQA questions to 32 tokens, every other task's text to 40.
-    expect(loaded.tokenizer.window).toBe(task === 'vqa' ? 32 : 40);
-  });
+  ])(
+    'maps the head of %s: task %s, %i image(s), %i output(s), %i modality rows',
+    (dir, task, images, outputs, rows) => {
+      const loaded = loadVilt(authors(dir), withTokenizer);
+      expect(loaded.model.task).toBe(task);
+      expect(loaded.model.geometry.numImages).toBe(images);
+      expect(loaded.model.labels).toHaveLength(outputs);
+      expect(loaded.model.weights.modalityEmbeddings.shape[0]).toBe(rows);
+      expect(loaded.model.weights.head.kind).toBe(task === 'retrieval' ? 'rank' : 'classifier');
+      // Their task configs pad VQA questions to 32 tokens, every other task's text to 40.
+      expect(loaded.tokenizer.window).toBe(task === 'vqa' ? 32 : 40);
+    },
+  );
 
   it('labels VE and NLVR2 outputs in their order; retrieval has one score', () => {
-    expect(loadVilt(authors('ve'), withTokenizer).model.labels).toEqual(['contradiction', 'neutral', 'entailment']);
+    expect(loadVilt(authors('ve'), withTokenizer).model.labels).toEqual([
+      'contradiction',
+      'neutral',
+      'entailment',
+    ]);
     expect(loadVilt(authors('nlvr2'), withTokenizer).model.labels).toEqual(['False', 'True']);
     expect(loadVilt(authors('irtr'), withTokenizer).model.labels).toEqual(['score']);
   });

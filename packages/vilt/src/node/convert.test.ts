@@ -176,5 +176,4 @@ describe.skipIf(!present)('convertCheckpoint', () => {
     expect(code(() => convertCheckpoint(real('authors', 'vqa'), out))).toBe('TOKENIZER');
     expect(() => readdirSync(out)).toThrow();
   });
-
 });

@@ -118,54 +118,57 @@ describe.skipIf(!realPresent)('Hugging Face NLVR2 and retrieval heads (../shared
   });
 });
 
-describe.skipIf(!authorsPresent)("the authors' VE, NLVR2 and retrieval heads (../shared/real/authors)", () => {
-  /** The folder with reducers off: the `-ft` twin (same weights) where there is one. */
-  const offDir = (dir: string) => (dir === 'irtr' ? null : `${dir}-ft`);
+describe.skipIf(!authorsPresent)(
+  "the authors' VE, NLVR2 and retrieval heads (../shared/real/authors)",
+  () => {
+    /** The folder with reducers off: the `-ft` twin (same weights) where there is one. */
+    const offDir = (dir: string) => (dir === 'irtr' ? null : `${dir}-ft`);
 
-  async function runCase(c: AuthorsCase, dir: string, reduction: ReductionConfig | null | 'model') {
-    const model = loadVilt(authors(dir), withTokenizer);
-    const text = model.tokenizer.encode(c.text);
-    expect(text.inputIds, c.name).toEqual(c.inputs.input_ids.data);
-    expect(text.attentionMask, c.name).toEqual(c.inputs.attention_mask.data);
-    expect(text.truncated, c.name).toBe(c.truncated);
-    const options = { model, backend, reduction };
-    const images = c.images.map((i) => authors('images', i));
-    if (c.head === 've') {
-      const r = await (await createVePipeline(options)).predict(images[0], c.text, { details: true });
-      return { logits: r.logits, counts: counts(r.details) };
-    }
-    if (c.head === 'nlvr2') {
-      const r = await (await createNlvr2Pipeline(options)).predict([images[0], images[1]], c.text, {
-        details: true,
-      });
-      return {
-        logits: r.logits,
-        counts: { image1_pass: counts(r.details?.images[0]), image2_pass: counts(r.details?.images[1]) },
-      };
-    }
-    const r = await (await createRetrievalPipeline(options)).score(c.text, images[0], { details: true });
-    return { logits: [r.score], counts: counts(r.details) };
-  }
-
-  for (const head of ['ve', 'nlvr2', 'irtr'] as const) {
-    it(`every ${head} case within 1e-4, token counts exact (each pass), reducers on and off`, async () => {
-      const cases = authorsCases.filter((c) => c.head === head);
-      expect(cases.length).toBeGreaterThan(0);
-      let worst = 0;
-      for (const c of cases) {
-        const runs: [string, ReductionConfig | null | 'model', Run][] = [
-          [c.model_dir, 'model', c.on],
-          [c.model_dir, null, c.off],
-        ];
-        const off = offDir(c.model_dir);
-        if (off) runs.push([off, 'model', c.off]);
-        for (const [dir, reduction, ref] of runs) {
-          const r = await runCase(c, dir, reduction);
-          expect(r.counts, `${c.name} ${dir} ${String(reduction)}`).toEqual(ref.tokens_per_layer);
-          worst = Math.max(worst, maxAbsDiff(r.logits, ref.logits.data));
-        }
+    async function runCase(c: AuthorsCase, dir: string, reduction: ReductionConfig | null | 'model') {
+      const model = loadVilt(authors(dir), withTokenizer);
+      const text = model.tokenizer.encode(c.text);
+      expect(text.inputIds, c.name).toEqual(c.inputs.input_ids.data);
+      expect(text.attentionMask, c.name).toEqual(c.inputs.attention_mask.data);
+      expect(text.truncated, c.name).toBe(c.truncated);
+      const options = { model, backend, reduction };
+      const images = c.images.map((i) => authors('images', i));
+      if (c.head === 've') {
+        const r = await (await createVePipeline(options)).predict(images[0], c.text, { details: true });
+        return { logits: r.logits, counts: counts(r.details) };
       }
-      expect(worst).toBeLessThan(1e-4);
-    }, 120_000);
-  }
-});
+      if (c.head === 'nlvr2') {
+        const r = await (await createNlvr2Pipeline(options)).predict([images[0], images[1]], c.text, {
+          details: true,
+        });
+        return {
+          logits: r.logits,
+          counts: { image1_pass: counts(r.details?.images[0]), image2_pass: counts(r.details?.images[1]) },
+        };
+      }
+      const r = await (await createRetrievalPipeline(options)).score(c.text, images[0], { details: true });
+      return { logits: [r.score], counts: counts(r.details) };
+    }
+
+    for (const head of ['ve', 'nlvr2', 'irtr'] as const) {
+      it(`every ${head} case within 1e-4, token counts exact (each pass), reducers on and off`, async () => {
+        const cases = authorsCases.filter((c) => c.head === head);
+        expect(cases.length).toBeGreaterThan(0);
+        let worst = 0;
+        for (const c of cases) {
+          const runs: [string, ReductionConfig | null | 'model', Run][] = [
+            [c.model_dir, 'model', c.on],
+            [c.model_dir, null, c.off],
+          ];
+          const off = offDir(c.model_dir);
+          if (off) runs.push([off, 'model', c.off]);
+          for (const [dir, reduction, ref] of runs) {
+            const r = await runCase(c, dir, reduction);
+            expect(r.counts, `${c.name} ${dir} ${String(reduction)}`).toEqual(ref.tokens_per_layer);
+            worst = Math.max(worst, maxAbsDiff(r.logits, ref.logits.data));
+          }
+        }
+        expect(worst).toBeLessThan(1e-4);
+      }, 120_000);
+    }
+  },
+);
