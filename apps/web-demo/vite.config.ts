@@ -1,20 +1,28 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 
 const require = createRequire(import.meta.url);
 const viltDir = dirname(require.resolve('@pumer/vilt/package.json'));
 
+const demoAssets = join(dirname(fileURLToPath(import.meta.url)), 'assets');
+
 /**
- * What the demo fetches at run time, by URL folder: the embedded tiny PuMer checkpoint and the bundled
- * images (with their questions). Served by the dev server and copied into the production build, so `dist/`
- * works from any static server. onnxruntime-web's .wasm needs no copying here: its module locates it with
+ * What the demo fetches at run time, by URL folder: the embedded tiny PuMer checkpoints (VQA from
+ * @pumer/vilt; NLVR2 and retrieval from this app's assets/) and the bundled examples of each task (VQA
+ * images with their questions, NLVR2 pairs with their statements, the retrieval gallery with its captions).
+ * Served by the dev server and copied into the production build, so `dist/` works from any static server. onnxruntime-web's .wasm needs no copying here: its module locates it with
  * `new URL('ort-wasm-simd-threaded.asyncify.wasm', import.meta.url)`, which Vite turns into an emitted asset.
  */
 const RUNTIME_FILES: Record<string, { dir: string; files: string[] }> = {
   model: { dir: join(viltDir, 'assets', 'tiny-vilt-shapes-pumer'), files: [] },
   images: { dir: join(viltDir, 'assets', 'images'), files: [] },
+  'nlvr2-model': { dir: join(demoAssets, 'tiny-vilt-shapes-nlvr2-pumer'), files: [] },
+  'nlvr2-pairs': { dir: join(demoAssets, 'shapes-nlvr2'), files: [] },
+  'retrieval-model': { dir: join(demoAssets, 'tiny-vilt-shapes-retrieval-pumer'), files: [] },
+  'retrieval-gallery': { dir: join(demoAssets, 'shapes-retrieval'), files: [] },
 };
 
 function filesOf(folder: string): string[] {
@@ -35,8 +43,9 @@ function demoRuntimeFiles(): Plugin {
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const path = decodeURIComponent((req.url ?? '').split('?')[0]!);
-        const [, folder, name] = /^\/(model|images)\/([^/]+)$/.exec(path) ?? [];
-        if (!folder || !name || !filesOf(folder).includes(name)) return next();
+        const [, folder, name] = /^\/([^/]+)\/([^/]+)$/.exec(path) ?? [];
+        if (!folder || !name || !Object.hasOwn(RUNTIME_FILES, folder) || !filesOf(folder).includes(name))
+          return next();
         const file = join(RUNTIME_FILES[folder]!.dir, name);
         if (!existsSync(file)) return next();
         res.setHeader('content-type', TYPES[extname(name)] ?? 'application/octet-stream');

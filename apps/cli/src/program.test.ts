@@ -19,7 +19,9 @@ describe('usage errors: one line, exit 2', () => {
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['schedule', '--prune', '1.5'], /ratio must be in \[0, 1\)/],
     [['schedule', '--merge', '-0.1'], /--merge/],
-    [['schedule', '--text', 'abc'], /not a number/],
+    [['schedule', '--text-merge', 'abc'], /not a number/],
+    // --text is the text input of run; the text-merge ratio is --text-merge everywhere.
+    [['schedule', '--text', '0.2'], /unknown option '--text'/],
     [['schedule', '--layers', '2,x'], /comma-separated/],
     // The built-ins first, then whatever else core registers, `model` last.
     [

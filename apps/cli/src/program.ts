@@ -18,11 +18,13 @@ import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { parityCommand } from './commands/parity.js';
+import { retrieveCommand } from './commands/retrieve.js';
 import { runCommand } from './commands/run.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { CliError, EXIT_OK, EXIT_USAGE, exitCodeFor, oneLine } from './errors.js';
 import { type CliIO, processIO } from './io.js';
 import { DEFAULT_GEOMETRY, GEOMETRIES } from './geometries.js';
+import { TASKS } from './tasks.js';
 import { VERSION } from './version.js';
 
 /** `--backend` of run and eval: auto (the default) or a registered name. */
@@ -33,6 +35,11 @@ function backendOption(): Option {
   )
     .choices(backendChoices())
     .default(AUTO_BACKEND);
+}
+
+/** A repeatable flag: every value, in order. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** The decoders' default pixel limit (@pumer/vilt DEFAULT_MAX_PIXELS; a test keeps the two equal). */
@@ -54,13 +61,13 @@ const MODEL_FLAG_HELP = {
     "tokenizer.json, or a folder holding one (default: the checkpoint's own; the authors' checkpoints have none)",
 };
 
-/** The --layers/--prune/--merge/--text/--saliency/--style flags shared by run and schedule. */
+/** The --layers/--prune/--merge/--text-merge/--saliency/--style flags shared by run, retrieve and schedule. */
 function addScheduleFlags(cmd: Command): Command {
   return cmd
     .option('--layers <list>', 'reduce layers, comma-separated (overrides the schedule)', parseIntList)
     .option('--prune <ratio>', 'image-token prune ratio in [0, 1)', parseRatio)
     .option('--merge <ratio>', 'image-token merge ratio in [0, 1)', parseRatio)
-    .option('--text <ratio>', 'text-token merge ratio in [0, 1)', parseRatio)
+    .option('--text-merge <ratio>', 'text-token merge ratio in [0, 1)', parseRatio)
     .option(
       '--saliency <method>',
       'text saliency: first_head (fh), mean_head (mh), k_metric (km), qk',
@@ -101,10 +108,18 @@ export function createProgram(io: CliIO): Command {
     program
       .command('run', { isDefault: true })
       .description(
-        'answer a question about an image (defaults: the embedded model, a bundled image, "how many circles are there?")',
+        'run the checkpoint\'s task on one example: VQA answers a question, VE classifies a hypothesis, NLVR2 judges a statement about two images, retrieval scores a caption-image pair (defaults: the embedded VQA model, a bundled image, "how many circles are there?")',
       )
-      .option('--image <file>', 'PNG or JPEG image (default: a bundled ShapesVQA image)')
-      .option('--question <text>', 'the question (default: "how many circles are there?")')
+      .option(
+        '--image <file>',
+        'PNG or JPEG image; give it twice for NLVR2 (left, then right) (VQA default: a bundled ShapesVQA image)',
+        collect,
+      )
+      .option(
+        '--text <text>',
+        'the text input: the question (VQA), hypothesis (VE), statement (NLVR2) or caption (retrieval)',
+      )
+      .option('--question <text>', 'VQA: the question, as --text (default: "how many circles are there?")')
       .option(
         '--model <dir>',
         "ViLT checkpoint directory, Hugging Face or the PuMer authors' layout (default: the embedded tiny model)",
@@ -123,6 +138,32 @@ export function createProgram(io: CliIO): Command {
     .option('--json', 'print the result as JSON')
     .action(async (opts) => runCommand(opts, io));
 
+  addScheduleFlags(
+    program
+      .command('retrieve')
+      .description(
+        'image-text retrieval: score every text against every image with a retrieval checkpoint and rank them both ways',
+      )
+      .requiredOption('--model <dir>', 'an image-text retrieval checkpoint (ViltForImageAndTextRetrieval)')
+      .requiredOption('--texts <file>', 'the texts (captions), one per line')
+      .requiredOption(
+        '--images <dir|files...>',
+        'a folder of PNG/JPEG images (sorted by name), or image files in the order to list them',
+      )
+      .option('--top <k>', 'best matches listed per text and per image', parsePositiveInt, 5)
+      .option(
+        '--schedule <name>',
+        `reduction schedule: ${scheduleHelp()} (default: model)`,
+        parseScheduleName,
+      ),
+  )
+    .addOption(backendOption())
+    .option('--batch-size <n>', 'pairs per forward pass', parsePositiveInt, 32)
+    .option('--tokenizer <file|dir>', MODEL_FLAG_HELP.tokenizer)
+    .addOption(maxPixelsOption())
+    .option('--json', 'print the scores and rankings as JSON (no progress bar)')
+    .action(async (opts) => retrieveCommand(opts, io));
+
   program
     .command('eval')
     .description(
@@ -131,14 +172,15 @@ export function createProgram(io: CliIO): Command {
     .requiredOption('--model <dir>', "ViLT checkpoint directory, Hugging Face or the PuMer authors' layout")
     .requiredOption(
       '--data <file>',
-      'eval set: JSONL rows {image, question, answer}; image paths relative to the file',
+      'eval set, JSONL, image paths relative to the file: vqa {image, question, answer}; ve {image, text, label}; nlvr2 {images: [left, right], text, label: true|false}; retrieval {image, text} (caption i describes image i)',
     )
+    .addOption(new Option('--task <task>', "the task of the data (default: the checkpoint's)").choices(TASKS))
     .option('--labels <file>', MODEL_FLAG_HELP.labels)
     .option('--tokenizer <file|dir>', MODEL_FLAG_HELP.tokenizer)
     .option('--schedule <name>', `reduction schedule: ${scheduleHelp()}`, parseScheduleName, 'model')
     .addOption(backendOption())
     .option('--limit <n>', 'evaluate only the first n rows', parsePositiveInt)
-    .option('--batch-size <n>', 'examples per forward pass', parsePositiveInt, 16)
+    .option('--batch-size <n>', 'examples (retrieval: pairs) per forward pass', parsePositiveInt, 16)
     .addOption(maxPixelsOption())
     .option('--json', 'print the result as JSON (no progress bar)')
     .action(async (opts) => evalCommand(opts, io));
@@ -146,6 +188,14 @@ export function createProgram(io: CliIO): Command {
   program
     .command('bench')
     .description('throughput of reduced vs unreduced ViLT on synthetic weights, interleaved in one process')
+    .addOption(
+      new Option(
+        '--task <task>',
+        'the head timed: vqa, ve (one pass each), nlvr2 (two image passes per example), retrieval (one pass per text-image pair)',
+      )
+        .choices(TASKS)
+        .default('vqa'),
+    )
     .option(
       '--geometry <name>',
       'vilt-b32 (12 layers, hidden 768, 384x384) or tiny (the ShapesVQA geometry)',
@@ -170,7 +220,10 @@ export function createProgram(io: CliIO): Command {
       7,
     )
     .option('--warmup <n>', 'untimed runs per configuration first', parseNonNegativeInt, 2)
-    .option('--out <dir>', 'where bench.json, bench.md and bench.svg go', 'docs/bench')
+    .option(
+      '--out <dir>',
+      'where bench.json, bench.md and bench.svg go (default: docs/bench, or docs/bench/<task> for ve, nlvr2, retrieval)',
+    )
     .option('--seed <n>', 'seed of the random weights and inputs', parseNonNegativeInt, 1)
     .option('--json', 'print the result as JSON')
     .action(async (opts) => benchCommand(opts, io));

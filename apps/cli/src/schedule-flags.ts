@@ -10,14 +10,15 @@ import {
 
 /**
  * The schedule flags every command shares, turned into a schedule by core's one resolver
- * (docs/schedules.md): `--schedule` names it, `--layers --prune --merge --text --saliency --style` override it.
+ * (docs/schedules.md): `--schedule` names it, `--layers --prune --merge --text-merge --saliency --style` override it.
  */
 export interface ScheduleFlags {
   schedule?: string;
   layers?: number[];
   prune?: number;
   merge?: number;
-  text?: number;
+  /** `--text-merge`: the text-token merge ratio (`--text` is the text input of run and retrieve). */
+  textMerge?: number;
   saliency?: Saliency;
   style?: MergeStyle;
 }
@@ -27,7 +28,7 @@ function overridesOf(flags: ScheduleFlags): ScheduleOverrides {
     reduceLayers: flags.layers,
     pruneRatio: flags.prune,
     mergeRatio: flags.merge,
-    textMergeRatio: flags.text,
+    textMergeRatio: flags.textMerge,
     saliency: flags.saliency,
     mergeStyle: flags.style,
   };

@@ -2,10 +2,13 @@ import { createCpuBackend } from '@pumer/backend-cpu';
 import { createWebGpuBackend } from '@pumer/backend-webgpu';
 import { findBackend, registerBackend, setBackend } from '@pumer/core';
 import {
-  createVqaPipeline,
+  createPipeline,
   type DecodedImage,
   type LoadedVilt,
-  type VqaPipeline,
+  type Nlvr2Result,
+  type RankResult,
+  type ScoreResult,
+  type TaskPipelines,
   type VqaResult,
   viltFromFiles,
 } from '@pumer/vilt';
@@ -14,12 +17,22 @@ import { type FolderFile, readCheckpointFolder } from './checkpoint-folder.js';
 import { demoSchedule } from './schedules.js';
 
 /**
- * The demo's model and backends, created once and kept: switching backend or schedule reuses what is
+ * The demo's models and backends, created once and kept: switching task, backend or schedule reuses what is
  * already loaded (no page reload, no second download). Backends live in core's registry; a switch is
- * `setBackend`, and the pipelines (one per schedule) follow it.
+ * `setBackend`, and the pipelines (one per model and schedule) follow it.
  */
 
 export type BackendChoice = 'webgpu' | 'wasm' | 'cpu';
+
+/** The tasks the demo shows (visual entailment has no bundled model or view). */
+export type DemoTask = 'vqa' | 'nlvr2' | 'retrieval';
+export const DEMO_TASKS: readonly DemoTask[] = ['vqa', 'nlvr2', 'retrieval'];
+
+/** The task of a checkpoint's head, if the demo shows it. */
+export function demoTask(loaded: LoadedVilt): DemoTask | null {
+  const task = loaded.model.task ?? 'vqa';
+  return (DEMO_TASKS as readonly string[]).includes(task) ? (task as DemoTask) : null;
+}
 
 // The demo's menu, registered under its own names: WebGPU strictly (so what the menu says is what runs; the
 // fall back happens once, at start, and is shown), onnxruntime-web on wasm, and the TypeScript reference.
@@ -57,19 +70,28 @@ async function fetchOk(path: string): Promise<Response> {
   return res;
 }
 
-export async function loadModel(): Promise<LoadedVilt> {
+/** Each task's embedded checkpoint: the URL folder the build ships it in, and its name. */
+const EMBEDDED_MODELS: Readonly<Record<DemoTask, { folder: string; name: string }>> = {
+  vqa: { folder: 'model', name: 'tiny-vilt-shapes-pumer' },
+  nlvr2: { folder: 'nlvr2-model', name: 'tiny-vilt-shapes-nlvr2-pumer' },
+  retrieval: { folder: 'retrieval-model', name: 'tiny-vilt-shapes-retrieval-pumer' },
+};
+
+/** The embedded tiny checkpoint of `task`, fine-tuned with PuMer. */
+export async function loadModel(task: DemoTask = 'vqa'): Promise<LoadedVilt> {
+  const { folder, name } = EMBEDDED_MODELS[task];
   const [config, weights, tokenizer, preprocessor] = await Promise.all([
-    fetchOk('model/config.json').then((r) => r.json()),
-    fetchOk('model/model.safetensors').then((r) => r.arrayBuffer()),
-    fetchOk('model/tokenizer.json').then((r) => r.json()),
-    fetchOk('model/preprocessor_config.json').then((r) => r.json()),
+    fetchOk(`${folder}/config.json`).then((r) => r.json()),
+    fetchOk(`${folder}/model.safetensors`).then((r) => r.arrayBuffer()),
+    fetchOk(`${folder}/tokenizer.json`).then((r) => r.json()),
+    fetchOk(`${folder}/preprocessor_config.json`).then((r) => r.json()),
   ]);
   return viltFromFiles({
     config,
     weights: new Uint8Array(weights),
     tokenizer,
     preprocessor,
-    id: 'web-demo:tiny-vilt-shapes-pumer',
+    id: `web-demo:${name}`,
   });
 }
 
@@ -92,45 +114,131 @@ export function imageUrl(name: string): string {
   return here(`images/${name}`);
 }
 
-const pipelines = new Map<string, Promise<VqaPipeline>>();
+/** A bundled NLVR2 example of the eval set: two images, a statement and whether it is true of them. */
+export interface BundledPair {
+  readonly left: string;
+  readonly right: string;
+  readonly statement: string;
+  readonly label: boolean;
+}
 
-/** One pipeline per model and schedule, created without a backend: each call runs on the active one. */
-function pipeline(model: LoadedVilt, schedule: string): Promise<VqaPipeline> {
+export async function loadBundledPairs(): Promise<BundledPair[]> {
+  return (await fetchOk('nlvr2-pairs/pairs.json').then((r) => r.json())) as BundledPair[];
+}
+
+export function pairImageUrl(name: string): string {
+  return here(`nlvr2-pairs/${name}`);
+}
+
+/** An image of the bundled retrieval gallery with the eval set's caption of it. */
+export interface GalleryImage {
+  readonly image: string;
+  readonly caption: string;
+}
+
+export async function loadGallery(): Promise<GalleryImage[]> {
+  return (await fetchOk('retrieval-gallery/gallery.json').then((r) => r.json())) as GalleryImage[];
+}
+
+export function galleryImageUrl(name: string): string {
+  return here(`retrieval-gallery/${name}`);
+}
+
+const pipelines = new Map<string, Promise<TaskPipelines[DemoTask]>>();
+
+/**
+ * One pipeline per model and schedule, created without a backend: each call runs on the active one.
+ * `task` is the model's own (demoTask), so createPipeline does not refuse it.
+ */
+function pipeline<T extends DemoTask>(
+  task: T,
+  model: LoadedVilt,
+  schedule: string,
+): Promise<TaskPipelines[T]> {
   const key = `${model.model.id}|${schedule}`;
   let p = pipelines.get(key);
   if (!p) {
     const { config } = demoSchedule(schedule, model.config.geometry.numLayers, model.reduction);
-    p = createVqaPipeline({ model, reduction: config });
+    p = createPipeline(task, { model, reduction: config });
     p.catch(() => pipelines.delete(key));
     pipelines.set(key, p);
   }
-  return p;
+  return p as Promise<TaskPipelines[T]>;
 }
 
-export interface DemoRun {
-  readonly result: VqaResult;
+export interface DemoRun<R = VqaResult> {
+  readonly result: R;
   readonly ms: number;
   readonly info: DemoBackendInfo;
-  /** The first run of this backend + schedule: its time includes building and compiling the graph. */
+  /** The first run of this model + backend + schedule: its time includes building and compiling the graph. */
   readonly firstRun: boolean;
 }
 
 const ran = new Set<string>();
 
-export async function ask(
+/** Runs `call` on the `choice` backend with `task`'s pipeline for `model` and `schedule`, and times it. */
+async function timed<T extends DemoTask, R>(
+  task: T,
+  model: LoadedVilt,
+  choice: BackendChoice,
+  schedule: string,
+  call: (p: TaskPipelines[T]) => Promise<R>,
+): Promise<DemoRun<R>> {
+  await setBackend(choice);
+  const p = await pipeline(task, model, schedule);
+  const key = `${model.model.id}|${choice}|${schedule}`;
+  const start = performance.now();
+  const result = await call(p);
+  const ms = performance.now() - start;
+  const firstRun = !ran.has(key);
+  ran.add(key);
+  return { result, ms, info: p.info().backend, firstRun };
+}
+
+export function ask(
   model: LoadedVilt,
   image: DecodedImage,
   question: string,
   choice: BackendChoice,
   schedule: string,
 ): Promise<DemoRun> {
-  await setBackend(choice);
-  const p = await pipeline(model, schedule);
-  const key = `${model.model.id}|${choice}|${schedule}`;
-  const start = performance.now();
-  const result = await p.answer(image, question, { topK: 5, details: true });
-  const ms = performance.now() - start;
-  const firstRun = !ran.has(key);
-  ran.add(key);
-  return { result, ms, info: p.info().backend, firstRun };
+  return timed('vqa', model, choice, schedule, (p) => p.answer(image, question, { topK: 5, details: true }));
+}
+
+/** NLVR2: is `statement` true of the pair (left, right)? With each image pass's details. */
+export function judge(
+  model: LoadedVilt,
+  pair: readonly [DecodedImage, DecodedImage],
+  statement: string,
+  choice: BackendChoice,
+  schedule: string,
+): Promise<DemoRun<Nlvr2Result>> {
+  return timed('nlvr2', model, choice, schedule, (p) =>
+    p.predict([pair[0], pair[1]], statement, { details: true }),
+  );
+}
+
+export interface GalleryRanking {
+  /** The caption's score against every gallery image (index order). */
+  readonly ranking: RankResult;
+  /** The best image's pass, with its per-layer details. */
+  readonly best: ScoreResult;
+}
+
+/**
+ * Retrieval: scores `caption` against every gallery image in one batched call (rank), then runs the best
+ * pair once more with details, for its overlays and per-layer token counts.
+ */
+export function rankGallery(
+  model: LoadedVilt,
+  images: readonly DecodedImage[],
+  caption: string,
+  choice: BackendChoice,
+  schedule: string,
+): Promise<DemoRun<GalleryRanking>> {
+  return timed('retrieval', model, choice, schedule, async (p) => {
+    const ranking = await p.rank({ texts: [caption], images, topK: images.length });
+    const best = await p.score(caption, images[ranking.textToImage[0]![0]!.index]!, { details: true });
+    return { ranking, best };
+  });
 }

@@ -10,6 +10,8 @@ export function syntheticInputs(
   vocabSize: number,
   imageSize: number,
   seed: number,
+  /** Images per example: 2 for NLVR2 (pixels [B, 2, 3, H, W]). */
+  numImages = 1,
 ): ViltInputs {
   const rand = seededRandom(seed ^ 0x5eed);
   const ids = new Int32Array(batch * textTokens);
@@ -22,11 +24,14 @@ export function syntheticInputs(
         t === 0 ? CLS : t === textTokens - 1 ? SEP : firstWord + Math.floor(rand() * (vocabSize - firstWord));
     }
   }
-  const pixels = new Float32Array(batch * 3 * imageSize * imageSize);
+  const pixels = new Float32Array(batch * numImages * 3 * imageSize * imageSize);
   for (let i = 0; i < pixels.length; i++) pixels[i] = 2 * rand() - 1;
   return {
     inputIds: intTensor(ids, [batch, textTokens]),
     attentionMask: intTensor(new Int32Array(batch * textTokens).fill(1), [batch, textTokens]),
-    pixelValues: floatTensor(pixels, [batch, 3, imageSize, imageSize]),
+    pixelValues: floatTensor(
+      pixels,
+      numImages === 1 ? [batch, 3, imageSize, imageSize] : [batch, numImages, 3, imageSize, imageSize],
+    ),
   };
 }

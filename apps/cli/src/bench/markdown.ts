@@ -1,3 +1,4 @@
+import type { ViltTask } from '@pumer/core';
 import type { BenchReport, BenchRow } from './types.js';
 
 const f = (x: number | null | undefined, d: number) =>
@@ -20,11 +21,20 @@ export function markdownTable(
   return [line(header), rule, ...rows.map(line)];
 }
 
+/** What each task's head does per batch row. */
+const TASK_HEADS: Readonly<Record<ViltTask, string>> = {
+  vqa: 'a VQA head (one image pass per example)',
+  ve: 'a visual-entailment head (one image pass per example)',
+  nlvr2: 'an NLVR2 head: two image passes per example (left, right), each reduced on its own',
+  retrieval: 'a retrieval head (rank_output): one pass per text-image pair',
+};
+
 /** The benchmark as a Markdown page: machine, exact command, one table row per configuration, and the method. */
 export function benchMarkdown(report: BenchReport): string {
   const m = report.machine;
   const lines: string[] = [];
-  lines.push(`# PuMer.js benchmark — ${report.geometry.name}`, '');
+  const task = report.task ?? 'vqa';
+  lines.push(`# PuMer.js benchmark — ${report.geometry.name}${task === 'vqa' ? '' : `, ${task}`}`, '');
   lines.push(`Generated ${report.date} by:`, '', '```sh', report.command, '```', '');
   lines.push('## Machine', '');
   lines.push(`- CPU: ${m.cpu} (${m.cores} logical cores, available parallelism ${m.availableParallelism})`);
@@ -37,20 +47,24 @@ export function benchMarkdown(report: BenchReport): string {
     `- Geometry \`${g.name}\`: ${g['numLayers']} layers, hidden ${g['hiddenSize']}, ${g['numHeads']} heads, MLP ${g['intermediateSize']}, ${g['textTokens']} text + ${g['imageTokens']} image tokens.`,
   );
   lines.push(
-    `- Checkpoint: deterministic random weights (seed ${report.seed}) in the Hugging Face ViLT layout, loaded with \`loadVilt\`.`,
+    `- Checkpoint: deterministic random weights (seed ${report.seed}) in the Hugging Face ViLT layout, loaded with \`loadVilt\`; ${TASK_HEADS[task]}.`,
   );
   lines.push(
     `- ${report.warmup} warm-up run(s) then ${report.repeats} timed run(s) per configuration, interleaved: each repeat visits every configuration once, round-robin, in one process.`,
   );
   lines.push('');
   lines.push('## Results', '');
+  const unit =
+    report.throughputUnit === undefined || report.throughputUnit === 'img/s'
+      ? 'images/s'
+      : report.throughputUnit;
   const header = [
     'backend',
     'provider',
     'batch',
     'schedule',
-    'images/s median',
-    'images/s min',
+    `${unit} median`,
+    `${unit} min`,
     'p50 ms',
     'p95 ms',
     'speed-up',

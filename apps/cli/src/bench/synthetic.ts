@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { seededRandom } from '@pumer/core';
+import { seededRandom, type ViltTask } from '@pumer/core';
 import { CliError } from '../errors.js';
 
 /**
@@ -56,11 +56,28 @@ interface NamedTensor {
   data: Float32Array;
 }
 
-/** The HF ViLT-VQA parameter set for a geometry, filled from `rand` (std 0.02 like HF's initializer; LayerNorms 1/0). */
+/** Images one example of the task's head takes (NLVR2: a pair, one pass each). */
+export function taskImages(task: ViltTask): number {
+  return task === 'nlvr2' ? 2 : 1;
+}
+
+/** The head's outputs: VE's three classes, NLVR2's two, retrieval's one score, the geometry's VQA answers. */
+function taskLabels(g: SyntheticGeometry, task: ViltTask): string[] {
+  if (task === 've') return ['contradiction', 'neutral', 'entailment'];
+  if (task === 'nlvr2') return ['False', 'True'];
+  return Array.from({ length: g.numLabels }, (_, i) => `label_${i}`);
+}
+
+/**
+ * The Hugging Face ViLT parameter set of a geometry and task, filled from `rand` (std 0.02 like HF's
+ * initializer; LayerNorms 1/0): VQA and VE a classifier over the pooled output, NLVR2 one over the two images'
+ * pooled outputs (and a third modality row), retrieval rank_output.
+ */
 export function syntheticTensors(
   g: SyntheticGeometry,
   vocabSize: number,
   seed: number,
+  task: ViltTask = 'vqa',
 ): Map<string, NamedTensor> {
   const rand = seededRandom(seed);
   const amp = 0.02 * Math.sqrt(3); // uniform in [-amp, amp] has std 0.02
@@ -87,7 +104,7 @@ export function syntheticTensors(
   t.set(`${e}.position_embeddings`, random([1, grid * grid + 1, d]));
   t.set(`${e}.patch_embeddings.projection.weight`, random([d, 3, g.patchSize, g.patchSize]));
   t.set(`${e}.patch_embeddings.projection.bias`, random([d]));
-  t.set(`${e}.token_type_embeddings.weight`, random([2, d]));
+  t.set(`${e}.token_type_embeddings.weight`, random([1 + taskImages(task), d]));
   for (let l = 0; l < g.numLayers; l++) {
     const p = `vilt.encoder.layer.${l}`;
     t.set(`${p}.layernorm_before.weight`, fill([d], 1));
@@ -109,29 +126,51 @@ export function syntheticTensors(
   t.set('vilt.layernorm.bias', fill([d], 0));
   t.set('vilt.pooler.dense.weight', random([d, d]));
   t.set('vilt.pooler.dense.bias', random([d]));
-  t.set('classifier.0.weight', random([2 * d, d]));
-  t.set('classifier.0.bias', random([2 * d]));
-  t.set('classifier.1.weight', fill([2 * d], 1));
-  t.set('classifier.1.bias', fill([2 * d], 0));
-  t.set('classifier.3.weight', random([g.numLabels, 2 * d]));
-  t.set('classifier.3.bias', random([g.numLabels]));
+  if (task === 'retrieval') {
+    t.set('rank_output.weight', random([1, d]));
+    t.set('rank_output.bias', random([1]));
+    return t;
+  }
+  // Hugging Face's heads: Linear(D, 2D) for one image; Linear(2D, 2D) over NLVR2's concatenated pair.
+  const inDim = taskImages(task) * d;
+  const width = task === 'nlvr2' ? inDim : 2 * d;
+  const labels = taskLabels(g, task).length;
+  t.set('classifier.0.weight', random([width, inDim]));
+  t.set('classifier.0.bias', random([width]));
+  t.set('classifier.1.weight', fill([width], 1));
+  t.set('classifier.1.bias', fill([width], 0));
+  t.set('classifier.3.weight', random([labels, width]));
+  t.set('classifier.3.bias', random([labels]));
   return t;
 }
 
-/** config.json (ViltConfig fields) for a geometry. */
-export function syntheticConfig(g: SyntheticGeometry, vocabSize: number): Record<string, unknown> {
+/** The Hugging Face class of each task's checkpoint (VE: a VQA-shaped head marked `pumer_task`). */
+const TASK_ARCHITECTURES: Readonly<Record<ViltTask, string>> = {
+  vqa: 'ViltForQuestionAnswering',
+  ve: 'ViltForQuestionAnswering',
+  nlvr2: 'ViltForImagesAndTextClassification',
+  retrieval: 'ViltForImageAndTextRetrieval',
+};
+
+/** config.json (ViltConfig fields) for a geometry and task. */
+export function syntheticConfig(
+  g: SyntheticGeometry,
+  vocabSize: number,
+  task: ViltTask = 'vqa',
+): Record<string, unknown> {
   const id2label: Record<string, string> = {};
   const label2id: Record<string, number> = {};
-  for (let i = 0; i < g.numLabels; i++) {
-    id2label[String(i)] = `label_${i}`;
-    label2id[`label_${i}`] = i;
-  }
+  taskLabels(g, task).forEach((label, i) => {
+    id2label[String(i)] = label;
+    label2id[label] = i;
+  });
   return {
-    architectures: ['ViltForQuestionAnswering'],
+    architectures: [TASK_ARCHITECTURES[task]],
+    ...(task === 've' ? { pumer_task: 've' } : {}),
     model_type: 'vilt',
     vocab_size: vocabSize,
     type_vocab_size: 2,
-    modality_type_vocab_size: 2,
+    modality_type_vocab_size: 1 + taskImages(task),
     max_position_embeddings: g.textTokens,
     hidden_size: g.hiddenSize,
     num_hidden_layers: g.numLayers,
@@ -147,10 +186,9 @@ export function syntheticConfig(g: SyntheticGeometry, vocabSize: number): Record
     num_channels: 3,
     qkv_bias: true,
     max_image_length: -1,
-    num_images: -1,
+    num_images: task === 'nlvr2' ? 2 : -1,
     pad_token_id: 0,
-    id2label,
-    label2id,
+    ...(task === 'retrieval' ? {} : { id2label, label2id }),
   };
 }
 
@@ -180,6 +218,8 @@ const FORMAT = 'pumer-synthetic/1';
 
 export interface SyntheticCheckpointOptions {
   readonly geometry: SyntheticGeometry;
+  /** The head (default vqa). */
+  readonly task?: ViltTask;
   readonly seed: number;
   readonly cache: string;
   /** A real tokenizer.json to copy (the embedded model's); its padding/truncation are set to the text window. */
@@ -200,9 +240,11 @@ export function ensureSyntheticCheckpoint(opts: SyntheticCheckpointOptions): {
   created: boolean;
 } {
   const g = opts.geometry;
-  const dir = path.join(opts.cache, `bench-${g.name}-seed${opts.seed}`);
+  const task = opts.task ?? 'vqa';
+  // VQA keeps the name and stamp it always had, so existing caches stay valid.
+  const dir = path.join(opts.cache, `bench-${g.name}${task === 'vqa' ? '' : `-${task}`}-seed${opts.seed}`);
   const stampPath = path.join(dir, STAMP);
-  const want = { format: FORMAT, geometry: g, seed: opts.seed };
+  const want = { format: FORMAT, geometry: g, seed: opts.seed, ...(task === 'vqa' ? {} : { task }) };
   if (existsSync(stampPath)) {
     try {
       if (JSON.stringify(JSON.parse(readFileSync(stampPath, 'utf8'))) === JSON.stringify(want))
@@ -232,12 +274,12 @@ export function ensureSyntheticCheckpoint(opts: SyntheticCheckpointOptions): {
     writeFileSync(tmp, bytes);
     renameSync(tmp, path.join(dir, name));
   };
-  const tensors = syntheticTensors(g, vocabSize, opts.seed);
+  const tensors = syntheticTensors(g, vocabSize, opts.seed, task);
   write(
     'model.safetensors',
     opts.writeSafetensors(tensors, { format: 'pt', generator: FORMAT, seed: String(opts.seed) }),
   );
-  write('config.json', `${JSON.stringify(syntheticConfig(g, vocabSize), null, 2)}\n`);
+  write('config.json', `${JSON.stringify(syntheticConfig(g, vocabSize, task), null, 2)}\n`);
   write('preprocessor_config.json', `${JSON.stringify(syntheticPreprocessorConfig(g), null, 2)}\n`);
   write('tokenizer.json', JSON.stringify(tokenizer));
   write(STAMP, `${JSON.stringify(want)}\n`);

@@ -1,4 +1,4 @@
-import type { ReductionConfig } from '@pumer/core';
+import type { ReductionConfig, ViltTask } from '@pumer/core';
 import type { MachineInfo } from './machine.js';
 
 /** How the share of time spent in reducer ops was obtained for a row (it differs per backend). */
@@ -21,6 +21,7 @@ export interface BenchRow {
   readonly config: ReductionConfig | null;
   /** Wall time of each timed forward pass, in run order. */
   readonly runsMs: readonly number[];
+  /** Batch rows per second: images (VQA, VE), image pairs of two passes (NLVR2), text-image pairs (retrieval). */
   readonly imagesPerSecond: { readonly min: number; readonly median: number; readonly max: number };
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly min: number };
   /** Median unreduced time ÷ median time of this row (same backend and batch); null without an unreduced row. */
@@ -36,6 +37,10 @@ export interface BenchRow {
 export interface BenchReport {
   readonly format: 'pumer-bench/1';
   readonly command: string;
+  /** The head timed. */
+  readonly task: ViltTask;
+  /** What a row's `imagesPerSecond` counts, per second. */
+  readonly throughputUnit: (typeof THROUGHPUT_UNITS)[ViltTask];
   readonly date: string;
   readonly machine: MachineInfo;
   readonly geometry: { readonly name: string; readonly [k: string]: unknown };
@@ -50,3 +55,11 @@ export interface BenchReport {
   readonly processMaxRssMiB: number;
   readonly notes: readonly string[];
 }
+
+/** What a batch row is for each task: an image, an NLVR2 example (two image passes) or a text-image pair. */
+export const THROUGHPUT_UNITS = {
+  vqa: 'img/s',
+  ve: 'img/s',
+  nlvr2: 'examples/s',
+  retrieval: 'pairs/s',
+} as const satisfies Record<ViltTask, string>;

@@ -1,6 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AUTO_BACKEND, activeBackend, type Backend, type ModelGeometry, schedule } from '@pumer/core';
+import {
+  AUTO_BACKEND,
+  activeBackend,
+  type Backend,
+  type ModelGeometry,
+  schedule,
+  type ViltTask,
+} from '@pumer/core';
 import { benchMarkdown } from '../bench/markdown.js';
 import { machineInfo } from '../bench/machine.js';
 import { type Configuration, measureInterleaved, rssProbe } from '../bench/measure.js';
@@ -13,8 +20,9 @@ import {
   ensureSyntheticCheckpoint,
   imageTokens,
   SYNTHETIC_GEOMETRIES,
+  taskImages,
 } from '../bench/synthetic.js';
-import type { BenchReport, BenchRow, ReducerShare } from '../bench/types.js';
+import { type BenchReport, type BenchRow, type ReducerShare, THROUGHPUT_UNITS } from '../bench/types.js';
 import { CliError } from '../errors.js';
 import { fixed } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
@@ -24,6 +32,8 @@ import { scheduleFromFlags } from '../schedule-flags.js';
 
 export interface BenchCommandOptions {
   geometry: string;
+  /** The head timed (default vqa): NLVR2 runs two image passes per example, retrieval scores pairs. */
+  task?: ViltTask;
   batch: number[];
   /** Registered backend names or `auto` (the default: onnxruntime-node in Node). */
   backend: string[];
@@ -31,16 +41,24 @@ export interface BenchCommandOptions {
   schedules?: string[];
   repeats: number;
   warmup: number;
-  out: string;
+  /** Default: docs/bench, or docs/bench/<task> for a task other than VQA. */
+  out?: string;
   seed: number;
   json?: boolean;
 }
 
 const MiB = 1024 * 1024;
 
+/** Where the report goes: --out, else docs/bench (VQA) or docs/bench/<task>. */
+export function benchOutDir(o: Pick<BenchCommandOptions, 'out' | 'task'>): string {
+  const task = o.task ?? 'vqa';
+  return o.out ?? (task === 'vqa' ? 'docs/bench' : `docs/bench/${task}`);
+}
+
 /** The command line that reproduces a run, for the report. */
 function commandLine(o: BenchCommandOptions, schedules: readonly string[]): string {
-  return `pumer bench --geometry ${o.geometry} --batch ${o.batch.join(',')} --backend ${o.backend.join(',')} --schedules ${schedules.join(',')} --repeats ${o.repeats} --warmup ${o.warmup} --seed ${o.seed} --out ${o.out}`;
+  const task = o.task && o.task !== 'vqa' ? ` --task ${o.task}` : '';
+  return `pumer bench${task} --geometry ${o.geometry} --batch ${o.batch.join(',')} --backend ${o.backend.join(',')} --schedules ${schedules.join(',')} --repeats ${o.repeats} --warmup ${o.warmup} --seed ${o.seed} --out ${benchOutDir(o)}`;
 }
 
 /**
@@ -59,14 +77,16 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
   };
 
   const { defaultModelDir, writeSafetensors } = await vilt();
+  const task = opts.task ?? 'vqa';
   const { dir, created } = ensureSyntheticCheckpoint({
     geometry: g,
+    task,
     seed: opts.seed,
     cache: cacheDir(io.env),
     tokenizerJsonPath: path.join(defaultModelDir(), 'tokenizer.json'),
     writeSafetensors,
   });
-  note(`${created ? 'wrote' : 'reusing'} synthetic ${g.name} checkpoint: ${dir}`);
+  note(`${created ? 'wrote' : 'reusing'} synthetic ${g.name} ${task} checkpoint: ${dir}`);
   const loaded = await loadModel(dir);
   const model = loaded.model;
   const geometry: ModelGeometry = {
@@ -104,6 +124,7 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
         model.geometry.vocabSize,
         g.imageSize,
         opts.seed + batch,
+        taskImages(task),
       );
       for (const s of schedules)
         configurations.push({ backendName, backend, batch, schedule: s.name, config: s.config, inputs });
@@ -191,6 +212,8 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
   return {
     format: 'pumer-bench/1',
     command: commandLine(opts, scheduleNames),
+    task,
+    throughputUnit: THROUGHPUT_UNITS[task],
     date: new Date().toISOString(),
     machine: machineInfo(),
     geometry: { name: g.name, ...geometry, imageSize: g.imageSize, patchSize: g.patchSize },
@@ -208,7 +231,7 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
 
 export async function benchCommand(opts: BenchCommandOptions, io: CliIO): Promise<void> {
   const report = await runBench(opts, io);
-  const outDir = path.resolve(io.cwd, opts.out);
+  const outDir = path.resolve(io.cwd, benchOutDir(opts));
   try {
     mkdirSync(outDir, { recursive: true });
     writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -232,7 +255,7 @@ export async function benchCommand(opts: BenchCommandOptions, io: CliIO): Promis
         : `  speed-up ${c.green(`${fixed(r.speedup, 2)}×`)} (ideal ${fixed(r.idealSpeedup, 2)}×)`;
     const share = r.reducerShare ? `  reducer ${fixed(100 * r.reducerShare.share, 1)}%` : '';
     io.out(
-      `${r.backend}/${r.provider} batch ${r.batch} ${r.schedule.padEnd(10)} ${fixed(r.imagesPerSecond.median, 2).padStart(8)} img/s  p50 ${fixed(r.latencyMs.p50, 1)} ms  p95 ${fixed(r.latencyMs.p95, 1)} ms${speed}${share}\n`,
+      `${r.backend}/${r.provider} batch ${r.batch} ${r.schedule.padEnd(10)} ${fixed(r.imagesPerSecond.median, 2).padStart(8)} ${report.throughputUnit}  p50 ${fixed(r.latencyMs.p50, 1)} ms  p95 ${fixed(r.latencyMs.p95, 1)} ms${speed}${share}\n`,
     );
   }
   io.out(`wrote ${path.join(outDir, 'bench.json')}, bench.md, bench.svg\n`);

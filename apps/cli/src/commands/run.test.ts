@@ -57,8 +57,20 @@ describe('pumer run', () => {
     expect(off.schedule.config).toBeNull();
     expect(off.layers.every((l: { kind: string }) => l.kind === 'none')).toBe(true);
     const custom = JSON.parse(
-      (await runCli(['run', '--layers', '0,2', '--prune', '0.3', '--merge', '0.2', '--text', '0', '--json']))
-        .stdout,
+      (
+        await runCli([
+          'run',
+          '--layers',
+          '0,2',
+          '--prune',
+          '0.3',
+          '--merge',
+          '0.2',
+          '--text-merge',
+          '0',
+          '--json',
+        ])
+      ).stdout,
     );
     expect(custom.schedule).toMatchObject({
       name: 'custom',

@@ -14,7 +14,7 @@ describe('pumer schedule', () => {
       '0.1',
       '--merge',
       '0.3',
-      '--text',
+      '--text-merge',
       '0.2',
     ]);
     expect(r.code).toBe(0);

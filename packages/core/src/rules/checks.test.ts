@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { BlockArgs, MergeArgs } from '../contracts.js';
 import { PumerError } from '../errors.js';
 import type { BlockWeights } from '../model.js';
-import { floatTensor, type FloatTensor } from '../tensor.js';
-import { checkBlockArgs, checkMergeArgs, checkPruneArgs, checkSaliencyArgs } from './checks.js';
+import { floatTensor, type FloatTensor, intTensor } from '../tensor.js';
+import {
+  checkBlockArgs,
+  checkImagePasses,
+  checkMergeArgs,
+  checkPruneArgs,
+  checkSaliencyArgs,
+} from './checks.js';
 
 function t(shape: number[], fill = 0.5): FloatTensor {
   return floatTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill), shape);
@@ -146,5 +152,45 @@ describe('checkBlockArgs', () => {
     ],
   ])('%s', (_label, change, code) => {
     expect(codeOf(() => checkBlockArgs({ ...good, ...change }))).toBe(code);
+  });
+});
+
+describe('checkImagePasses', () => {
+  // Two examples of two 1-channel 4x4 images (2x2 patches); pixel value = 10 * example + image.
+  const pairs = floatTensor(
+    Array.from({ length: 2 * 2 * 16 }, (_, i) => 10 * Math.floor(i / 32) + (Math.floor(i / 16) % 2)),
+    [2, 2, 1, 4, 4],
+  );
+
+  it('splits [B, 2, C, H, W] into one [B, C, H, W] batch per image, masks likewise', () => {
+    const mask = intTensor(
+      Array.from({ length: 2 * 2 * 16 }, (_, i) => (Math.floor(i / 16) === 3 && i % 4 >= 2 ? 0 : 1)),
+      [2, 2, 4, 4],
+    );
+    const [first, second] = checkImagePasses(pairs, mask, 2, 2);
+    expect(first.pixelValues.shape).toEqual([2, 1, 4, 4]);
+    expect([first.pixelValues.data[0], first.pixelValues.data[16]]).toEqual([0, 10]);
+    expect([second.pixelValues.data[0], second.pixelValues.data[16]]).toEqual([1, 11]);
+    expect(first.grids.valid).toEqual([
+      { h: 2, w: 2 },
+      { h: 2, w: 2 },
+    ]);
+    // The second example's second image covers the left half only.
+    expect(second.grids.valid).toEqual([
+      { h: 2, w: 2 },
+      { h: 2, w: 1 },
+    ]);
+    expect(second.pixelMask?.shape).toEqual([2, 4, 4]);
+  });
+
+  it('takes one image per example as it is, and names the image of a pair that is wrong', () => {
+    const single = floatTensor(new Float32Array(16), [1, 1, 4, 4]);
+    expect(checkImagePasses(single, null, 2, 1)[0].pixelValues).toBe(single);
+    expect(() => checkImagePasses(single, null, 2, 2)).toThrow(PumerError);
+    const holed = intTensor(
+      Array.from({ length: 2 * 2 * 16 }, (_, i) => (i === 16 ? 0 : 1)),
+      [2, 2, 4, 4],
+    );
+    expect(() => checkImagePasses(pairs, holed, 2, 2)).toThrow(/^image 1: pixelMask\[0\] must cover/);
   });
 });

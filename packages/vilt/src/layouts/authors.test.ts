@@ -103,6 +103,7 @@ describe.skipIf(!present)("the PuMer authors' checkpoint layout (../shared/real/
       patchSize: 32,
       numChannels: 3,
       numLabels: 10,
+      numImages: 1,
     });
     expect(vqa.config.textPositionRows).toBe(40);
     expect(vqa.tokenizer.window).toBe(32);
@@ -177,7 +178,7 @@ describe.skipIf(!present)("the PuMer authors' checkpoint layout (../shared/real/
   });
 
   it.each([
-    ['vqa', 'vqa', 1, 10, 3],
+    ['vqa', 'vqa', 1, 10, 2],
     ['ve', 've', 1, 3, 2],
     ['nlvr2', 'nlvr2', 2, 2, 3],
     ['irtr', 'retrieval', 1, 1, 2],

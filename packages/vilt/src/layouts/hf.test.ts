@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createCpuBackend } from '@pumer/backend-cpu';
-import { floatTensor, intTensor, PumerError } from '@pumer/core';
+import { floatTensor, intTensor } from '@pumer/core';
 import { hasSharedData, sharedPath } from '@pumer/testkit/node';
 import { describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../node/decode.js';

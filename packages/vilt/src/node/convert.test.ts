@@ -163,6 +163,46 @@ describe.skipIf(!present)('convertCheckpoint', () => {
     expect(loadVilt(out).model.labels).toHaveLength(12);
   });
 
+  it.each([
+    ['authors', 've', 've'],
+    ['authors', 'nlvr2', 'nlvr2'],
+    ['authors', 'irtr', 'retrieval'],
+    ['hf', 'nlvr2', 'nlvr2'],
+    ['hf', 'retrieval', 'retrieval'],
+  ])(
+    '%s %s: written in the Hugging Face layout, read back as the same %s head and logits',
+    async (layout, dir, task) => {
+      const from = layout === 'authors' ? real('authors', dir) : real(dir);
+      const options = layout === 'authors' ? { tokenizer: real('authors', 'tokenizer.json') } : {};
+      const out = join(scratch, `${layout}-${dir}`);
+      convertCheckpoint(from, out, options);
+      const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+      const input = loadVilt(from, options);
+      const output = loadVilt(out);
+      expect(output.model.task).toBe(task);
+      // VE has no Hugging Face class: a VQA-shaped head that names its task.
+      expect(config['pumer_task']).toBe(task === 've' ? 've' : undefined);
+      expect(output.model.labels).toEqual(input.model.labels);
+      expect(output.model.geometry.numImages).toBe(input.model.geometry.numImages);
+      expect(output.model.weights.modalityEmbeddings).toEqual(input.model.weights.modalityEmbeddings);
+      expect(output.model.weights.head).toEqual(input.model.weights.head);
+      // One run of each through the backend: the same logits.
+      const n = input.model.geometry.numImages;
+      const size = input.model.geometry.imageSize;
+      const t = input.tokenizer.encode('a red circle');
+      const pixels = Float32Array.from({ length: n * 3 * size * size }, (_, i) => Math.sin(i * 0.01));
+      const inputs = {
+        inputIds: intTensor(t.inputIds, [1, t.inputIds.length]),
+        attentionMask: intTensor(t.attentionMask, [1, t.attentionMask.length]),
+        pixelValues: floatTensor(pixels, n === 1 ? [1, 3, size, size] : [1, n, 3, size, size]),
+      };
+      const want = await backend.runVilt(input.model, inputs, input.reduction);
+      const got = await backend.runVilt(output.model, inputs, output.reduction);
+      expect(maxDiff(Array.from(got.logits.data), Array.from(want.logits.data))).toBeLessThan(1e-5);
+    },
+    60_000,
+  );
+
   it('a missing tokenizer fails before anything is written', () => {
     const out = join(scratch, 'never');
     const code = (run: () => unknown) => {
