@@ -5,7 +5,23 @@
 export { createProgram, main } from './program.js';
 export { type CliIO, processIO } from './io.js';
 export { CheckFailed, CliError, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './errors.js';
-export { answerQuestion, DEFAULT_QUESTION, type RunCommandOptions, type RunReport } from './commands/run.js';
+export {
+  answerQuestion,
+  DEFAULT_QUESTION,
+  type Nlvr2RunReport,
+  type RetrievalRunReport,
+  type RunCommandOptions,
+  type RunReport,
+  runModel,
+  type VeRunReport,
+  type VqaRunReport,
+} from './commands/run.js';
+export {
+  type RetrieveCommandOptions,
+  type RetrieveReport,
+  retrieve,
+} from './commands/retrieve.js';
+export type { Recall, RecallAtK } from './eval/recall.js';
 export { type EvalCommandOptions, type EvalReport, evaluateModel } from './commands/eval.js';
 export { type BenchCommandOptions, runBench } from './commands/bench.js';
 export { checkParity, type ParityCommandOptions, type ParityReport } from './commands/parity.js';

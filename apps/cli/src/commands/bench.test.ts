@@ -95,4 +95,45 @@ describe('pumer bench (tiny, cpu and node, smoke-sized)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).checkpoint).toBe(json.checkpoint);
   }, 120_000);
+
+  it('--task nlvr2 times two image passes per example; --task retrieval counts pairs', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'pumer-bench-'));
+    for (const [task, unit] of [
+      ['nlvr2', 'examples/s'],
+      ['retrieval', 'pairs/s'],
+    ] as const) {
+      const out = path.join(tmp, task);
+      const r = await runCli(
+        [
+          'bench',
+          '--task',
+          task,
+          '--geometry',
+          'tiny',
+          '--batch',
+          '2',
+          '--repeats',
+          '1',
+          '--warmup',
+          '0',
+          '--backend',
+          'node',
+          '--schedules',
+          'unreduced,pumer',
+          '--out',
+          out,
+          '--json',
+        ],
+        { env: { PUMER_CACHE: path.join(tmp, 'cache') } },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const json = JSON.parse(r.stdout);
+      expect(json).toMatchObject({ task, throughputUnit: unit });
+      expect(json.checkpoint).toBe(path.join(tmp, 'cache', `bench-tiny-${task}-seed1`));
+      expect(json.command).toContain(`pumer bench --task ${task} --geometry tiny`);
+      expect(json.rows.map((row: { schedule: string }) => row.schedule)).toEqual(['unreduced', 'pumer']);
+      expect(json.rows[1].speedup).toBeGreaterThan(0);
+      expect(readFileSync(path.join(out, 'bench.md'), 'utf8')).toContain(`${unit} median`);
+    }
+  }, 120_000);
 });

