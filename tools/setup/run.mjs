@@ -52,7 +52,10 @@ function install() {
 // Chromium (headless browser tests) and the Vulkan loader (Dawn's WebGPU on SwiftShader) come from Debian.
 // Only those two packages, without recommended ones; apt waits for a package lock another process holds.
 const SYSTEM_PACKAGES = [
-  ['chromium', 'the browser tests (web demo, WebGPU in Chromium) and SwiftShader, the software Vulkan driver'],
+  [
+    'chromium',
+    'the browser tests (web demo, WebGPU in Chromium) and SwiftShader, the software Vulkan driver',
+  ],
   ['libvulkan1', "the Vulkan loader that Dawn's WebGPU in Node needs to reach SwiftShader"],
 ];
 

@@ -8,6 +8,7 @@ import {
   openTask,
   type PipelineBase,
   type PipelineOptions,
+  pipelineBase,
 } from './pipeline-shared.js';
 import type { ClassifyOptions } from './ve-pipeline.js';
 
@@ -111,18 +112,11 @@ export async function createNlvr2Pipeline(options: PipelineOptions): Promise<Nlv
     return results;
   }
 
-  return {
-    task: runner.task,
-    loaded,
-    get backend() {
-      return runner.backend;
-    },
-    reduction: runner.reduction,
-    info: () => runner.info(),
+  return Object.assign(pipelineBase(runner), {
     predictBatch,
     async predict(images, statement, opts) {
       const [r] = await predictBatch([{ images, statement }], opts);
       return r;
     },
-  };
+  } satisfies Omit<Nlvr2Pipeline, keyof PipelineBase>);
 }

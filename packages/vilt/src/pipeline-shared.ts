@@ -74,6 +74,22 @@ export interface PipelineBase {
   info(): PipelineInfo;
 }
 
+/**
+ * The part every task pipeline shares, from its runner: `backend` is read at each access, so a pipeline created
+ * without a backend option reports the one its next call runs on.
+ */
+export function pipelineBase(runner: TaskRunner): PipelineBase {
+  return {
+    task: runner.task,
+    loaded: runner.loaded,
+    get backend() {
+      return runner.backend;
+    },
+    reduction: runner.reduction,
+    info: () => runner.info(),
+  };
+}
+
 /** Lets `@pumer/vilt/node` teach the pipelines to load checkpoint directories. */
 export function setCheckpointLoader(loader: ((dir: string) => LoadedVilt) | null): void {
   ioHooks().checkpointLoader = loader;

@@ -9,6 +9,7 @@ import {
   type PipelineBase,
   type PipelineInfo,
   type PipelineOptions,
+  pipelineBase,
 } from './pipeline-shared.js';
 
 /**
@@ -116,18 +117,11 @@ export async function createVqaPipeline(options: VqaPipelineOptions): Promise<Vq
     return results;
   }
 
-  return {
-    task: runner.task,
-    loaded,
-    get backend() {
-      return runner.backend;
-    },
-    reduction: runner.reduction,
-    info: () => runner.info(),
+  return Object.assign(pipelineBase(runner), {
     answerBatch,
     async answer(image, question, opts) {
       const [r] = await answerBatch([{ image, question }], opts);
       return r;
     },
-  };
+  } satisfies Omit<VqaPipeline, keyof PipelineBase>);
 }

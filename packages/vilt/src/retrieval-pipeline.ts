@@ -9,6 +9,7 @@ import {
   type PipelineBase,
   type PipelineOptions,
   type PreparedExample,
+  pipelineBase,
 } from './pipeline-shared.js';
 
 /**
@@ -158,15 +159,8 @@ export async function createRetrievalPipeline(options: PipelineOptions): Promise
     };
   }
 
-  return {
-    task: runner.task,
-    loaded,
-    get backend() {
-      return runner.backend;
-    },
-    reduction: runner.reduction,
-    info: () => runner.info(),
+  return Object.assign(pipelineBase(runner), {
     score,
     rank,
-  };
+  } satisfies Omit<RetrievalPipeline, keyof PipelineBase>);
 }

@@ -9,6 +9,7 @@ import {
   openTask,
   type PipelineBase,
   type PipelineOptions,
+  pipelineBase,
 } from './pipeline-shared.js';
 
 /**
@@ -90,18 +91,11 @@ export async function createVePipeline(options: PipelineOptions): Promise<VePipe
     return results;
   }
 
-  return {
-    task: runner.task,
-    loaded,
-    get backend() {
-      return runner.backend;
-    },
-    reduction: runner.reduction,
-    info: () => runner.info(),
+  return Object.assign(pipelineBase(runner), {
     predictBatch,
     async predict(image, hypothesis, opts) {
       const [r] = await predictBatch([{ image, hypothesis }], opts);
       return r;
     },
-  };
+  } satisfies Omit<VePipeline, keyof PipelineBase>);
 }
