@@ -1,29 +1,13 @@
 import { createCpuBackend } from '@pumer/backend-cpu';
 import { CONTRACT_CASES, type ContractResult, compareOutputs, modelParitySchedules } from '@pumer/testkit';
-import {
-  checkpointDir,
-  evalBatch,
-  evalRows,
-  goldenDir,
-  goldenFiles,
-  MODEL_CHECKPOINTS,
-  modelsDir,
-  sharedPath,
-} from '@pumer/testkit/node';
+import { checkpointDir, evalBatch, evalRows, goldenFiles, MODEL_CHECKPOINTS } from '@pumer/testkit/node';
 import { decodeImageFile, type LoadedVilt, loadVilt, prepareImage } from '@pumer/vilt/node';
-import {
-  type LaunchedChromium,
-  launchChromium,
-  type StaticServer,
-  serveStatic,
-} from '@pumer/testkit/chromium';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackendInfo } from '../src/index.js';
-import { bundlePage } from './browser/bundle.js';
 import { checkHeadCase, HEAD_CASES_PRESENT, headCases } from './head-cases.js';
-import { ortDistDir } from './browser/ort-files.js';
 import type { PageApi } from './browser/page.js';
+import { openTestPage, type TestPage } from './browser/test-page.js';
 import { inputsToWire, outputsFromWire } from './browser/wire.js';
 
 /** Examples per model-parity batch: 2 keeps the batch dimension honest; SwiftShader makes every row costly. */
@@ -38,42 +22,18 @@ const batch = (m: LoadedVilt, n: number) =>
  * and golden cases run in the page, model parity against the CPU reference computed here in Node. A fallback
  * to wasm fails the test.
  */
-let chromium: LaunchedChromium;
-let server: StaticServer;
+let testPage: TestPage;
 let page: Page;
-const pageErrors: string[] = [];
 
 declare const pumerTest: PageApi;
 
 beforeAll(async () => {
-  const bundle = await bundlePage();
-  const html =
-    '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>pumer-webgpu-test</title>' +
-    '<script type="module" src="/page.js"></script>';
-  server = await serveStatic(
-    {
-      '/ort': ortDistDir(),
-      '/golden': goldenDir(),
-      '/models': modelsDir(),
-      ...(HEAD_CASES_PRESENT ? { '/real': sharedPath('real') } : {}),
-    },
-    { '/': html, '/index.html': html, '/page.js': bundle },
-  );
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(`${server.url}/`);
-  await page.waitForFunction(() => document.title === 'pumer-webgpu-test ready', undefined, {
-    timeout: 30_000,
-  });
+  testPage = await openTestPage({ real: HEAD_CASES_PRESENT });
+  page = testPage.page;
 }, 120_000);
 
 afterAll(async () => {
-  await chromium?.close();
-  await server?.close();
+  await testPage?.close();
 });
 
 describe('webgpu backend in Chromium', () => {
@@ -185,6 +145,6 @@ describe('webgpu backend in Chromium', () => {
     );
     expect(gpuMs).toBeGreaterThan(0);
     expect(wasmMs).toBeGreaterThan(0);
-    expect(pageErrors).toEqual([]);
+    expect(testPage.errors).toEqual([]);
   }, 300_000);
 });
