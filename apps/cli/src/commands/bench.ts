@@ -217,7 +217,8 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
     date: new Date().toISOString(),
     machine: machineInfo(),
     geometry: { name: g.name, ...geometry, imageSize: g.imageSize, patchSize: g.patchSize },
-    checkpoint: dir,
+    // The report is committed: name the synthetic checkpoint's folder, not this machine's home directory.
+    checkpoint: path.basename(dir),
     repeats: opts.repeats,
     warmup: opts.warmup,
     seed: opts.seed,
