@@ -44,7 +44,6 @@ export interface BenchReport {
   readonly date: string;
   readonly machine: MachineInfo;
   readonly geometry: { readonly name: string; readonly [k: string]: unknown };
-  /** The synthetic checkpoint's folder name (under ~/.cache/pumer). */
   readonly checkpoint: string;
   readonly repeats: number;
   readonly warmup: number;

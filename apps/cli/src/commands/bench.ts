@@ -217,8 +217,7 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
     date: new Date().toISOString(),
     machine: machineInfo(),
     geometry: { name: g.name, ...geometry, imageSize: g.imageSize, patchSize: g.patchSize },
-    // The report is committed: name the synthetic checkpoint's folder, not this machine's home directory.
-    checkpoint: path.basename(dir),
+    checkpoint: dir,
     repeats: opts.repeats,
     warmup: opts.warmup,
     seed: opts.seed,
