@@ -1,6 +1,13 @@
 import type { ReductionConfig } from './config.js';
 import type { MergeStyle } from './rules/merge-styles.js';
 import type { Saliency } from './rules/saliency-methods.js';
+import type {
+  CoAttentionStepArgs,
+  CoAttentionStepResult,
+  MeterInputs,
+  MeterModel,
+  MeterOutputs,
+} from './meter.js';
 import type { BlockWeights, LayerTrace, ViltInputs, ViltModel, ViltOutputs } from './model.js';
 import type { FloatTensor, IntTensor } from './tensor.js';
 
@@ -114,6 +121,10 @@ export interface Backend {
   runBlock(args: BlockArgs): Promise<BlockResult>;
   /** The whole model with the schedule applied (`null`: unreduced). */
   runVilt(model: ViltModel, inputs: ViltInputs, config: ReductionConfig | null): Promise<ViltOutputs>;
+  /** One METER co-attention step (text layer with PuMer, then image layer) on raw tensors. */
+  runCoAttentionStep(args: CoAttentionStepArgs): Promise<CoAttentionStepResult>;
+  /** The whole METER with the schedule applied (`null`: unreduced); `reduceLayers` are step indices. */
+  runMeter(model: MeterModel, inputs: MeterInputs, config: ReductionConfig | null): Promise<MeterOutputs>;
   /** Frees sessions, buffers and caches. The backend may be initialised again through the registry. */
   dispose(): Promise<void>;
 }

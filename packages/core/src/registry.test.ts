@@ -32,6 +32,8 @@ function fakeBackend(name: string, disposed: string[] = []): Backend {
     merger: { merge: unsupported },
     runBlock: unsupported,
     runVilt: unsupported,
+    runCoAttentionStep: unsupported,
+    runMeter: unsupported,
     dispose: async () => {
       disposed.push(name);
     },

@@ -1,4 +1,5 @@
 export * from './checks.js';
+export * from './co-attention-plan.js';
 export * from './layer-plan.js';
 export * from './merge-styles.js';
 export * from './saliency-methods.js';
