@@ -8,6 +8,7 @@ import {
   type ViltInputs,
   type ViltModel,
 } from '@pumer/core';
+import type { LoadedMeter } from '@pumer/meter';
 import type { LoadedVilt } from '@pumer/vilt';
 import type { ReducerShare } from './bench/types.js';
 import { CliError } from './errors.js';
@@ -117,6 +118,32 @@ export async function loadModel(dir: string, files: ModelFileOptions = {}): Prom
   const { loadVilt } = await vilt();
   try {
     return loadVilt(dir, files);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new CliError(
+      `cannot read model ${dir}: ${msg.startsWith(dir) ? msg.slice(dir.length).replace(/^:\s*/, '') : msg}`,
+      { cause: err },
+    );
+  }
+}
+
+export type MeterNode = typeof import('@pumer/meter/node');
+
+export async function meter(): Promise<MeterNode> {
+  return import('@pumer/meter/node');
+}
+
+/** Whether `dir` holds a METER checkpoint (its config.json's model_type is "meter"): @pumer/meter decides. */
+export async function isMeterDir(dir: string): Promise<boolean> {
+  return existsSync(dir) && (await meter()).isMeterCheckpoint(dir);
+}
+
+/** Loads a METER checkpoint directory (with `--labels` / `--tokenizer`); a problem is one clear CLI error. */
+export async function loadMeterModel(dir: string, files: ModelFileOptions = {}): Promise<LoadedMeter> {
+  if (!existsSync(dir)) throw new CliError(`model directory not found: ${dir}`);
+  const { loadMeter } = await meter();
+  try {
+    return loadMeter(dir, files);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     throw new CliError(

@@ -23,7 +23,7 @@ import { runCommand } from './commands/run.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { CliError, EXIT_OK, EXIT_USAGE, exitCodeFor, oneLine } from './errors.js';
 import { type CliIO, processIO } from './io.js';
-import { DEFAULT_GEOMETRY, GEOMETRIES } from './geometries.js';
+import { DEFAULT_GEOMETRY, geometryNames } from './geometries.js';
 import { TASKS } from './tasks.js';
 import { VERSION } from './version.js';
 
@@ -61,7 +61,7 @@ const MODEL_FLAG_HELP = {
     "tokenizer.json, or a folder holding one (default: the checkpoint's own; the authors' checkpoints have none)",
 };
 
-/** The --layers/--prune/--merge/--text-merge/--saliency/--style flags shared by run, retrieve and schedule. */
+/** The --layers/--prune/--merge/--text-merge/--saliency/--style/--training-free flags shared by run, retrieve, eval and schedule. */
 function addScheduleFlags(cmd: Command): Command {
   return cmd
     .option('--layers <list>', 'reduce layers, comma-separated (overrides the schedule)', parseIntList)
@@ -73,14 +73,23 @@ function addScheduleFlags(cmd: Command): Command {
       'text saliency: first_head (fh), mean_head (mh), k_metric (km), qk',
       parseSaliency,
     )
-    .option('--style <style>', 'image merge style: tip, tome, diff', parseStyle);
+    .option('--style <style>', 'image merge style: tip, tome, diff', parseStyle)
+    .option(
+      '--training-free',
+      'training-free mode: the same token counts, reduced for checkpoints fine-tuned without the reducers (size-weighted merges, proportional attention, pruned tokens recycled, head-averaged saliency)',
+    )
+    .option(
+      '--no-training-free',
+      "the reference's reduction even if the checkpoint's schedule says training-free",
+    );
 }
 
 /** Every schedule core knows, with what it does at its own depth (they scale to the model's depth). */
 function scheduleHelp(): string {
   const named = listSchedules().map((s) => {
     const aliases = s.aliases?.length ? `|${s.aliases.join('|')}` : '';
-    return `${s.name}${aliases} (${describeSchedule(s.config)}${s.config ? ` of ${s.depth}` : ''})`;
+    const of = s.family === 'meter' ? ` of ${s.depth} METER steps` : ` of ${s.depth}`;
+    return `${s.name}${aliases} (${describeSchedule(s.config)}${s.config ? of : ''})`;
   });
   return `${named.join(', ')}, model (the checkpoint's own; none if it has none); named schedules scale to the model's depth`;
 }
@@ -122,7 +131,7 @@ export function createProgram(io: CliIO): Command {
       .option('--question <text>', 'VQA: the question, as --text (default: "how many circles are there?")')
       .option(
         '--model <dir>',
-        "ViLT checkpoint directory, Hugging Face or the PuMer authors' layout (default: the embedded tiny model)",
+        "ViLT or METER checkpoint directory, Hugging Face or the PuMer authors' layout (default: the embedded tiny ViLT)",
       )
       .addOption(backendOption())
       .option(
@@ -164,12 +173,17 @@ export function createProgram(io: CliIO): Command {
     .option('--json', 'print the scores and rankings as JSON (no progress bar)')
     .action(async (opts) => retrieveCommand(opts, io));
 
-  program
-    .command('eval')
-    .description(
-      'accuracy with and without the reduction, their agreement, and throughput on a JSONL eval set',
+  addScheduleFlags(
+    program
+      .command('eval')
+      .description(
+        'accuracy with and without the reduction, their agreement, and throughput on a JSONL eval set',
+      ),
+  )
+    .requiredOption(
+      '--model <dir>',
+      "ViLT or METER checkpoint directory, Hugging Face or the PuMer authors' layout",
     )
-    .requiredOption('--model <dir>', "ViLT checkpoint directory, Hugging Face or the PuMer authors' layout")
     .requiredOption(
       '--data <file>',
       'eval set, JSONL, image paths relative to the file: vqa {image, question, answer}; ve {image, text, label}; nlvr2 {images: [left, right], text, label: true|false}; retrieval {image, text} (caption i describes image i)',
@@ -198,7 +212,7 @@ export function createProgram(io: CliIO): Command {
     )
     .option(
       '--geometry <name>',
-      'vilt-b32 (12 layers, hidden 768, 384x384) or tiny (the ShapesVQA geometry)',
+      'vilt-b32 (12 layers, hidden 768, 384x384), vilt-b32-photo (its weights on 384x512 photos), tiny (the ShapesVQA geometry), or METER: meter-b16-384, meter-b16-288, tiny-meter (default schedules unreduced,meter-vqa,meter-ve; report in docs/bench/<geometry>)',
       DEFAULT_GEOMETRY,
     )
     .option('--batch <list>', 'batch sizes, comma-separated', parsePositiveIntList, [1, 8, 32])
@@ -225,17 +239,35 @@ export function createProgram(io: CliIO): Command {
       'where bench.json, bench.md and bench.svg go (default: docs/bench, or docs/bench/<task> for ve, nlvr2, retrieval)',
     )
     .option('--seed <n>', 'seed of the random weights and inputs', parseNonNegativeInt, 1)
+    .option(
+      '--memory',
+      'measure memory instead: each configuration in its own process (peak RSS after warm-up, activations per layer); writes memory.json and memory.md (default: <bench dir>/memory)',
+    )
+    .option(
+      '--startup',
+      'measure the time to the first answer instead: pumer run in a fresh process per try, with a cold and a warm graph cache (median of --tries; the first of --backend and --schedules); writes startup.json and startup.md (default: <bench dir>/startup)',
+    )
+    .option('--tries <n>', 'with --startup: tries per graph cache state', parsePositiveInt, 5)
     .option('--json', 'print the result as JSON')
     .action(async (opts) => benchCommand(opts, io));
 
   program
     .command('parity')
-    .description('golden-vector parity of a backend and cross-backend model parity against cpu')
+    .description(
+      "golden-vector parity of a backend (ViLT's and METER's), cross-backend model parity against cpu, METER model cases",
+    )
     .addOption(new Option('--backend <name>', 'backend to check').choices(backendNames()).default('cpu'))
-    .option('--golden <dir>', 'directory of pumer-golden/1 JSON files (default: ../shared/golden)')
+    .option(
+      '--golden <dir>',
+      "directory of pumer-golden/1 JSON files, ViLT's or METER's meter_cross_layer (default: ../shared/golden)",
+    )
     .option(
       '--models <list>',
       'checkpoint directories for model parity, comma-separated (default: the two tiny models)',
+    )
+    .option(
+      '--model <dirs>',
+      "METER checkpoint directories with a cases.json, comma-separated: their cases with the schedule on and off against the authors' reference (alone: only these run)",
     )
     .option(
       '--data <file>',
@@ -256,7 +288,11 @@ export function createProgram(io: CliIO): Command {
         `start from a named schedule: ${scheduleHelp()} (default: paper, or none when flags are given)`,
         parseScheduleName,
       )
-      .option('--geometry <name>', Object.keys(GEOMETRIES).join(' or '), DEFAULT_GEOMETRY),
+      .option(
+        '--geometry <name>',
+        `${geometryNames().join(', ')} (the meter-* ones take METER's schedules, in co-attention steps; default: meter-vqa)`,
+        DEFAULT_GEOMETRY,
+      ),
   )
     .option('--json', 'print the result as JSON')
     .action(async (opts) => scheduleCommand(opts, io));
@@ -264,7 +300,7 @@ export function createProgram(io: CliIO): Command {
   program
     .command('convert')
     .description(
-      "rewrite a checkpoint (Hugging Face or the PuMer authors' layout, .bin or .safetensors) in the Hugging Face layout",
+      "rewrite a ViLT or METER checkpoint (Hugging Face or the PuMer authors' layout, .bin or .safetensors) in the Hugging Face layout (model.safetensors)",
     )
     .requiredOption('--model <dir>', 'checkpoint directory to convert')
     .requiredOption('--out <dir>', 'where the converted checkpoint goes (must be empty or absent)')
@@ -277,7 +313,7 @@ export function createProgram(io: CliIO): Command {
   program
     .command('export')
     .description('write the reduced model as one ONNX file')
-    .requiredOption('--model <dir>', 'Hugging Face ViLT checkpoint directory')
+    .requiredOption('--model <dir>', 'ViLT or METER checkpoint directory')
     .requiredOption('--out <file>', 'output .onnx path')
     .option('--schedule <name>', `reduction schedule: ${scheduleHelp()}`, parseScheduleName, 'model')
     .option('--batch-dynamic', 'leave the batch dimension symbolic (default: fixed to --batch)')

@@ -25,6 +25,7 @@ export const PACKAGES = [
   'packages/core',
   'packages/backend-cpu',
   'packages/vilt',
+  'packages/meter',
   'packages/onnx',
   'packages/backend-node',
   'packages/backend-webgpu',

@@ -19,6 +19,7 @@ export const READMES = [
   'packages/backend-webgpu/README.md',
   'packages/onnx/README.md',
   'packages/vilt/README.md',
+  'packages/meter/README.md',
   'packages/pumer/README.md',
   'tools/parity/README.md',
   'apps/cli/README.md',

@@ -30,15 +30,15 @@ const depth = (f: FolderFile) => f.path.split('/').length;
 const baseName = (path: string) => path.split('/').pop()!;
 
 /** The file called `name` nearest the folder's top (a checkpoint's own files sit above its data folders). */
-function find(files: readonly FolderFile[], name: string): FolderFile | undefined {
+export function find(files: readonly FolderFile[], name: string): FolderFile | undefined {
   return files.filter((f) => baseName(f.path) === name).sort((a, b) => depth(a) - depth(b))[0];
 }
 
-async function bytes(f: FolderFile): Promise<Uint8Array> {
+export async function bytes(f: FolderFile): Promise<Uint8Array> {
   return new Uint8Array(await f.file.arrayBuffer());
 }
 
-async function json(f: FolderFile): Promise<unknown> {
+export async function json(f: FolderFile): Promise<unknown> {
   const text = await f.file.text();
   try {
     return JSON.parse(text);

@@ -2,6 +2,14 @@ import { createCpuBackend } from '@pumer/backend-cpu';
 import { createWebGpuBackend } from '@pumer/backend-webgpu';
 import { findBackend, registerBackend, setBackend } from '@pumer/core';
 import {
+  createMeterPipeline,
+  type LoadedMeter,
+  type MeterNlvr2Result,
+  type MeterScoreResult,
+  type MeterTaskPipelines,
+  type MeterVqaResult,
+} from '@pumer/meter';
+import {
   createPipeline,
   type DecodedImage,
   type LoadedVilt,
@@ -14,6 +22,7 @@ import {
 } from '@pumer/vilt';
 import { type DemoBackendInfo, webGpuUnavailableReason } from './backend-label.js';
 import { type FolderFile, readCheckpointFolder } from './checkpoint-folder.js';
+import { isMeterFolder, loadMeterFolder } from './meter-folder.js';
 import { demoSchedule } from './schedules.js';
 
 /**
@@ -28,8 +37,44 @@ export type BackendChoice = 'webgpu' | 'wasm' | 'cpu';
 export type DemoTask = 'vqa' | 'nlvr2' | 'retrieval';
 export const DEMO_TASKS: readonly DemoTask[] = ['vqa', 'nlvr2', 'retrieval'];
 
+/** A model the demo runs: ViLT (the embedded ones, a folder) or METER (a folder). */
+export type DemoModel = LoadedVilt | LoadedMeter;
+
+export function isMeter(m: DemoModel): m is LoadedMeter {
+  return 'kind' in m.model && m.model.kind === 'meter';
+}
+
+/** What the schedule menu and the page need of a model of either family. */
+export function modelShape(m: DemoModel): {
+  readonly family: 'vilt' | 'meter';
+  /** ViLT's layers, METER's co-attention steps: what schedules index. */
+  readonly depth: number;
+  readonly imageSize: number;
+  readonly patchSize: number;
+  readonly textTokens: number;
+} {
+  if (isMeter(m)) {
+    const g = m.model.geometry;
+    return {
+      family: 'meter',
+      depth: g.numSteps,
+      imageSize: g.image.imageSize,
+      patchSize: g.image.patchSize,
+      textTokens: g.maxTextLength,
+    };
+  }
+  const g = m.config.geometry;
+  return {
+    family: 'vilt',
+    depth: g.numLayers,
+    imageSize: g.imageSize,
+    patchSize: g.patchSize,
+    textTokens: g.maxTextLength,
+  };
+}
+
 /** The task of a checkpoint's head, if the demo shows it. */
-export function demoTask(loaded: LoadedVilt): DemoTask | null {
+export function demoTask(loaded: DemoModel): DemoTask | null {
   const task = loaded.model.task ?? 'vqa';
   return (DEMO_TASKS as readonly string[]).includes(task) ? (task as DemoTask) : null;
 }
@@ -95,8 +140,12 @@ export async function loadModel(task: DemoTask = 'vqa'): Promise<LoadedVilt> {
   });
 }
 
-/** A checkpoint folder the user opened (either layout, any weights format viltFromFiles reads). */
-export async function loadModelFromFolder(files: readonly FolderFile[]): Promise<LoadedVilt> {
+/**
+ * A checkpoint folder the user opened: METER when its config.json says so (meter-folder.ts), else ViLT (either
+ * layout, any weights format viltFromFiles reads).
+ */
+export async function loadModelFromFolder(files: readonly FolderFile[]): Promise<DemoModel> {
+  if (await isMeterFolder(files)) return loadMeterFolder(files);
   return viltFromFiles(await readCheckpointFolder(files));
 }
 
@@ -144,26 +193,35 @@ export function galleryImageUrl(name: string): string {
   return here(`retrieval-gallery/${name}`);
 }
 
-const pipelines = new Map<string, Promise<TaskPipelines[DemoTask]>>();
+/** A pipeline of either family: what `timed` reads of it. */
+interface AnyPipeline {
+  info(): { backend: DemoBackendInfo };
+}
+
+const pipelines = new Map<string, Promise<AnyPipeline>>();
 
 /**
  * One pipeline per model and schedule, created without a backend: each call runs on the active one.
- * `task` is the model's own (demoTask), so createPipeline does not refuse it.
+ * `task` is the model's own (demoTask), so createPipeline does not refuse it. METER's schedules index its
+ * co-attention steps (docs/schedules.md, "Model families").
  */
 function pipeline<T extends DemoTask>(
   task: T,
-  model: LoadedVilt,
+  model: DemoModel,
   schedule: string,
-): Promise<TaskPipelines[T]> {
+): Promise<TaskPipelines[T] | MeterTaskPipelines[T]> {
   const key = `${model.model.id}|${schedule}`;
   let p = pipelines.get(key);
   if (!p) {
-    const { config } = demoSchedule(schedule, model.config.geometry.numLayers, model.reduction);
-    p = createPipeline(task, { model, reduction: config });
+    const shape = modelShape(model);
+    const { config } = demoSchedule(schedule, shape.depth, model.reduction, shape.family);
+    p = isMeter(model)
+      ? createMeterPipeline(model, { task, reduction: config })
+      : createPipeline(task, { model, reduction: config });
     p.catch(() => pipelines.delete(key));
     pipelines.set(key, p);
   }
-  return p as Promise<TaskPipelines[T]>;
+  return p as Promise<TaskPipelines[T] | MeterTaskPipelines[T]>;
 }
 
 export interface DemoRun<R = VqaResult> {
@@ -179,10 +237,10 @@ const ran = new Set<string>();
 /** Runs `call` on the `choice` backend with `task`'s pipeline for `model` and `schedule`, and times it. */
 async function timed<T extends DemoTask, R>(
   task: T,
-  model: LoadedVilt,
+  model: DemoModel,
   choice: BackendChoice,
   schedule: string,
-  call: (p: TaskPipelines[T]) => Promise<R>,
+  call: (p: TaskPipelines[T] | MeterTaskPipelines[T]) => Promise<R>,
 ): Promise<DemoRun<R>> {
   await setBackend(choice);
   const p = await pipeline(task, model, schedule);
@@ -196,24 +254,26 @@ async function timed<T extends DemoTask, R>(
 }
 
 export function ask(
-  model: LoadedVilt,
+  model: DemoModel,
   image: DecodedImage,
   question: string,
   choice: BackendChoice,
   schedule: string,
-): Promise<DemoRun> {
-  return timed('vqa', model, choice, schedule, (p) => p.answer(image, question, { topK: 5, details: true }));
+): Promise<DemoRun<VqaResult | MeterVqaResult>> {
+  return timed('vqa', model, choice, schedule, async (p): Promise<VqaResult | MeterVqaResult> =>
+    p.answer(image, question, { topK: 5, details: true }),
+  );
 }
 
 /** NLVR2: is `statement` true of the pair (left, right)? With each image pass's details. */
 export function judge(
-  model: LoadedVilt,
+  model: DemoModel,
   pair: readonly [DecodedImage, DecodedImage],
   statement: string,
   choice: BackendChoice,
   schedule: string,
-): Promise<DemoRun<Nlvr2Result>> {
-  return timed('nlvr2', model, choice, schedule, (p) =>
+): Promise<DemoRun<Nlvr2Result | MeterNlvr2Result>> {
+  return timed('nlvr2', model, choice, schedule, async (p): Promise<Nlvr2Result | MeterNlvr2Result> =>
     p.predict([pair[0], pair[1]], statement, { details: true }),
   );
 }
@@ -221,8 +281,8 @@ export function judge(
 export interface GalleryRanking {
   /** The caption's score against every gallery image (index order). */
   readonly ranking: RankResult;
-  /** The best image's pass, with its per-layer details. */
-  readonly best: ScoreResult;
+  /** The best image's pass, with its per-layer (METER: per-step) details. */
+  readonly best: ScoreResult | MeterScoreResult;
 }
 
 /**
@@ -230,7 +290,7 @@ export interface GalleryRanking {
  * pair once more with details, for its overlays and per-layer token counts.
  */
 export function rankGallery(
-  model: LoadedVilt,
+  model: DemoModel,
   images: readonly DecodedImage[],
   caption: string,
   choice: BackendChoice,

@@ -1,7 +1,9 @@
+import type { MeterDetails, MeterNlvr2Result, MeterStepCounts, MeterVqaResult } from '@pumer/meter';
 import type { Nlvr2Result, VqaDetails, VqaResult } from '@pumer/vilt';
 import { backendLabel } from './backend-label.js';
 import type { DemoRun, GalleryImage, GalleryRanking } from './engine.js';
 import { passFigures, tokenSummary, tokensPerLayer } from './layer-figures.js';
+import { meterPasses, meterPassNote, meterTokenSummary, meterTokensPerStep } from './meter-figures.js';
 
 /**
  * The results panel of each task: the answer (VQA's label, NLVR2's true/false, retrieval's ranking), where
@@ -9,6 +11,29 @@ import { passFigures, tokenSummary, tokensPerLayer } from './layer-figures.js';
  */
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** One image pass: ViLT's details (per layer, with every patch's fate) or METER's step counts. */
+type PassDetails = VqaDetails | readonly MeterStepCounts[];
+
+const isMeterPass = (d: PassDetails): d is readonly MeterStepCounts[] => Array.isArray(d);
+
+/** The passes of a result's details: ViLT's one (or NLVR2's `images`), METER's `passes`. */
+function passesOf(details: VqaDetails | { readonly images: readonly VqaDetails[] } | MeterDetails): PassDetails[] {
+  if ('passes' in details) return [...meterPasses(details)];
+  if ('images' in details) return [...details.images];
+  return [details];
+}
+
+/** A METER pass: the input image and what its steps did (no patch overlays). */
+function meterFigures(image: CanvasImageSource, steps: readonly MeterStepCounts[]): HTMLElement[] {
+  const canvas = document.createElement('canvas');
+  canvas.width = 256;
+  canvas.height = 256;
+  canvas.getContext('2d')!.drawImage(image, 0, 0, canvas.width, canvas.height);
+  const fig = document.createElement('figure');
+  fig.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: 'input image' }));
+  return [fig, Object.assign(document.createElement('p'), { className: 'note', textContent: meterPassNote(steps) })];
+}
 
 /** A score row: label, a bar of `fraction`, and the number shown. */
 function scoreRow(label: string, fraction: number, shown: string): HTMLLIElement {
@@ -20,7 +45,7 @@ function scoreRow(label: string, fraction: number, shown: string): HTMLLIElement
 }
 
 /** Latency, what ran, its warning and adapter, and the token counts of `details`. */
-function renderFacts(run: DemoRun<unknown>, details: VqaDetails): void {
+function renderFacts(run: DemoRun<unknown>, details: PassDetails): void {
   const { ms, info } = run;
   const latency = $('latency');
   latency.textContent = ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
@@ -39,13 +64,13 @@ function renderFacts(run: DemoRun<unknown>, details: VqaDetails): void {
   $('adapter').textContent =
     (info as { adapter?: string }).adapter ??
     (info.provider === 'typescript' ? 'none (plain TypeScript)' : 'none (CPU)');
-  $('tokens').textContent = tokenSummary(details);
-  $('layer-tokens').textContent = tokensPerLayer(details);
+  $('tokens').textContent = isMeterPass(details) ? meterTokenSummary(details) : tokenSummary(details);
+  $('layer-tokens').textContent = isMeterPass(details) ? meterTokensPerStep(details) : tokensPerLayer(details);
 }
 
 /** One titled group of figures per image pass. */
 function renderPasses(
-  passes: readonly { title: string; image: CanvasImageSource; details: VqaDetails }[],
+  passes: readonly { title: string; image: CanvasImageSource; details: PassDetails }[],
 ): void {
   $('overlays').replaceChildren(
     ...passes.map(({ title, image, details }) => {
@@ -53,7 +78,9 @@ function renderPasses(
       section.className = 'image-pass';
       const figures = document.createElement('div');
       figures.className = 'pass-figures';
-      figures.append(...passFigures(image, details, 'input image'));
+      figures.append(
+        ...(isMeterPass(details) ? meterFigures(image, details) : passFigures(image, details, 'input image')),
+      );
       if (passes.length > 1 || title)
         section.append(Object.assign(document.createElement('h3'), { textContent: title }));
       section.append(figures);
@@ -73,16 +100,17 @@ export function clearResults(): void {
   $('backend-warning').hidden = true;
 }
 
-export function renderVqa(run: DemoRun<VqaResult>, image: HTMLImageElement): void {
+export function renderVqa(run: DemoRun<VqaResult | MeterVqaResult>, image: HTMLImageElement): void {
   const { result } = run;
   $('answer').textContent = result.answers[0]!.label;
   $('scores').replaceChildren(...result.answers.map((a) => scoreRow(a.label, a.score, a.score.toFixed(3))));
-  renderFacts(run, result.details!);
-  renderPasses([{ title: '', image, details: result.details! }]);
+  const [details] = passesOf(result.details!);
+  renderFacts(run, details!);
+  renderPasses([{ title: '', image, details: details! }]);
 }
 
 export function renderNlvr2(
-  run: DemoRun<Nlvr2Result>,
+  run: DemoRun<Nlvr2Result | MeterNlvr2Result>,
   images: readonly [HTMLImageElement, HTMLImageElement],
   expected: boolean | null,
 ): void {
@@ -95,7 +123,7 @@ export function renderNlvr2(
   $('scores').replaceChildren(
     ...result.classes.map((c) => scoreRow(c.label, c.probability, c.probability.toFixed(3))),
   );
-  const [left, right] = result.details!.images;
+  const [left, right] = passesOf(result.details!);
   renderFacts(run, left!);
   renderPasses([
     { title: 'left image — its own pass', image: images[0], details: left! },
@@ -132,8 +160,7 @@ export function renderRanking(
       return li;
     }),
   );
-  renderFacts(run, best.details!);
-  renderPasses([
-    { title: `best match (${top.item.image}) — its pass`, image: top.bitmap, details: best.details! },
-  ]);
+  const [details] = passesOf(best.details!);
+  renderFacts(run, details!);
+  renderPasses([{ title: `best match (${top.item.image}) — its pass`, image: top.bitmap, details: details! }]);
 }

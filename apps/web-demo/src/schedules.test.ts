@@ -23,7 +23,9 @@ function variant(numLayers: number, withSchedule: boolean): LoadedVilt {
 }
 
 const cases = [6, 12].flatMap((depth) =>
-  [true, false].flatMap((withSchedule) => scheduleNames().map((name) => ({ name, depth, withSchedule }))),
+  [true, false].flatMap((withSchedule) =>
+    scheduleNames('vilt').map((name) => ({ name, depth, withSchedule })),
+  ),
 );
 
 describe('pipeline, CLI and web demo resolve every schedule alike', () => {
@@ -52,5 +54,19 @@ describe('pipeline, CLI and web demo resolve every schedule alike', () => {
       { value: 'nlvr2', label: 'nlvr2 (layers 1, 2, 4)' },
     ]);
     expect(scheduleOptions(12, null)[0]).toEqual({ value: 'model', label: "model's own (off)" });
+  });
+
+  it("a METER model's menu: its own schedule, unreduced and the METER schedules, in steps", () => {
+    const own = { ...embedded.reduction!, reduceLayers: [1] };
+    expect(scheduleOptions(2, own, 'meter')).toEqual([
+      { value: 'model', label: "model's own (steps 1)" },
+      { value: 'unreduced', label: 'unreduced (off)' },
+      { value: 'meter-vqa', label: 'meter-vqa (steps 0, 1)' },
+      { value: 'meter-ve', label: 'meter-ve (steps 0, 1)' },
+      { value: 'meter-nlvr2', label: 'meter-nlvr2 (steps 0, 1)' },
+    ]);
+    // A ViLT name is not offered for METER, and asking for one anyway is the resolver's error.
+    expect(() => demoSchedule('paper', 6, null, 'meter')).toThrow(/ViLT schedule, not for a METER model/);
+    expect(() => demoSchedule('meter-ve', 6, null)).toThrow(/METER schedule, not for a ViLT model/);
   });
 });

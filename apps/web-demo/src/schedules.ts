@@ -1,6 +1,7 @@
 import {
   listSchedules,
   MODEL_SCHEDULE,
+  type ModelFamily,
   type ReductionConfig,
   type ResolvedSchedule,
   resolveSchedule,
@@ -11,13 +12,17 @@ import {
  * Node against the pipeline and the CLI.
  */
 
-/** The schedule `choice` (a name core knows, or `model`) means on a model of `numLayers` layers. */
+/**
+ * The schedule `choice` (a name core knows, or `model`) means on a model of `numLayers` layers (METER: steps)
+ * of `family`.
+ */
 export function demoSchedule(
   choice: string,
   numLayers: number,
   modelSchedule: ReductionConfig | null,
+  family: ModelFamily = 'vilt',
 ): ResolvedSchedule {
-  return resolveSchedule(choice, { numLayers, modelSchedule });
+  return resolveSchedule(choice, { numLayers, modelSchedule, family });
 }
 
 export interface ScheduleOption {
@@ -27,11 +32,16 @@ export interface ScheduleOption {
   readonly label: string;
 }
 
-/** The schedule menu for a model: the checkpoint's own first, then every registered schedule. */
-export function scheduleOptions(numLayers: number, modelSchedule: ReductionConfig | null): ScheduleOption[] {
-  return [MODEL_SCHEDULE, ...listSchedules().map((s) => s.name)].map((value) => {
-    const { config } = demoSchedule(value, numLayers, modelSchedule);
-    const layers = config?.reduceLayers.length ? `layers ${config.reduceLayers.join(', ')}` : 'off';
+/** The schedule menu for a model: the checkpoint's own first, then every registered schedule of its family. */
+export function scheduleOptions(
+  numLayers: number,
+  modelSchedule: ReductionConfig | null,
+  family: ModelFamily = 'vilt',
+): ScheduleOption[] {
+  const unit = family === 'meter' ? 'steps' : 'layers';
+  return [MODEL_SCHEDULE, ...listSchedules(family).map((s) => s.name)].map((value) => {
+    const { config } = demoSchedule(value, numLayers, modelSchedule, family);
+    const layers = config?.reduceLayers.length ? `${unit} ${config.reduceLayers.join(', ')}` : 'off';
     return { value, label: `${value === MODEL_SCHEDULE ? "model's own" : value} (${layers})` };
   });
 }

@@ -1,6 +1,9 @@
 import {
   type Backend,
   type BackendInfo,
+  type CoAttentionStepArgs,
+  type CoAttentionStepResult,
+  checkCoAttentionStepArgs,
   checkMergeArgs,
   checkPruneArgs,
   checkSaliencyArgs,
@@ -8,6 +11,8 @@ import {
   intTensor,
   type MergeArgs,
   type MergeResult,
+  type MeterInputs,
+  type MeterModel,
   type PruneResult,
   type ReductionConfig,
   type Saliency,
@@ -16,6 +21,8 @@ import {
   type ViltModel,
 } from '@pumer/core';
 import { runBlockSync } from './block.js';
+import { coAttentionStep } from './meter/co-attention-step.js';
+import { meterForward } from './meter/meter-forward.js';
 import { toFloatTensor } from './ops/arrays.js';
 import { mergeTokens } from './reduce/merge.js';
 import { selectTop } from './reduce/prune.js';
@@ -69,6 +76,35 @@ export function mergeSync(args: MergeArgs): MergeResult {
   };
 }
 
+/** Backend.runCoAttentionStep, synchronously: core's checks and plan, then the step; outputs in float32. */
+export function runCoAttentionStepSync(args: CoAttentionStepArgs): CoAttentionStepResult {
+  const c = checkCoAttentionStepArgs(args);
+  const { B, D, numHeads, plan } = c;
+  const out = coAttentionStep({
+    dims: { B, D, numHeads, eps: c.layerNormEps },
+    weights: args.weights,
+    plan,
+    step: c.step,
+    text: args.text.data,
+    textMask: args.textMask.data,
+    image: args.image.data,
+    imageMask: args.imageMask.data,
+  });
+  const tOut = plan.textOut;
+  const iOut = plan.imageOut;
+  return {
+    text: toFloatTensor(out.text, [B, tOut, D]),
+    textMask: toFloatTensor(out.textMask, [B, tOut]),
+    imageReduced: toFloatTensor(out.imageReduced, [B, iOut, D]),
+    imageMask: toFloatTensor(out.imageMask, [B, iOut]),
+    image: toFloatTensor(out.image, [B, iOut, D]),
+    textToImageAttn: toFloatTensor(out.textToImageAttn, [B, numHeads, c.T, c.I]),
+    imageToTextAttn: toFloatTensor(out.imageToTextAttn, [B, numHeads, iOut, tOut]),
+    plan,
+    trace: out.trace,
+  };
+}
+
 /** Runs a synchronous op as a promise, so a thrown error becomes a rejection (the contract is async). */
 function later<T>(fn: () => T): Promise<T> {
   return Promise.resolve().then(fn);
@@ -90,6 +126,9 @@ export function createCpuBackend(): Backend {
     runBlock: (args) => later(() => runBlockSync(args)),
     runVilt: (model: ViltModel, inputs: ViltInputs, config: ReductionConfig | null) =>
       later(() => viltForward(model, inputs, config)),
+    runCoAttentionStep: (args) => later(() => runCoAttentionStepSync(args)),
+    runMeter: (model: MeterModel, inputs: MeterInputs, config: ReductionConfig | null) =>
+      later(() => meterForward(model, inputs, config)),
     dispose: async () => {},
   };
 }

@@ -29,3 +29,32 @@ export { selectTop, type TopSelection } from './reduce/prune.js';
 export { stableRank } from './reduce/rank.js';
 export { type LayerTokens, type ReducedLayer, reduceLayer } from './reduce/reduce-layer.js';
 export { type SaliencySources, saliencyScores } from './reduce/saliency.js';
+export {
+  type CoAttentionStepArrays,
+  type CoAttentionStepInputs,
+  type CoAttentionTokens,
+  coAttentionStep,
+  type ReducedCoAttention,
+  reduceCoAttention,
+} from './meter/co-attention-step.js';
+export {
+  type CrossAttentions,
+  crossLayer,
+  crossLayerAttention,
+  crossLayerAttentions,
+  crossLayerFeedForward,
+  type LayerDims,
+  type TokenStream,
+} from './meter/cross-layer.js';
+export { meterHead, meterPooledFeatures } from './meter/head.js';
+export { imageEncoder, quickGelu } from './meter/image-encoder.js';
+export { meterForward } from './meter/meter-forward.js';
+export { robertaPositionIds, textEncoder } from './meter/text-encoder.js';
+export {
+  additiveMaskRow,
+  type AttentionStreams,
+  attentionArrays,
+  plainSoftmaxRow,
+  type RowSoftmax,
+  softMaskSoftmax,
+} from './ops/attention.js';

@@ -1,14 +1,22 @@
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
 import { BackendError, type BackendInfo, type ViltInputs, type ViltModel } from '@pumer/core';
 import {
+  type GraphCacheOutcome,
   type GraphKind,
   type GraphRuntime,
+  type GraphSession,
   OrtGraphBackend,
   type RuntimeTensor,
   type ViltGraphGeometry,
   viltGeometryOf,
 } from '@pumer/onnx';
+import type { GraphBuilder } from '@pumer/onnx/graph';
+import { writeExternalData } from '@pumer/onnx/node';
 import * as ort from 'onnxruntime-node';
+import { contentFingerprint, graphLibraryVersion } from './content-key.js';
+import { GRAPH_DATA_FILE, GraphDiskCache, graphCacheDirFromEnv } from './graph-cache.js';
 import { chooseProvider, type Provider, type ProviderChoice, type ProviderRequest } from './provider.js';
 
 export interface NodeBackendOptions {
@@ -27,6 +35,20 @@ export interface NodeBackendOptions {
    * steal the cores the next session needs (up to 4x slower in an interleaved benchmark).
    */
   readonly spinWait?: boolean;
+  /**
+   * The on-disk graph cache's folder, or false for none (whole-model graphs are then written to a temporary
+   * folder, loaded and removed). Default: graphCacheDirFromEnv() ($PUMER_GRAPH_CACHE, else ~/.cache/pumer/graphs).
+   */
+  readonly graphCache?: string | false;
+  /** Bound on the graph cache's size in bytes (default 4 GiB; the least recently used entries go first). */
+  readonly graphCacheMaxBytes?: number;
+  /**
+   * Let onnxruntime pre-pack weights for its matrix kernels at session creation (ORT's default). Off by
+   * default for whole-model graphs: pre-packing copies every matrix (a second copy of the weights in memory)
+   * and reads the whole weights file at start-up, while the kernels pack as they go at no measurable cost
+   * at steady state (docs/benchmark.md, "Start-up").
+   */
+  readonly prepacking?: boolean;
 }
 
 /**
@@ -37,6 +59,9 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
   private readonly threads: number;
   private readonly profilePrefix: string | undefined;
   private readonly spinWait: boolean;
+  private readonly prepacking: boolean;
+  /** The on-disk graph cache, or null when disabled. */
+  readonly graphCache: GraphDiskCache | null;
 
   constructor(
     readonly choice: ProviderChoice,
@@ -45,6 +70,9 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
     this.threads = options.threads ?? availableParallelism();
     this.profilePrefix = options.profilePrefix;
     this.spinWait = options.spinWait ?? false;
+    this.prepacking = options.prepacking ?? false;
+    const dir = options.graphCache === undefined ? graphCacheDirFromEnv() : options.graphCache;
+    this.graphCache = dir ? new GraphDiskCache(dir, graphLibraryVersion(), options.graphCacheMaxBytes) : null;
   }
 
   info(): Omit<BackendInfo, 'name'> {
@@ -55,15 +83,24 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
     };
   }
 
-  sessionOptions(profile: boolean): ort.InferenceSession.SessionOptions {
+  sessionOptions(profile: boolean, wholeModel = profile): ort.InferenceSession.SessionOptions {
+    const prepack = wholeModel && !this.prepacking ? { disable_prepacking: '1' } : {};
     return {
       executionProviders: [this.choice.provider],
       graphOptimizationLevel: 'all',
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      // ORT's memory pattern allocates, from the second run on, one block for all of a run's tensors on top of
+      // the arena chunks the first run left: ~180 MB more at batch 32 on ViLT-B/32, and more for reduced
+      // graphs, whose layers change shape (docs/benchmark.md, "Memory"). The arena alone reuses its chunks.
+      ...(wholeModel ? { enableMemPattern: false } : {}),
       extra: {
-        session: { intra_op: { allow_spinning: '1' }, force_spinning_stop: this.spinWait ? '0' : '1' },
+        session: {
+          intra_op: { allow_spinning: '1' },
+          force_spinning_stop: this.spinWait ? '0' : '1',
+          ...prepack,
+        },
       },
       ...(profile && this.profilePrefix
         ? { enableProfiling: true, profileFilePrefix: this.profilePrefix }
@@ -76,8 +113,12 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
   }
 
   async createSession(bytes: Uint8Array, _label: string, kind: GraphKind): Promise<ort.InferenceSession> {
+    return this.load(bytes, kind === 'vilt' || kind === 'meter');
+  }
+
+  private async load(model: Uint8Array | string, wholeModel: boolean): Promise<ort.InferenceSession> {
     try {
-      return await ort.InferenceSession.create(bytes, this.sessionOptions(kind === 'vilt'));
+      return await ort.InferenceSession.create(model as string, this.sessionOptions(wholeModel, wholeModel));
     } catch (err) {
       throw new BackendError(
         `onnxruntime could not load a PuMer graph: ${err instanceof Error ? err.message : String(err)}`,
@@ -85,6 +126,58 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
       );
     }
   }
+
+  /**
+   * A whole-model session from its builder: written as ONNX with external data (weights streamed to a file,
+   * never serialised into one buffer) and loaded from disk, through the graph cache when there is one.
+   */
+  readonly createGraphSession = async (
+    graph: GraphBuilder,
+    key: string,
+    _label: string,
+  ): Promise<GraphSession<ort.InferenceSession>> => {
+    const laid = graph.toExternalData({ location: GRAPH_DATA_FILE });
+    const cache = this.graphCache;
+    if (!cache) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'pumer-graph-'));
+      try {
+        const written = performance.now();
+        writeExternalData(laid, path.join(dir, 'model.onnx'), GRAPH_DATA_FILE);
+        const created = performance.now();
+        const session = await this.load(path.join(dir, 'model.onnx'), true);
+        const createSessionMs = performance.now() - created;
+        return { session, graphCache: 'off', writeGraphMs: created - written, createSessionMs };
+      } finally {
+        // The session has read (or mapped) what it needs; a mapped file stays readable once unlinked.
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    let outcome: GraphCacheOutcome = 'miss';
+    const found = cache.lookup(key, laid);
+    if (found.found === 'entry') {
+      const created = performance.now();
+      try {
+        const session = await this.load(found.onnxPath, true);
+        return { session, graphCache: 'hit', writeGraphMs: 0, createSessionMs: performance.now() - created };
+      } catch {
+        // A damaged entry the checks did not catch (e.g. a corrupted weights file): rebuild it.
+        cache.remove(key, laid);
+        outcome = 'rebuilt';
+      }
+    } else if (found.found === 'damaged') {
+      outcome = 'rebuilt';
+    }
+    const written = performance.now();
+    const onnxPath = cache.store(key, laid);
+    const created = performance.now();
+    const session = await this.load(onnxPath, true);
+    return {
+      session,
+      graphCache: outcome,
+      writeGraphMs: created - written,
+      createSessionMs: performance.now() - created,
+    };
+  };
 }
 
 /**
@@ -96,7 +189,7 @@ export class NodeBackend extends OrtGraphBackend<ort.InferenceSession> {
 
   constructor(choice: ProviderChoice, options: NodeBackendOptions = {}) {
     const runtime = new NodeRuntime(choice, options);
-    super('node', runtime, options);
+    super('node', runtime, { ...options, fingerprint: contentFingerprint });
     this.nodeRuntime = runtime;
   }
 
@@ -108,6 +201,11 @@ export class NodeBackend extends OrtGraphBackend<ort.InferenceSession> {
   /** Session options: full graph optimisation, all cores, the chosen provider. */
   sessionOptions(profile = false): ort.InferenceSession.SessionOptions {
     return this.nodeRuntime.sessionOptions(profile);
+  }
+
+  /** The on-disk graph cache's folder, or null when it is disabled. */
+  get graphCacheDir(): string | null {
+    return this.nodeRuntime.graphCache?.dir ?? null;
   }
 
   /** The geometry `inputs` imply for `model` (text length, patch grid), after checking every shape. */

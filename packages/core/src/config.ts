@@ -15,6 +15,11 @@ export interface ReductionConfig {
   readonly saliency: Saliency;
   readonly mergeStyle: MergeStyle;
   readonly tomeCount?: number;
+  /**
+   * Training-free mode (docs/reducers.md, "Training-free mode"): the same token counts, reduced in a way that
+   * suits checkpoints fine-tuned without the reducers. Absent or false: the reference's semantics.
+   */
+  readonly trainingFree?: boolean;
 }
 
 function checkRatio(field: string, v: unknown): void {
@@ -56,6 +61,9 @@ export function validateReductionConfig(config: ReductionConfig, numLayers?: num
       `must be a non-negative integer token count, got ${String(config.tomeCount)}`,
     );
   }
+  const trainingFree = config.trainingFree ?? false;
+  if (typeof trainingFree !== 'boolean')
+    throw new ConfigError('trainingFree', `must be true or false, got ${String(config.trainingFree)}`);
   return {
     reduceLayers: [...layers].sort((a, b) => a - b),
     pruneRatio: config.pruneRatio,
@@ -64,6 +72,7 @@ export function validateReductionConfig(config: ReductionConfig, numLayers?: num
     saliency,
     mergeStyle,
     tomeCount: tome,
+    ...(trainingFree ? { trainingFree } : {}),
   };
 }
 

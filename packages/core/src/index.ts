@@ -7,6 +7,7 @@ export * from './schedules.js';
 export * from './scheduler.js';
 export * from './model.js';
 export * from './meter.js';
+export * from './meter-scheduler.js';
 export * from './contracts.js';
 export * from './registry.js';
 export * from './position-embeddings.js';

@@ -51,22 +51,41 @@ export interface Schedule {
   readonly baselineTotalActivationBytes: number;
 }
 
+/** FLOPs of self-attention over `n` tokens of width `d` for one example: Q/K/V, QKᵀ, ×V, output projection. */
+export function selfAttentionFlops(n: number, d: number): number {
+  const qkv = 2 * n * d * 3 * d;
+  const scores = 2 * n * n * d; // QK^T over all heads
+  const context = 2 * n * n * d; // attention x V
+  const proj = 2 * n * d * d;
+  return qkv + scores + context + proj;
+}
+
+/** FLOPs of a two-matrix MLP (d → f → d) over `n` tokens for one example. */
+export function feedForwardFlops(n: number, d: number, f: number): number {
+  return 2 * n * d * f * 2;
+}
+
+/** Float32 bytes of self-attention over `n` tokens: x, q, k, v and the heads' n×n probabilities. */
+export function selfAttentionActivationBytes(n: number, d: number, heads: number): number {
+  return 4 * (n * d * 4 + heads * n * n);
+}
+
+/** Float32 bytes of an MLP over `n` tokens: input, output and the hidden layer. */
+export function feedForwardActivationBytes(n: number, d: number, f: number): number {
+  return 4 * n * (d * 2 + f);
+}
+
 /** FLOPs of one layer for one example: attention over `nIn` tokens, MLP over `nOut` (ViLT's reduce step sits between). */
 export function layerFlops(g: ModelGeometry, nIn: number, nOut: number): number {
-  const d = g.hiddenSize;
-  const qkv = 2 * nIn * d * 3 * d;
-  const scores = 2 * nIn * nIn * d; // QK^T over all heads
-  const context = 2 * nIn * nIn * d; // attention x V
-  const proj = 2 * nIn * d * d;
-  const mlp = 2 * nOut * d * g.intermediateSize * 2;
-  return qkv + scores + context + proj + mlp;
+  return selfAttentionFlops(nIn, g.hiddenSize) + feedForwardFlops(nOut, g.hiddenSize, g.intermediateSize);
 }
 
 /** Peak float32 activation bytes of one layer for one example. */
 export function layerActivationBytes(g: ModelGeometry, nIn: number, nOut: number): number {
-  const attention = nIn * g.hiddenSize * 4 /* x, q, k, v */ + g.numHeads * nIn * nIn;
-  const mlp = nOut * (g.hiddenSize * 2 + g.intermediateSize);
-  return 4 * Math.max(attention, mlp);
+  return Math.max(
+    selfAttentionActivationBytes(nIn, g.hiddenSize, g.numHeads),
+    feedForwardActivationBytes(nOut, g.hiddenSize, g.intermediateSize),
+  );
 }
 
 function checkGeometry(g: ModelGeometry): void {

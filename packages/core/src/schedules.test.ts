@@ -47,6 +47,11 @@ describe('named schedules scale with depth', () => {
     ['ve', 6, [1, 2, 3, 4]],
     ['nlvr2', 12, [2, 5, 8]],
     ['nlvr2', 6, [1, 2, 4]],
+    ['meter-vqa', 6, [0, 1, 2, 3]],
+    ['meter-vqa', 2, [0, 1]],
+    ['meter-ve', 6, [0, 1, 2, 3]],
+    ['meter-nlvr2', 6, [1, 2, 3]],
+    ['meter-nlvr2', 2, [0, 1]],
   ])('%s on %i layers reduces at %j, ratios unchanged', (name, depth, layers) => {
     const config = namedSchedule(name, depth)!;
     const own = findSchedule(name)!.config!;
@@ -67,20 +72,56 @@ describe('named schedules scale with depth', () => {
 });
 
 describe('resolveSchedule', () => {
-  it('knows every registered name, alias, and model', () => {
-    expect(scheduleNames()).toEqual([
+  it('knows every registered name, alias, and model; per family those that run on it', () => {
+    const vilt = ['unreduced', 'none', 'off', 'paper', 'pumer', 'aggressive', 'vqa', 've', 'nlvr2'];
+    const meter = ['unreduced', 'none', 'off', 'meter-vqa', 'meter-ve', 'meter-nlvr2'];
+    expect(scheduleNames('vilt')).toEqual([...vilt, 'model']);
+    expect(scheduleNames('meter')).toEqual([...meter, 'model']);
+    expect(scheduleNames()).toEqual([...vilt, 'meter-vqa', 'meter-ve', 'meter-nlvr2', 'model']);
+    expect(listSchedules('meter').map((s) => s.name)).toEqual([
       'unreduced',
-      'none',
-      'off',
-      'paper',
-      'pumer',
-      'aggressive',
-      'vqa',
-      've',
-      'nlvr2',
-      'model',
+      'meter-vqa',
+      'meter-ve',
+      'meter-nlvr2',
     ]);
-    for (const name of scheduleNames()) expect(() => resolveSchedule(name, { numLayers: 6 })).not.toThrow();
+    for (const family of ['vilt', 'meter'] as const) {
+      for (const name of scheduleNames(family)) {
+        expect(() => resolveSchedule(name, { numLayers: 6, family })).not.toThrow();
+      }
+    }
+  });
+
+  it('refuses a schedule of the other family, naming the right ones; no family means ViLT', () => {
+    expect(() => resolveSchedule('meter-vqa', { numLayers: 12 })).toThrow(
+      '"meter-vqa" is a METER schedule, not for a ViLT model (expected one of unreduced, none, off, paper, pumer, aggressive, vqa, ve, nlvr2, model)',
+    );
+    expect(() => resolveSchedule('paper', { numLayers: 6, family: 'meter' })).toThrow(
+      '"paper" is a ViLT schedule, not for a METER model (expected one of unreduced, none, off, meter-vqa, meter-ve, meter-nlvr2, model)',
+    );
+    expect(() => resolveSchedule('fastest', { numLayers: 6, family: 'meter' })).toThrow(
+      /expected one of unreduced, none, off, meter-vqa, meter-ve, meter-nlvr2, model/,
+    );
+  });
+
+  it("METER's schedules: the authors' steps and ratios, mean_head / tome, scaled in steps", () => {
+    expect(resolveSchedule('meter-ve', { numLayers: 6, family: 'meter' }).config).toMatchObject({
+      reduceLayers: [0, 1, 2, 3],
+      pruneRatio: 0.3,
+      mergeRatio: 0.5,
+      textMergeRatio: 0.2,
+      saliency: 'mean_head',
+      mergeStyle: 'tome',
+    });
+    expect(resolveSchedule('meter-vqa', { numLayers: 2, family: 'meter' }).description).toMatch(
+      /scaled to 2 steps$/,
+    );
+    // Overrides and `model` work for METER as for ViLT.
+    expect(
+      resolveSchedule('meter-vqa', { numLayers: 6, family: 'meter', overrides: { pruneRatio: 0.4 } }).config,
+    ).toMatchObject({ reduceLayers: [0, 1, 2, 3], pruneRatio: 0.4 });
+    expect(
+      resolveSchedule('model', { numLayers: 6, family: 'meter', modelSchedule: CHECKPOINT }).config,
+    ).toEqual(CHECKPOINT);
   });
 
   it('model is the checkpoint schedule, or no reduction (and says so) when it has none', () => {
@@ -155,6 +196,15 @@ describe('registerSchedule', () => {
     );
     expect(() =>
       registerSchedule({
+        name: 'odd',
+        description: '',
+        depth: 4,
+        family: 'clip' as 'vilt',
+        config: null,
+      }),
+    ).toThrow(/family must be one of vilt, meter/);
+    expect(() =>
+      registerSchedule({
         name: 'deep',
         description: '',
         depth: 2,
@@ -170,6 +220,9 @@ describe('describeSchedule', () => {
       'layers 2,5,8 prune 0.1 merge 0.3 text 0.2 first_head/tip',
     );
     expect(describeSchedule(null)).toBe('no reduction');
+    expect(describeSchedule(namedSchedule('meter-ve', 6), 'meter')).toBe(
+      'steps 0,1,2,3 prune 0.3 merge 0.5 text 0.2 mean_head/tome',
+    );
     expect(describeSchedule({ ...CHECKPOINT, reduceLayers: [] })).toBe('no reduction');
   });
 });

@@ -10,11 +10,26 @@ import type { Saliency } from './rules/saliency-methods.js';
  * A named schedule is written for the depth its layer indices come from. On a model of another depth its
  * reduce layers scale by one rule: layer l of depth D0 becomes floor(l · D / D0), duplicates dropped. Ratios,
  * saliency and merge style never change with depth.
+ *
+ * A schedule may belong to one model family: ViLT's indices are layers, METER's co-attention steps, and METER
+ * ignores the saliency method and merge style, so a schedule of one family means nothing sensible on the other
+ * and the resolver refuses it there (docs/schedules.md, "Model families").
  */
+
+/** The models a schedule can be written for. */
+export const MODEL_FAMILIES = ['vilt', 'meter'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+
+/** The family a resolver context without one means: ViLT, the first model (every caller before METER). */
+export const DEFAULT_MODEL_FAMILY: ModelFamily = 'vilt';
+
+const FAMILY_NAMES: Readonly<Record<ModelFamily, string>> = { vilt: 'ViLT', meter: 'METER' };
 
 export interface NamedSchedule {
   readonly name: string;
   readonly description: string;
+  /** The model family the schedule is written for; absent: any model (only `unreduced`). */
+  readonly family?: ModelFamily;
   /** The depth `config.reduceLayers` is written for. */
   readonly depth: number;
   /** null: no reduction. */
@@ -36,6 +51,13 @@ function table(): Map<string, NamedSchedule> {
     for (const s of BUILT_IN) g[KEY].set(s.name, s);
   }
   return g[KEY];
+}
+
+/** The authors' METER task schedules, in co-attention steps (their layer_idx / 2) of full METER's 6. */
+function meterRecipe(steps: readonly number[], pruneRatio: number, mergeRatio: number): ReductionConfig {
+  // The authors' METER path ignores saliency and style (always head-averaged cross-attention, ToMe
+  // averaging); these name what it does.
+  return recipe(steps, pruneRatio, mergeRatio, 0.2, 'mean_head', 'tome');
 }
 
 function recipe(
@@ -66,12 +88,14 @@ const BUILT_IN: readonly NamedSchedule[] = [
   },
   {
     name: 'paper',
+    family: 'vilt',
     description: "the paper's ViLT VQA schedule: layers 2,5,8 of 12, prune 0.1, merge 0.3, text 0.2",
     depth: 12,
     config: recipe([2, 5, 8], 0.1, 0.3, 0.2),
   },
   {
     name: 'pumer',
+    family: 'vilt',
     description:
       "the paper's ratios on the 6-layer tiny models: layers 1,3 of 6, prune 0.1, merge 0.3, text 0.2",
     depth: 6,
@@ -79,6 +103,7 @@ const BUILT_IN: readonly NamedSchedule[] = [
   },
   {
     name: 'aggressive',
+    family: 'vilt',
     description: 'reduce early and hard: layers 0,2,4 of 6, prune 0.3, merge 0.5, text 0.2',
     depth: 6,
     config: recipe([0, 2, 4], 0.3, 0.5, 0.2),
@@ -87,6 +112,7 @@ const BUILT_IN: readonly NamedSchedule[] = [
   // merge_style "tome").
   {
     name: 'vqa',
+    family: 'vilt',
     description:
       "the authors' VQA schedule: layers 2,5,8 of 12, prune 0.1, merge 0.3, text 0.2, mean_head, tome",
     depth: 12,
@@ -94,6 +120,7 @@ const BUILT_IN: readonly NamedSchedule[] = [
   },
   {
     name: 've',
+    family: 'vilt',
     description:
       "the authors' visual entailment schedule: layers 2,4,6,8 of 12, prune 0.1, merge 0.3, text 0.2, mean_head, tome",
     depth: 12,
@@ -101,10 +128,36 @@ const BUILT_IN: readonly NamedSchedule[] = [
   },
   {
     name: 'nlvr2',
+    family: 'vilt',
     description:
       "the authors' NLVR2 schedule (each image's pass reduced on its own): layers 2,5,8 of 12, prune 0.1, merge 0.3, text 0.2, mean_head, tome",
     depth: 12,
     config: recipe([2, 5, 8], 0.1, 0.3, 0.2, 'mean_head', 'tome'),
+  },
+  // The schedules of the authors' METER PuMer checkpoints (their reduce_layers 0,2,4,6 and 2,4,6 are layer_idx
+  // 2s of step s), written for full METER's 6 co-attention steps.
+  {
+    name: 'meter-vqa',
+    family: 'meter',
+    description: "the authors' METER VQA schedule: steps 0,1,2,3 of 6, prune 0.2, merge 0.2, text 0.2",
+    depth: 6,
+    config: meterRecipe([0, 1, 2, 3], 0.2, 0.2),
+  },
+  {
+    name: 'meter-ve',
+    family: 'meter',
+    description:
+      "the authors' METER visual entailment schedule: steps 0,1,2,3 of 6, prune 0.3, merge 0.5, text 0.2",
+    depth: 6,
+    config: meterRecipe([0, 1, 2, 3], 0.3, 0.5),
+  },
+  {
+    name: 'meter-nlvr2',
+    family: 'meter',
+    description:
+      "the authors' METER NLVR2 schedule (each image's pass reduced on its own): steps 1,2,3 of 6, prune 0.3, merge 0.5, text 0.2",
+    depth: 6,
+    config: meterRecipe([1, 2, 3], 0.3, 0.5),
   },
 ];
 
@@ -119,18 +172,33 @@ export function registerSchedule(schedule: NamedSchedule): void {
       `${schedule.name}: depth must be a positive integer, got ${schedule.depth}`,
     );
   }
+  if (schedule.family !== undefined && !MODEL_FAMILIES.includes(schedule.family)) {
+    throw new ConfigError(
+      'schedule',
+      `${schedule.name}: family must be one of ${MODEL_FAMILIES.join(', ')}, got ${String(schedule.family)}`,
+    );
+  }
   if (schedule.config !== null) validateReductionConfig(schedule.config, schedule.depth);
   table().set(schedule.name, Object.freeze({ ...schedule }));
 }
 
-/** Every registered schedule, in registration order. */
-export function listSchedules(): NamedSchedule[] {
-  return [...table().values()];
+/** Whether a schedule runs on models of `family` (a schedule without a family runs on any). */
+export function scheduleAppliesTo(schedule: NamedSchedule, family: ModelFamily): boolean {
+  return schedule.family === undefined || schedule.family === family;
 }
 
-/** Every name `resolveSchedule` accepts: registered names, their aliases and `model`. */
-export function scheduleNames(): string[] {
-  return [...listSchedules().flatMap((s) => [s.name, ...(s.aliases ?? [])]), MODEL_SCHEDULE];
+/** Every registered schedule in registration order; with a family, those that run on it. */
+export function listSchedules(family?: ModelFamily): NamedSchedule[] {
+  const all = [...table().values()];
+  return family === undefined ? all : all.filter((s) => scheduleAppliesTo(s, family));
+}
+
+/**
+ * Every name `resolveSchedule` accepts: registered names, their aliases and `model`; with a family, those it
+ * accepts for that family.
+ */
+export function scheduleNames(family?: ModelFamily): string[] {
+  return [...listSchedules(family).flatMap((s) => [s.name, ...(s.aliases ?? [])]), MODEL_SCHEDULE];
 }
 
 /** The registered schedule a name or alias stands for. */
@@ -168,14 +236,18 @@ export interface ScheduleOverrides {
   readonly textMergeRatio?: number;
   readonly saliency?: Saliency;
   readonly mergeStyle?: MergeStyle;
+  /** Training-free mode on or off (docs/reducers.md, "Training-free mode"). */
+  readonly trainingFree?: boolean;
 }
 
 /** A schedule argument: a registered name or alias, `model`, a config, or null (unreduced). */
 export type ScheduleChoice = string | ReductionConfig | null;
 
 export interface ScheduleContext {
-  /** Depth of the model the schedule will run on. */
+  /** Depth of the model the schedule will run on (METER: its co-attention steps). */
   readonly numLayers: number;
+  /** The model family it will run on (default `vilt`): a named schedule of another family is refused. */
+  readonly family?: ModelFamily;
   /** The checkpoint's own schedule (what `model` means); null or absent: it has none. */
   readonly modelSchedule?: ReductionConfig | null;
   readonly overrides?: ScheduleOverrides;
@@ -188,6 +260,11 @@ export interface ResolvedSchedule {
   readonly config: ReductionConfig | null;
   /** One line for a person: what was asked and what it means on this model. */
   readonly description: string;
+}
+
+/** What a depth counts: ViLT's layers, METER's co-attention steps. */
+function depthUnit(family: ModelFamily): string {
+  return family === 'meter' ? 'steps' : 'layers';
 }
 
 const NO_REDUCTION: ReductionConfig = recipe([], 0, 0, 0);
@@ -203,6 +280,7 @@ function hasOverrides(o: ScheduleOverrides | undefined): o is ScheduleOverrides 
  */
 export function resolveSchedule(choice: ScheduleChoice | undefined, ctx: ScheduleContext): ResolvedSchedule {
   const { numLayers } = ctx;
+  const family = ctx.family ?? DEFAULT_MODEL_FAMILY;
   if (!Number.isInteger(numLayers) || numLayers < 1) {
     throw new ConfigError('numLayers', `must be a positive integer, got ${String(numLayers)}`);
   }
@@ -222,13 +300,20 @@ export function resolveSchedule(choice: ScheduleChoice | undefined, ctx: Schedul
     if (!s) {
       throw new ConfigError(
         'schedule',
-        `unknown schedule "${choice}" (expected one of ${scheduleNames().join(', ')})`,
+        `unknown schedule "${choice}" (expected one of ${scheduleNames(family).join(', ')})`,
+      );
+    }
+    if (!scheduleAppliesTo(s, family)) {
+      throw new ConfigError(
+        'schedule',
+        `"${choice}" is a ${FAMILY_NAMES[s.family ?? family]} schedule, not for a ${FAMILY_NAMES[family]} model (expected one of ${scheduleNames(family).join(', ')})`,
       );
     }
     name = s.name;
     base = namedSchedule(s.name, numLayers);
     description =
-      s.description + (s.config && s.depth !== numLayers ? `, scaled to ${numLayers} layers` : '');
+      s.description +
+      (s.config && s.depth !== numLayers ? `, scaled to ${numLayers} ${depthUnit(family)}` : '');
   } else {
     name = 'custom';
     base = choice;
@@ -245,6 +330,7 @@ export function resolveSchedule(choice: ScheduleChoice | undefined, ctx: Schedul
       textMergeRatio: o.textMergeRatio ?? start.textMergeRatio,
       saliency: o.saliency ?? start.saliency,
       mergeStyle: o.mergeStyle ?? start.mergeStyle,
+      trainingFree: o.trainingFree ?? start.trainingFree,
     };
     description = `${name} with overrides`;
     name = 'custom';
@@ -253,9 +339,13 @@ export function resolveSchedule(choice: ScheduleChoice | undefined, ctx: Schedul
   return { name, config, description };
 }
 
-/** One line: `layers 2,5,8 prune 0.1 merge 0.3 text 0.2 first_head/tip`, or `no reduction`. */
-export function describeSchedule(config: ReductionConfig | null): string {
+/** One line: `layers 2,5,8 prune 0.1 merge 0.3 text 0.2 first_head/tip` (then ` training-free` if on), or `no reduction`; METER's indices read `steps`. */
+export function describeSchedule(
+  config: ReductionConfig | null,
+  family: ModelFamily = DEFAULT_MODEL_FAMILY,
+): string {
   if (!config || config.reduceLayers.length === 0) return 'no reduction';
   const tome = config.tomeCount ? ` tome ${config.tomeCount}` : '';
-  return `layers ${config.reduceLayers.join(',')} prune ${config.pruneRatio} merge ${config.mergeRatio} text ${config.textMergeRatio} ${config.saliency}/${config.mergeStyle}${tome}`;
+  const free = config.trainingFree ? ' training-free' : '';
+  return `${depthUnit(family)} ${config.reduceLayers.join(',')} prune ${config.pruneRatio} merge ${config.mergeRatio} text ${config.textMergeRatio} ${config.saliency}/${config.mergeStyle}${tome}${free}`;
 }

@@ -2,6 +2,7 @@ import { PumerError } from '@pumer/core';
 import {
   ATTR_TYPE,
   type AttributeProtoInit,
+  DATA_LOCATION_EXTERNAL,
   encodeModel,
   type ModelProtoInit,
   type NodeProtoInit,
@@ -37,6 +38,52 @@ export const attr = {
 
 type TypedData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
 
+/** Bytes per element of each initializer type. */
+const ELEMENT_BYTES: Readonly<Record<OnnxDType, number>> = { float32: 4, int32: 4, int64: 8, bool: 1 };
+
+/**
+ * An initializer as stored until the graph is written: its data, or how to make it (a weight derived from the
+ * checkpoint's, e.g. transposed), so a derived copy exists only while it is being written, and never when a
+ * cached graph makes writing unnecessary.
+ */
+interface PendingInitializer {
+  readonly name: string;
+  readonly dtype: OnnxDType;
+  readonly dims: readonly number[];
+  readonly data: TypedData | (() => TypedData);
+}
+
+/** One tensor of an external-data weights file: where it goes and how to get its bytes. */
+export interface ExternalTensor {
+  readonly name: string;
+  readonly offset: number;
+  readonly byteLength: number;
+  /** The tensor's little-endian bytes (made on demand for derived weights: write them, then drop them). */
+  bytes(): Uint8Array;
+}
+
+/** A graph laid out as a small .onnx plus a weights file (ONNX external data) that `location` names. */
+export interface ExternalDataModel {
+  /** The .onnx bytes: nodes, small constants, and for every large initializer its place in the weights file. */
+  readonly model: Uint8Array;
+  /** The weights file's tensors, in file order. */
+  readonly tensors: readonly ExternalTensor[];
+  /** The weights file's size in bytes. */
+  readonly dataBytes: number;
+}
+
+export interface ExternalDataOptions {
+  /** The weights file's name, relative to the .onnx file. */
+  readonly location: string;
+  /** Initializers of at least this many bytes go to the weights file (default 1024). */
+  readonly minBytes?: number;
+  /**
+   * Each tensor's offset is a multiple of this (default 4096, the page size), so a runtime can map the file
+   * instead of copying it.
+   */
+  readonly align?: number;
+}
+
 function toAttribute(name: string, a: AttrValue): AttributeProtoInit {
   switch (a.kind) {
     case 'int':
@@ -69,6 +116,25 @@ function rawBytes(data: TypedData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+function checkFits(hint: string, dims: readonly number[], data: TypedData): void {
+  let n = 1;
+  for (const d of dims) n *= d;
+  if (data.length !== n) {
+    throw new PumerError(
+      'SHAPE',
+      `initializer ${hint}: ${data.length} values do not fit [${dims.join(', ')}]`,
+    );
+  }
+}
+
+/** An initializer's data, made now if it is derived (and checked then, as given data is when added). */
+function materialise(init: PendingInitializer): TypedData {
+  if (typeof init.data !== 'function') return init.data;
+  const data = init.data();
+  checkFits(init.name, init.dims, data);
+  return data;
+}
+
 /**
  * Builds one ONNX graph in code. Every method returns the name of the value it produced, so graph code reads
  * like the math it computes: `const h = g.add(g.matmul(x, w), b)`. Names are made unique automatically.
@@ -77,7 +143,7 @@ function rawBytes(data: TypedData): Uint8Array {
 export class GraphBuilder {
   readonly name: string;
   private readonly nodes: NodeProtoInit[] = [];
-  private readonly initializers: TensorProtoInit[] = [];
+  private readonly initializers: PendingInitializer[] = [];
   private readonly inputs: ValueInfoProtoInit[] = [];
   private readonly outputs: ValueInfoProtoInit[] = [];
   private readonly names = new Set<string>();
@@ -127,18 +193,19 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(out, dtype, dims));
   }
 
-  /** A named weight or constant stored in the graph (raw_data). */
-  initializer(hint: string, dtype: OnnxDType, dims: readonly number[], data: TypedData): string {
-    let n = 1;
-    for (const d of dims) n *= d;
-    if (data.length !== n) {
-      throw new PumerError(
-        'SHAPE',
-        `initializer ${hint}: ${data.length} values do not fit [${dims.join(', ')}]`,
-      );
-    }
+  /**
+   * A named weight or constant stored in the graph. `data` may be a function making it (a derived weight): it is
+   * called only when the graph is written, and its result is not kept.
+   */
+  initializer(
+    hint: string,
+    dtype: OnnxDType,
+    dims: readonly number[],
+    data: TypedData | (() => TypedData),
+  ): string {
+    if (typeof data !== 'function') checkFits(hint, dims, data);
     const name = this.fresh(hint);
-    this.initializers.push({ name, dataType: ONNX_DTYPE[dtype], dims: [...dims], rawData: rawBytes(data) });
+    this.initializers.push({ name, dtype, dims: [...dims], data });
     return name;
   }
 
@@ -302,6 +369,55 @@ export class GraphBuilder {
 
   /** The model proto, ready to encode. */
   toModel(docString?: string): ModelProtoInit {
+    return this.modelWith(
+      this.initializers.map((i) => ({
+        name: i.name,
+        dataType: ONNX_DTYPE[i.dtype],
+        dims: [...i.dims],
+        rawData: rawBytes(materialise(i)),
+      })),
+      docString,
+    );
+  }
+
+  /**
+   * The graph as ONNX with external data: initializers of at least `minBytes` bytes are laid out, aligned, in
+   * a weights file named `location` (written by the caller from `tensors`, one at a time), the rest stay in the
+   * .onnx. A runtime loading the .onnx from disk reads (or maps) the weights from that file, so the weights
+   * are never serialised into one large buffer.
+   */
+  toExternalData(options: ExternalDataOptions): ExternalDataModel {
+    const minBytes = options.minBytes ?? 1024;
+    const align = options.align ?? 4096;
+    const tensors: ExternalTensor[] = [];
+    const protos: TensorProtoInit[] = [];
+    let end = 0;
+    for (const init of this.initializers) {
+      let n = 1;
+      for (const d of init.dims) n *= d;
+      const byteLength = n * ELEMENT_BYTES[init.dtype];
+      const base = { name: init.name, dataType: ONNX_DTYPE[init.dtype], dims: [...init.dims] };
+      if (byteLength < minBytes) {
+        protos.push({ ...base, rawData: rawBytes(materialise(init)) });
+        continue;
+      }
+      const offset = Math.ceil(end / align) * align;
+      end = offset + byteLength;
+      tensors.push({ name: init.name, offset, byteLength, bytes: () => rawBytes(materialise(init)) });
+      protos.push({
+        ...base,
+        dataLocation: DATA_LOCATION_EXTERNAL,
+        externalData: [
+          { key: 'location', value: options.location },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(byteLength) },
+        ],
+      });
+    }
+    return { model: encodeModel(this.modelWith(protos)), tensors, dataBytes: end };
+  }
+
+  private modelWith(initializer: TensorProtoInit[], docString?: string): ModelProtoInit {
     return {
       irVersion: IR_VERSION,
       producerName: 'pumer.js',
@@ -310,7 +426,7 @@ export class GraphBuilder {
       graph: {
         name: this.name,
         node: this.nodes,
-        initializer: this.initializers,
+        initializer,
         input: this.inputs,
         output: this.outputs,
       },

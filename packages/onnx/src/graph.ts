@@ -2,11 +2,30 @@
  * The graph builders (`@pumer/onnx/graph`): the GraphBuilder, transformer pieces, the reduce steps as graph
  * fragments — each the twin of the @pumer/backend-cpu kernel of the same name (docs/reducers.md) — one block,
  * each reducer op as its own graph, and the whole reduced ViLT as one graph (its embeddings, encoder passes and
- * heads, each the twin of @pumer/backend-cpu's function of the same name).
+ * heads, each the twin of @pumer/backend-cpu's function of the same name) — and the whole reduced METER.
  */
 export { type BlockOutput, type BlockState, transformerBlock } from './block.js';
-export { attr, type AttrValue, type Dim, GraphBuilder, IR_VERSION, OPSET } from './builder.js';
-export { fusedLinear, gelu, l2Normalize, layerNorm, linear, maskHat, softMaskedSoftmax } from './nn.js';
+export {
+  attr,
+  type AttrValue,
+  type Dim,
+  type ExternalDataModel,
+  type ExternalDataOptions,
+  type ExternalTensor,
+  GraphBuilder,
+  IR_VERSION,
+  OPSET,
+} from './builder.js';
+export {
+  fusedLinear,
+  gelu,
+  l2Normalize,
+  layerNorm,
+  linear,
+  maskHat,
+  quickGelu,
+  softMaskedSoftmax,
+} from './nn.js';
 export { ONNX_DTYPE, type OnnxDType } from './proto.js';
 export { type BipartiteOptions, bipartiteDst, identityDst, type MatchScore } from './reduce/bipartite.js';
 export {
@@ -49,3 +68,30 @@ export {
   ViltGraphCache,
   type ViltGraphGeometry,
 } from './vilt.js';
+export {
+  type CoAttentionReduceInputs,
+  type CoAttentionState,
+  type CoAttentionStepOutput,
+  coAttentionStep,
+  reduceCoAttention,
+} from './meter/co-attention-step.js';
+export {
+  type CrossLayerAttentionOutput,
+  type CrossLayerAttentionSpec,
+  type CrossLayerAttentionValues,
+  crossLayer,
+  crossLayerAttention,
+  crossLayerAttentions,
+  crossLayerFeedForward,
+  type StreamTokens,
+} from './meter/cross-layer.js';
+export { meterHead, meterPooledFeatures } from './meter/head.js';
+export { imageEncoder } from './meter/image-encoder.js';
+export {
+  buildCoAttentionStepGraph,
+  buildMeterGraph,
+  type CoAttentionStepGraphSpec,
+  type MeterGraph,
+  type MeterGraphStep,
+} from './meter/meter.js';
+export { textEncoder } from './meter/text-encoder.js';

@@ -14,5 +14,12 @@ export {
   type RuntimeTensor,
   viltGeometryOf,
 } from './ort-backend.js';
+export type {
+  CreateGraphSession,
+  GraphCacheOutcome,
+  GraphSession,
+  GraphStartup,
+} from './graph-startup.js';
+export { type ContentSink, modelFingerprint, walkModelContent } from './model-fingerprint.js';
 export { decodeModel, encodeModel } from './proto.js';
 export type { ViltGraphGeometry } from './vilt.js';

@@ -1,14 +1,14 @@
-import type { ViltModel } from '@pumer/core';
+import type { MeterModel, ViltModel } from '@pumer/core';
 
 /**
- * A content fingerprint of a ViltModel: its geometry, its labels and a hash of every weight tensor's shape and
+ * A content fingerprint of a ViltModel (or MeterModel): its geometry, its labels and a hash of every weight tensor's shape and
  * bytes. Compiled whole-model graphs bake the weights in, so they must be cached under what shapes them, not
  * under `model.id` (a weights file's path, size and mtime): two checkpoints sharing a weights file but not a
  * config.json, or a config.json edited in a running process, share an id but not a graph. Computed once per
  * model object (memoised in a WeakMap; a model's tensors are not expected to change in place afterwards).
  */
 
-const fingerprints = new WeakMap<ViltModel, string>();
+const fingerprints = new WeakMap<ViltModel | MeterModel, string>();
 
 /** 64 bits (two independent 32-bit lanes, murmur3-style mixing) over 32-bit words. */
 class Hasher {
@@ -55,35 +55,54 @@ function isFloatTensor(v: object): v is { data: Float32Array; shape: readonly nu
   return 'data' in v && (v as { data: unknown }).data instanceof Float32Array && 'shape' in v;
 }
 
-/** Walks the weights in a fixed order (sorted keys), hashing every number, null and tensor on the way. */
-function hashValue(h: Hasher, path: string, v: unknown): void {
+/** What a content walk feeds: labels and shapes as text, every weight's values as they are stored. */
+export interface ContentSink {
+  text(s: string): void;
+  floats(data: Float32Array): void;
+}
+
+/** Walks the weights in a fixed order (sorted keys), feeding every number, null and tensor on the way. */
+function walkValue(sink: ContentSink, path: string, v: unknown): void {
   if (v === null || v === undefined || typeof v !== 'object') {
-    h.text(`${path}=${String(v)}`);
+    sink.text(`${path}=${String(v)}`);
     return;
   }
   if (isFloatTensor(v)) {
-    h.text(`${path}:[${v.shape.join(',')}]`);
-    const d = v.data;
-    h.words(new Uint32Array(d.buffer, d.byteOffset, d.length));
+    sink.text(`${path}:[${v.shape.join(',')}]`);
+    sink.floats(v.data);
     return;
   }
   if (Array.isArray(v)) {
-    h.text(`${path}#${v.length}`);
-    for (let i = 0; i < v.length; i++) hashValue(h, `${path}[${i}]`, v[i]);
+    sink.text(`${path}#${v.length}`);
+    for (let i = 0; i < v.length; i++) walkValue(sink, `${path}[${i}]`, v[i]);
     return;
   }
   for (const key of Object.keys(v).sort())
-    hashValue(h, `${path}.${key}`, (v as Record<string, unknown>)[key]);
+    walkValue(sink, `${path}.${key}`, (v as Record<string, unknown>)[key]);
+}
+
+/**
+ * Feeds everything that shapes a model's graphs to `sink`: geometry, labels, every weight's shape and values.
+ * modelFingerprint hashes it here; a Node backend hashes the same walk with a native hash (faster on a
+ * ViLT-B's 90 M values, and strong enough to key files on disk).
+ */
+export function walkModelContent(model: ViltModel | MeterModel, sink: ContentSink): void {
+  sink.text(JSON.stringify(model.geometry, Object.keys(model.geometry).sort()));
+  // METER's geometry nests its encoders' (the line above keeps top-level keys only).
+  if ('kind' in model && model.kind === 'meter') walkValue(sink, 'geometry', model.geometry);
+  sink.text(JSON.stringify(model.labels));
+  walkValue(sink, 'weights', model.weights);
 }
 
 /** The model's content fingerprint (16 hex digits), computed on first use and memoised per model object. */
-export function modelFingerprint(model: ViltModel): string {
+export function modelFingerprint(model: ViltModel | MeterModel): string {
   let hit = fingerprints.get(model);
   if (hit === undefined) {
     const h = new Hasher();
-    h.text(JSON.stringify(model.geometry, Object.keys(model.geometry).sort()));
-    h.text(JSON.stringify(model.labels));
-    hashValue(h, 'weights', model.weights);
+    walkModelContent(model, {
+      text: (s) => h.text(s),
+      floats: (d) => h.words(new Uint32Array(d.buffer, d.byteOffset, d.length)),
+    });
     hit = h.digest();
     fingerprints.set(model, hit);
   }

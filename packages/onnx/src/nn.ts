@@ -19,18 +19,25 @@ export function transposed(w: FloatTensor, scale = 1): Float32Array {
 
 /**
  * y = x W^T + b for x [..., in]. With `rows` (x is 2-D [rows, in]) it is one Gemm with the bias folded in,
- * which saves a pass over the output compared with MatMul + Add.
+ * which saves a pass over the output compared with MatMul + Add, reading W [out, in] as stored (transB): the
+ * graph holds the checkpoint's own tensor, no transposed copy of it.
  */
 export function linear(g: GraphBuilder, x: string, lw: LinearWeights, hint: string, rows = false): string {
   const [out, inp] = lw.weight.shape as [number, number];
-  const w = g.shared(lw.weight, 'transposed', () =>
-    g.initializer(`${hint}.weight_t`, 'float32', [inp, out], transposed(lw.weight)),
-  );
   const bias = lw.bias;
   const b = bias
     ? g.shared(bias, 'raw', () => g.initializer(`${hint}.bias`, 'float32', [out], bias.data))
     : null;
-  if (rows) return g.op('Gemm', b ? [x, w, b] : [x, w]);
+  if (rows) {
+    const wRaw = g.shared(lw.weight, 'raw', () =>
+      g.initializer(`${hint}.weight`, 'float32', [out, inp], lw.weight.data),
+    );
+    return g.op('Gemm', b ? [x, wRaw, b] : [x, wRaw], { transB: attr.int(1) });
+  }
+  const w = g.shared(lw.weight, 'transposed', () =>
+    // Derived when the graph is written (not at all when a cached graph is loaded instead).
+    g.initializer(`${hint}.weight_t`, 'float32', [inp, out], () => transposed(lw.weight)),
+  );
   const y = g.matmul(x, w);
   return b ? g.add(y, b) : y;
 }
@@ -63,14 +70,26 @@ function fusedWeights(
   const inp = parts[0].lw.weight.shape[1];
   const outs = parts.map((p) => p.lw.weight.shape[0]);
   const total = outs.reduce((a, b) => a + b, 0);
-  const w = new Float32Array(inp * total);
+  // The weight is derived when the graph is written (not at all when a cached graph is loaded instead).
+  const w = () => {
+    const wt = new Float32Array(inp * total);
+    let col = 0;
+    for (let k = 0; k < parts.length; k++) {
+      const { lw, scale } = parts[k];
+      const o = outs[k];
+      const src = lw.weight.data;
+      for (let j = 0; j < o; j++) {
+        for (let i = 0; i < inp; i++) wt[i * total + col + j] = src[j * inp + i] * scale;
+      }
+      col += o;
+    }
+    return wt;
+  };
   const b = new Float32Array(total);
   let col = 0;
   for (let k = 0; k < parts.length; k++) {
     const { lw, scale } = parts[k];
-    const t = transposed(lw.weight, scale); // [in, out_k]
     const o = outs[k];
-    for (let i = 0; i < inp; i++) w.set(t.subarray(i * o, (i + 1) * o), i * total + col);
     if (lw.bias) for (let j = 0; j < o; j++) b[col + j] = lw.bias.data[j] * scale;
     col += o;
   }
@@ -80,25 +99,34 @@ function fusedWeights(
   };
 }
 
-/** LayerNormalization over the last axis (opset 17 op; ORT has a fused kernel for it). */
-export function layerNorm(g: GraphBuilder, x: string, ln: LayerNormWeights, hint: string): string {
+/**
+ * LayerNormalization over the last axis (opset 17 op; ORT has a fused kernel for it). `eps` defaults to the
+ * weights' own; METER passes its geometry's (the authors' modules fix it per part, not per checkpoint).
+ */
+export function layerNorm(
+  g: GraphBuilder,
+  x: string,
+  ln: LayerNormWeights,
+  hint: string,
+  eps: number = ln.eps,
+): string {
   const d = ln.weight.shape[0];
   const scale = g.shared(ln.weight, 'raw', () =>
     g.initializer(`${hint}.weight`, 'float32', [d], ln.weight.data),
   );
   const bias = g.shared(ln.bias, 'raw', () => g.initializer(`${hint}.bias`, 'float32', [d], ln.bias.data));
-  return g.op(
-    'LayerNormalization',
-    [x, scale, bias],
-    { axis: attr.int(-1), epsilon: attr.float(ln.eps) },
-    hint,
-  );
+  return g.op('LayerNormalization', [x, scale, bias], { axis: attr.int(-1), epsilon: attr.float(eps) }, hint);
 }
 
 /** Exact GELU: x * 0.5 * (1 + erf(x / sqrt 2)) — ORT fuses this pattern into one Gelu kernel. */
 export function gelu(g: GraphBuilder, x: string): string {
   const erf = g.op('Erf', [g.div(x, g.float(Math.SQRT2))]);
   return g.mul(g.mul(x, g.add(erf, g.float(1))), g.float(0.5));
+}
+
+/** CLIP's QuickGELU: x * sigmoid(1.702 x). */
+export function quickGelu(g: GraphBuilder, x: string): string {
+  return g.mul(x, g.op('Sigmoid', [g.mul(x, g.float(1.702))]));
 }
 
 /** x / ||x|| over the last axis (ToMe's metric normalisation; no epsilon, like the reference). */
@@ -108,7 +136,7 @@ export function l2Normalize(g: GraphBuilder, x: string): string {
 
 /**
  * PuMer's soft-masked attention weights (docs/reducers.md, "Soft-mask attention"): e = exp(s - rowmax(s)) * mhat,
- * p = (e + eps/N) / (rowsum(e) + eps). `maskHat` is [B, 1, N, N].
+ * p = (e + eps/N) / (rowsum(e) + eps). `maskHat` is [B, 1, Q, N] (N keys).
  */
 export function softMaskedSoftmax(g: GraphBuilder, s: string, maskHat: string, n: number): string {
   const eps = SOFT_MASK_EPS;
@@ -117,13 +145,16 @@ export function softMaskedSoftmax(g: GraphBuilder, s: string, maskHat: string, n
   return g.div(g.add(e, g.float(eps / n)), denom);
 }
 
-/** mhat[b, 0, i, j] = m_j + (1 - m_j) [i == j]: a masked row still sees itself. mask [B, N] -> [B, 1, N, N]. */
-export function maskHat(g: GraphBuilder, mask: string, n: number): string {
+/**
+ * mhat[b, 0, i, j] = m_j + (1 - m_j) [i == j]: a masked row still sees itself. mask [B, N] -> [B, 1, Q, N] for
+ * `queries` Q (default N). With Q != N (METER's cross-attention) query i still sees key i, as in the reference.
+ */
+export function maskHat(g: GraphBuilder, mask: string, n: number, queries = n): string {
   const mj = g.unsqueeze(mask, [1, 2]); // [B, 1, 1, N]
-  const eyeC = g.shared(g, `eye${n}`, () => {
-    const eye = new Float32Array(n * n);
-    for (let i = 0; i < n; i++) eye[i * n + i] = 1;
-    return g.initializer('eye', 'float32', [n, n], eye);
+  const eyeC = g.shared(g, `eye${queries}x${n}`, () => {
+    const eye = new Float32Array(queries * n);
+    for (let i = 0; i < Math.min(queries, n); i++) eye[i * n + i] = 1;
+    return g.initializer('eye', 'float32', [queries, n], eye);
   });
   return g.add(mj, g.mul(g.sub(g.float(1), mj), eyeC));
 }

@@ -2,6 +2,8 @@ import {
   type Backend,
   BackendError,
   type BackendInfo,
+  type CoAttentionStepArgs,
+  type CoAttentionStepResult,
   type BlockArgs,
   type BlockResult,
   type BlockWeights,
@@ -14,13 +16,13 @@ import {
   expectShape,
   type FloatTensor,
   floatTensor,
-  type IntTensor,
   intTensor,
-  type LayerPlan,
-  type LayerTrace,
   type MergeArgs,
   type MergeResult,
   type Merger,
+  type MeterInputs,
+  type MeterModel,
+  type MeterOutputs,
   type PruneResult,
   type Pruner,
   planLayer,
@@ -42,7 +44,10 @@ import {
   buildSaliencyGraph,
   type TraceOutputs,
 } from './standalone.js';
+import type { CreateGraphSession, GraphStartup } from './graph-startup.js';
 import { buildViltGraph, scheduleKey, ViltGraphCache, type ViltGraphGeometry } from './vilt.js';
+import { MeterSessions } from './meter-session.js';
+import { layerTrace, readFloat, readInt } from './trace-outputs.js';
 import type { PassLayer } from './vilt/encoder.js';
 
 /**
@@ -69,8 +74,8 @@ export interface RuntimeSession {
   release(): Promise<void>;
 }
 
-/** Which kind of graph a session is compiled for: a single reducer op, one block, or the whole model. */
-export type GraphKind = 'reducer' | 'block' | 'vilt';
+/** Which kind of graph a session is compiled for: a reducer op, one block (or METER step), or a whole model. */
+export type GraphKind = 'reducer' | 'block' | 'vilt' | 'meter';
 
 /** What a backend needs from an onnxruntime flavour. `S` is the session type it hands back. */
 export interface GraphRuntime<S extends RuntimeSession = RuntimeSession> {
@@ -80,41 +85,13 @@ export interface GraphRuntime<S extends RuntimeSession = RuntimeSession> {
    * (e.g. to profile whole-model sessions only). Errors should be BackendErrors saying what failed.
    */
   createSession(bytes: Uint8Array, label: string, kind: GraphKind): Promise<S>;
+  /**
+   * Compiles a whole-model graph from its builder, e.g. as ONNX with external data through an on-disk graph
+   * cache under `key` (the graph's content key). Absent: `createSession(graph.toOnnxBytes())`.
+   */
+  readonly createGraphSession?: CreateGraphSession<S>;
   /** Everything of BackendInfo but the name: the provider that runs, what was asked for, why it differs. */
   info(): Omit<BackendInfo, 'name'>;
-}
-
-function readFloat(t: RuntimeTensor | undefined, name: string): FloatTensor {
-  if (t?.type !== 'float32') throw new BackendError(`onnxruntime returned no float32 output "${name}"`);
-  return floatTensor(t.data as Float32Array, t.dims.map(Number));
-}
-
-function readInt(t: RuntimeTensor | undefined, name: string): IntTensor {
-  if (t?.type !== 'int32') throw new BackendError(`onnxruntime returned no int32 output "${name}"`);
-  return intTensor(t.data as Int32Array, t.dims.map(Number));
-}
-
-/** A layer's trace from its plan and the graph outputs carrying it (one image pass's layer). */
-function layerTrace(layer: number, plan: LayerPlan, names: TraceOutputs, out: RuntimeOutputs): LayerTrace {
-  const base = {
-    layer,
-    kind: plan.kind,
-    textIn: plan.textIn,
-    imageIn: plan.imageIn,
-    textOut: plan.textOut,
-    imageOut: plan.imageOut,
-  } as const;
-  if (plan.kind === 'pumer') {
-    return {
-      ...base,
-      imageSaliency: readFloat(out[names.saliency!], names.saliency!),
-      keepIdx: readInt(out[names.keepIdx!], names.keepIdx!),
-      imageDst: readInt(out[names.imageDst!], names.imageDst!),
-      textDst: readInt(out[names.textDst!], names.textDst!),
-    };
-  }
-  if (plan.kind === 'none') return base;
-  return { ...base, tokenDst: readInt(out[names.tokenDst!], names.tokenDst!) };
 }
 
 /**
@@ -147,11 +124,15 @@ export interface CompiledVilt<S extends RuntimeSession = RuntimeSession> {
   /** The first image pass's layers. */
   readonly layers: readonly PassLayer[];
   readonly imagePasses: readonly (readonly PassLayer[])[];
+  /** How it started: build, write, session creation, cache outcome, first run (filled by its first run). */
+  readonly startup: { -readonly [K in keyof GraphStartup]: GraphStartup[K] };
 }
 
 export interface OrtGraphBackendOptions {
   /** Whole-model sessions kept (each holds the model's weights). Default 4: unreduced, the model's own and two more schedules switch without recompiling. */
   readonly modelCacheSize?: number;
+  /** The models' content fingerprint for graph keys (default: @pumer/onnx's, in JavaScript). */
+  readonly fingerprint?: (model: ViltModel) => string;
 }
 
 /**
@@ -166,6 +147,9 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
   private readonly blocks = new WeakMap<BlockWeights, Map<string, Promise<{ s: S; trace: TraceOutputs }>>>();
   private readonly blockSessions = new Set<Promise<S>>();
   private readonly models: ViltGraphCache<Promise<CompiledVilt<S>>>;
+  private readonly startups = new WeakMap<ViltModel, CompiledVilt<S>['startup'][]>();
+  private hashMs = 0;
+  private readonly meter: MeterSessions<S>;
 
   constructor(
     readonly name: string,
@@ -176,12 +160,21 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
       options.modelCacheSize ?? 4,
       (model, geometry, config) => this.compileVilt(model, geometry, config),
       (evicted) => void evicted.then((c) => c.session.release()).catch(() => undefined),
+      options.fingerprint,
     );
     this.pruner = {
       saliency: (method, inputs) => this.saliency(method, inputs),
       prune: (scores, keep) => this.prune(scores, keep),
     };
     this.merger = { merge: (args) => this.merge(args) };
+    this.meter = new MeterSessions<S>(
+      {
+        runtime,
+        compile: (g, label, kind) => this.compile(g, label, kind),
+        run: (s, feeds) => this.run(s, feeds),
+      },
+      options.modelCacheSize ?? 4,
+    );
   }
 
   info(): BackendInfo {
@@ -302,10 +295,46 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
     geometry: ViltGraphGeometry,
     config: ReductionConfig | null,
   ): Promise<CompiledVilt<S>> {
+    // Set by viltSession just before the cache called us (synchronously): the content hash's first-use time.
+    const hashWeightsMs = this.hashMs;
+    this.hashMs = 0;
+    const started = performance.now();
     const built = buildViltGraph(model, geometry, config);
-    const label = `vilt|${model.id}|${ViltGraphCache.key(model, geometry, config)}`;
-    const session = await this.compile(built.graph.toOnnxBytes(), label, 'vilt');
-    return { session, layers: built.layers, imagePasses: built.imagePasses };
+    const buildGraphMs = performance.now() - started;
+    const key = this.models.keyOf(model, geometry, config);
+    const label = `vilt|${model.id}|${key}`;
+    let made: { session: S } & Omit<
+      GraphStartup,
+      'graph' | 'schedule' | 'hashWeightsMs' | 'buildGraphMs' | 'firstRunMs'
+    >;
+    if (this.runtime.createGraphSession) {
+      made = await this.runtime.createGraphSession(built.graph, key, label);
+    } else {
+      const written = performance.now();
+      const bytes = built.graph.toOnnxBytes();
+      const created = performance.now();
+      const session = await this.compile(bytes, label, 'vilt');
+      const writeGraphMs = created - written;
+      made = { session, graphCache: 'off', writeGraphMs, createSessionMs: performance.now() - created };
+    }
+    const { session, ...phases } = made;
+    const schedule = scheduleKey(config);
+    const startup = { graph: key, schedule, hashWeightsMs, buildGraphMs, ...phases, firstRunMs: null };
+    let list = this.startups.get(model);
+    if (!list) {
+      list = [];
+      this.startups.set(model, list);
+    }
+    list.push(startup);
+    return { session, layers: built.layers, imagePasses: built.imagePasses, startup };
+  }
+
+  /**
+   * How each whole-model graph of `model` compiled so far started (build, write, session creation, graph
+   * cache outcome, first run), in the order they were first used.
+   */
+  graphStartups(model: ViltModel): GraphStartup[] {
+    return (this.startups.get(model) ?? []).map((s) => ({ ...s }));
   }
 
   /**
@@ -317,7 +346,12 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
     geometry: ViltGraphGeometry,
     config: ReductionConfig | null,
   ): Promise<CompiledVilt<S>> {
+    // The model's content fingerprint keys its graphs; it is computed (and memoised) on first use: timed here.
+    const hashed = performance.now();
+    this.models.keyOf(model, geometry, config);
+    this.hashMs = performance.now() - hashed;
     const hit = this.models.get(model, geometry, config);
+    this.hashMs = 0;
     try {
       return await hit;
     } catch (err) {
@@ -344,6 +378,7 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
     const cfg = config ? validateReductionConfig(config, model.geometry.numLayers) : null;
     const compiled = await this.viltSession(model, geometry, cfg);
     const [b, t] = inputs.inputIds.shape as [number, number];
+    const runStarted = performance.now();
     const out = await this.run(compiled.session, {
       input_ids: this.runtime.tensor('int32', inputs.inputIds.data, [b, t]),
       attention_mask: this.runtime.tensor('float32', Float32Array.from(inputs.attentionMask.data), [b, t]),
@@ -356,6 +391,7 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
             ]),
           }),
     });
+    compiled.startup.firstRunMs ??= performance.now() - runStarted;
     const passes = compiled.imagePasses.map((layers) =>
       layers.map((l, i) => layerTrace(i, l.plan, l.trace, out)),
     );
@@ -366,11 +402,22 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
     };
   }
 
+  // --- METER (meter-session.ts) ---
+
+  runCoAttentionStep(args: CoAttentionStepArgs): Promise<CoAttentionStepResult> {
+    return this.meter.runCoAttentionStep(args);
+  }
+
+  runMeter(model: MeterModel, inputs: MeterInputs, config: ReductionConfig | null): Promise<MeterOutputs> {
+    return this.meter.runMeter(model, inputs, config);
+  }
+
   async dispose(): Promise<void> {
     const all = [
       ...this.small.values(),
       ...this.blockSessions,
       ...this.models.values().map((p) => p.then((c) => c.session)),
+      ...this.meter.sessions(),
     ];
     this.small.clear();
     this.blockSessions.clear();

@@ -70,6 +70,14 @@ const descriptor = {
             name: { type: 'string', id: 8 },
             rawData: { type: 'bytes', id: 9 },
             docString: { type: 'string', id: 12 },
+            externalData: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
+            dataLocation: { type: 'int32', id: 14 },
+          },
+        },
+        StringStringEntryProto: {
+          fields: {
+            key: { type: 'string', id: 1 },
+            value: { type: 'string', id: 2 },
           },
         },
         TensorShapeProto: {
@@ -117,12 +125,18 @@ export const ATTR_TYPE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, IN
 const root = protobuf.Root.fromJSON(descriptor);
 export const ModelProto = root.lookupType('onnx.ModelProto');
 
+/** TensorProto.DataLocation: the bytes are in another file (`externalData` says where). */
+export const DATA_LOCATION_EXTERNAL = 1;
+
 /** Plain-object shapes of the messages (camelCase field names, as protobufjs expects). */
 export interface TensorProtoInit {
   dims: number[];
   dataType: number;
   name: string;
-  rawData: Uint8Array;
+  /** The bytes, or absent when `externalData` (location, offset, length) points into a weights file. */
+  rawData?: Uint8Array;
+  externalData?: { key: string; value: string }[];
+  dataLocation?: number;
 }
 export interface AttributeProtoInit {
   name: string;

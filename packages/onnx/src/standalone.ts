@@ -1,6 +1,7 @@
 import {
   type BlockWeights,
   type CheckedMerge,
+  type CoAttentionPlan,
   type LayerPlan,
   type ReductionConfig,
   type SaliencyRule,
@@ -109,8 +110,16 @@ export interface TraceOutputs {
   readonly tokenDst?: string;
 }
 
-/** Declares a layer's trace values as graph outputs (`${prefix}saliency`, `…keep_idx`, …); returns their names. */
-export function emitTrace(g: GraphBuilder, trace: BlockTrace, plan: LayerPlan, prefix: string): TraceOutputs {
+/**
+ * Declares a layer's (or a METER co-attention step's) trace values as graph outputs (`${prefix}saliency`,
+ * `…keep_idx`, …); returns their names.
+ */
+export function emitTrace(
+  g: GraphBuilder,
+  trace: BlockTrace,
+  plan: LayerPlan | CoAttentionPlan,
+  prefix: string,
+): TraceOutputs {
   const out: Record<string, string> = {};
   if (plan.kind === 'pumer') {
     out['saliency'] = `${prefix}saliency`;
@@ -121,6 +130,8 @@ export function emitTrace(g: GraphBuilder, trace: BlockTrace, plan: LayerPlan, p
       ['textDst', 'text_dst', plan.textIn],
     ];
     for (const [key, name, len] of ints) {
+      // A METER step whose image passes unchanged has no kept indices or image destinations.
+      if (trace[key] === undefined) continue;
       out[key] = `${prefix}${name}`;
       g.output(g.cast(trace[key]!, 'int32'), out[key], 'int32', [B, len]);
     }

@@ -42,6 +42,7 @@ export function scheduleKey(config: ReductionConfig | null): string {
     c.saliency,
     c.mergeStyle,
     `tome${c.tomeCount ?? 0}`,
+    ...(c.trainingFree ? ['free'] : []),
   ].join('_');
 }
 
@@ -185,19 +186,31 @@ export class ViltGraphCache<T = ViltGraph> {
     ) => T = (m, g, c) => buildViltGraph(m, g, c) as T,
     /** Called with each entry dropped to make room (e.g. to release its session). */
     private readonly onEvict: (value: T) => void = () => {},
+    /** The model's content fingerprint (a Node backend passes a native hash of the same content). */
+    private readonly fingerprint: (model: ViltModel) => string = modelFingerprint,
   ) {}
 
-  static key(model: ViltModel, geometry: ViltGraphGeometry, config: ReductionConfig | null): string {
+  static key(
+    model: ViltModel,
+    geometry: ViltGraphGeometry,
+    config: ReductionConfig | null,
+    fingerprint: (model: ViltModel) => string = modelFingerprint,
+  ): string {
     const kept = geometry.imagePatches;
     const padded = kept === undefined ? '' : `|P${typeof kept === 'number' ? kept : kept.join(',')}`;
     const images = `I${geometry.numImages ?? model.geometry.numImages}`;
     // The fingerprint covers the head's weights and kind too; named here so a key says which graph it is.
     const head = model.weights.head.kind;
-    return `${modelFingerprint(model)}|${head}|${images}|T${geometry.textLen}|${geometry.gridH}x${geometry.gridW}${padded}|${scheduleKey(config)}`;
+    return `${fingerprint(model)}|${head}|${images}|T${geometry.textLen}|${geometry.gridH}x${geometry.gridW}${padded}|${scheduleKey(config)}`;
+  }
+
+  /** This cache's key of a graph (see `key`, with this cache's fingerprint). */
+  keyOf(model: ViltModel, geometry: ViltGraphGeometry, config: ReductionConfig | null): string {
+    return ViltGraphCache.key(model, geometry, config, this.fingerprint);
   }
 
   get(model: ViltModel, geometry: ViltGraphGeometry, config: ReductionConfig | null): T {
-    const key = ViltGraphCache.key(model, geometry, config);
+    const key = this.keyOf(model, geometry, config);
     let hit = this.entries.get(key);
     if (hit === undefined) {
       hit = this.make(model, geometry, config);

@@ -29,8 +29,12 @@ export {
 export { readTorchCheckpoint } from './checkpoint/torch-zip.js';
 export {
   type CheckpointLayout,
+  configArchitecture,
+  fieldError,
   HF_VILT_DEFAULTS,
+  optionalPositiveInt,
   parseViltConfig,
+  requirePositiveInt,
   VQA_ARCHITECTURE,
   type ViltConfig,
 } from './config.js';
@@ -88,17 +92,23 @@ export {
 } from './pipeline.js';
 export {
   type Batching,
+  type BackendSource,
+  backendSource,
   type ClassScore,
+  checkLogits,
   checkQuestion,
+  classScores,
   type PipelineBase,
   type PipelineInfo,
   type PipelineOptions,
   REQUESTED_BY_CALLER,
   resolveModel,
+  type Running,
   setCheckpointLoader,
   softmax,
   stackImages,
 } from './pipeline-shared.js';
+export { type GraphStartupPhases, type PipelineStartup, pipelineStartup } from './startup.js';
 export {
   type ClassifyOptions,
   createVePipeline,
@@ -145,6 +155,15 @@ export {
   writeSafetensors,
 } from './safetensors.js';
 export { type EncodedBatch, type EncodedQuestion, ViltTokenizer } from './tokenizer.js';
+export {
+  byteLevelAlphabet,
+  type CheckedTokenizerJson,
+  checkTokenizerJson,
+  type TokenizerExpectation,
+  type TokenizerModelType,
+  WORDPIECE_TOKENIZER,
+} from './tokenizer-json.js';
+export { checkJsonValue, describeValue } from './json-value.js';
 export {
   hfBackboneWeights,
   hfHeadPrefix,

@@ -27,6 +27,8 @@ export interface LoadedVilt {
   readonly preprocessor: ImageProcessorConfig;
   /** The schedule the checkpoint carries (HF: config.json "pumer"; authors: reduce_layers etc.), or null. */
   readonly reduction: ReductionConfig | null;
+  /** Milliseconds loadVilt took to read, decode and check the checkpoint (start-up's first phase). */
+  readonly loadMs?: number;
 }
 
 /** A checkpoint's files, already read (fetch in a browser, fs in Node). */

@@ -22,6 +22,7 @@ import { ioHooks } from './io-registry.js';
 import type { LoadedVilt } from './model.js';
 import { padImages } from './pad-images.js';
 import { prepareImage } from './preprocessor.js';
+import { type PipelineStartup, pipelineStartup } from './startup.js';
 import type { EncodedQuestion } from './tokenizer.js';
 
 /**
@@ -62,6 +63,11 @@ export interface PipelineInfo {
   readonly model: string;
   /** The task of the checkpoint's head. */
   readonly task: ViltTask;
+  /**
+   * What the first answer waited for: reading the checkpoint, and each graph's build, session and first run
+   * (every ViLT pipeline reports it).
+   */
+  readonly startup?: PipelineStartup;
 }
 
 /** What every task pipeline exposes besides its own calls. */
@@ -157,10 +163,16 @@ export function stackImages(images: readonly FloatTensor[]): FloatTensor {
   return floatTensor(out, [images.length, ...shape]);
 }
 
-interface Running {
+export interface Running {
   readonly backend: Backend;
   /** Why this backend runs, in one line. */
   readonly reason: string;
+}
+
+/** A pipeline's backend: `next()` for the call about to run, `current()` for what info() reports. */
+export interface BackendSource {
+  next(): Promise<Running>;
+  current(): Running;
 }
 
 /** The reason a pipeline gives for a backend passed in its options. */
@@ -171,7 +183,7 @@ export const REQUESTED_BY_CALLER = 'requested by the caller';
  * given: core's active backend at every call (`resolveBackend()` makes the `auto` pick active when none is),
  * so `setBackend` moves existing pipelines too.
  */
-async function backendSource(choice: string | Backend | undefined) {
+export async function backendSource(choice: string | Backend | undefined): Promise<BackendSource> {
   if (choice !== undefined) {
     const fixed: Running = { backend: await resolveBackend(choice), reason: REQUESTED_BY_CALLER };
     return { next: async () => fixed, current: () => fixed };
@@ -332,7 +344,13 @@ export async function openTask(
     reduction,
     info() {
       const { backend, reason } = backends.current();
-      return { backend: { ...backend.info(), reason }, schedule, model: loaded.model.id, task };
+      return {
+        backend: { ...backend.info(), reason },
+        schedule,
+        model: loaded.model.id,
+        task,
+        startup: pipelineStartup(loaded, backend),
+      };
     },
     prepare: (image, source) => prepareImage(decodeImageInput(image), loaded.preprocessor, source),
     run,

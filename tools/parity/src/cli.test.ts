@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 
 // Each case spawns tsx (a few seconds on a busy 2-core machine).
 vi.setConfig({ testTimeout: 120_000 });
-import { goldenDir } from '@pumer/testkit/node';
+import { goldenDir, meterGoldenDir, meterModelDir } from '@pumer/testkit/node';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..', '..');
@@ -71,5 +71,40 @@ describe('parity CLI', () => {
     const unknown = runCli(['--backend', 'tpu']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown backend "tpu"/);
+  });
+
+  it("runs METER's golden files beside ViLT's and a METER model's cases; a bad cases.json fails its cases", () => {
+    const dir = join(tmp, 'meter');
+    mkdirSync(dir);
+    copyFileSync(join(meterGoldenDir(), 'meter_cross0_p0.2_r0.2_t0.2_B2_T12_I17.json'), join(dir, 'm.json'));
+    copyFileSync(join(goldenDir(), 'tip_B1_N10_r3.json'), join(dir, 'tip.json'));
+    const model = join(tmp, 'tiny-meter-ve');
+    mkdirSync(model);
+    for (const f of ['config.json', 'text_config.json', 'pytorch_model.bin'])
+      copyFileSync(join(meterModelDir('tiny-meter-ve'), f), join(model, f));
+    writeFileSync(join(model, 'cases.json'), '{"format": "pumer-golden/1", "kind": "meter_model_cases"}');
+    const { code, stdout } = runCli([
+      '--golden',
+      dir,
+      '--model',
+      `${meterModelDir('tiny-meter-vqa')},${model}`,
+    ]);
+    const lines = stdout.trim().split('\n');
+    expect(lines.slice(0, 4)).toEqual([
+      expect.stringMatching(/^meter_cross0_p0\.2_r0\.2_t0\.2_B2_T12_I17 {2}max_abs_err=\S+ {2}PASS$/),
+      expect.stringMatching(/^tip_B1_N10_r3 {2}max_abs_err=\S+ {2}PASS$/),
+      expect.stringMatching(/^tiny-meter-vqa reduced {2}max_abs_err=\S+ {2}PASS$/),
+      expect.stringMatching(/^tiny-meter-vqa unreduced {2}max_abs_err=\S+ {2}PASS$/),
+    ]);
+    expect(lines[4]).toMatch(/^tiny-meter-ve reduced {2}max_abs_err=nan {2}FAIL malformed cases\.json: /);
+    expect(lines[5]).toMatch(/^tiny-meter-ve unreduced {2}max_abs_err=nan {2}FAIL malformed cases\.json: /);
+    expect(lines[6]).toBe('4 passed, 2 failed');
+    expect(code).toBe(1);
+  });
+
+  it('exits 2 for a model directory without cases.json', () => {
+    const res = runCli(['--model', tmp]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/has no cases\.json/);
   });
 });

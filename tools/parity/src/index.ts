@@ -7,5 +7,6 @@ export {
   type ParityReport,
   runGoldenParity,
 } from './runner.js';
+export * from './meter-model-parity.js';
 export * from './model-parity.js';
 export { findSharedDir, SHARED_ENV } from './shared-data.js';

@@ -1,5 +1,11 @@
 import { type Backend, type BackendInfo, PumerError } from '@pumer/core';
-import { type CaseResult, runGoldenDocument } from '@pumer/testkit';
+import {
+  type CaseResult,
+  METER_CROSS_LAYER_KIND,
+  runGoldenDocument,
+  runMeterGoldenDocument,
+} from '@pumer/testkit';
+import { parsePythonJson } from '@pumer/testkit/node';
 import { loadBackend } from './backends.js';
 
 export type { CaseResult };
@@ -16,6 +22,14 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** One decoded golden document on a backend: METER's co-attention steps by their kind, ViLT's otherwise. */
+function runDocument(doc: unknown, source: string, backend: Backend): Promise<CaseResult> {
+  const kind = (doc as { kind?: unknown } | null)?.kind;
+  return kind === METER_CROSS_LAYER_KIND
+    ? runMeterGoldenDocument(doc, source, backend)
+    : runGoldenDocument(doc, source, backend);
+}
+
 export interface GoldenParityOptions {
   /** A directory of `pumer-golden/1` JSON files. */
   readonly dir: string;
@@ -28,7 +42,8 @@ export interface GoldenParityOptions {
 }
 
 /**
- * Runs every `*.json` file of `dir` (sorted by name) on the backend. Each file is one case: unreadable,
+ * Runs every `*.json` file of `dir` (sorted by name) on the backend: ViLT's golden kinds and METER's
+ * `meter_cross_layer` alike. Each file is one case: unreadable,
  * malformed or failing files are failed cases with a reason. Throws a PumerError (code GOLDEN) when the
  * directory is missing or holds no JSON file, and (code BACKEND) when the backend cannot be loaded.
  */
@@ -65,7 +80,8 @@ export async function runGoldenParity(options: GoldenParityOptions): Promise<Par
     if (text !== null) {
       let doc: unknown;
       try {
-        doc = JSON.parse(text);
+        // The authors' METER files are written by Python's json (bare Infinity for a case with no decision).
+        doc = parsePythonJson(text);
       } catch (err) {
         doc = undefined;
         result = {
@@ -75,7 +91,7 @@ export async function runGoldenParity(options: GoldenParityOptions): Promise<Par
           reason: `malformed golden file: invalid JSON (${message(err)})`,
         };
       }
-      if (doc !== undefined) result = await runGoldenDocument(doc, source, backend);
+      if (doc !== undefined) result = await runDocument(doc, source, backend);
     }
     result = { ...result!, file };
     cases.push(result);

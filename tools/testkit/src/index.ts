@@ -23,6 +23,25 @@ export {
   parseGoldenTensor,
 } from './golden/format.js';
 export { type CaseResult, runGoldenCase, runGoldenDocument } from './golden/run.js';
+export { crossLayerWeightsFromAuthors } from './meter/cross-layer-weights.js';
+export { randomCrossLayerWeights, randomMeterModel } from './meter/random-model.js';
+export {
+  coAttentionStepArgsFromGolden,
+  compareCoAttentionStep,
+  METER_CROSS_LAYER_KIND,
+  type MeterGoldenCase,
+  parseMeterGoldenCase,
+  runMeterGoldenCase,
+  runMeterGoldenDocument,
+} from './meter/golden.js';
+export {
+  compareMeterOutputs,
+  METER_MODEL_CASES_KIND,
+  type MeterModelCases,
+  type MeterRunExpectation,
+  type MeterStepExpectation,
+  parseMeterModelCases,
+} from './meter/model-cases.js';
 export { compareOutputs, compareTraces, maxAbsDiff, TRACE_INDICES } from './model-compare.js';
 export {
   MODEL_PARITY_SCHEDULE_NAMES,
@@ -31,4 +50,4 @@ export {
   modelParitySchedules,
   TINY_MODEL_LAYERS,
 } from './model-schedules.js';
-export { randomBlockWeights, randomTensor } from './random.js';
+export { randomBlockWeights, randomLinear, randomTensor } from './random.js';

@@ -2,6 +2,16 @@
 export * from './index.js';
 export { goldenDir, goldenFiles, readGoldenDocument } from './golden/files.js';
 export {
+  METER_MODELS,
+  type MeterModelName,
+  meterGoldenDir,
+  meterGoldenFiles,
+  meterModelDir,
+  parsePythonJson,
+  readMeterGoldenDocument,
+  readMeterModelCases,
+} from './meter/files.js';
+export {
   checkpointDir,
   type EvalRow,
   evalBatch,

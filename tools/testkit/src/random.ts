@@ -13,7 +13,7 @@ export function randomTensor(next: () => number, shape: readonly number[], lo = 
   return floatTensor(data, shape);
 }
 
-function randomLinear(next: () => number, out: number, inDim: number): LinearWeights {
+export function randomLinear(next: () => number, out: number, inDim: number): LinearWeights {
   const s = 1 / Math.sqrt(inDim);
   return { weight: randomTensor(next, [out, inDim], -s, s), bias: randomTensor(next, [out], -0.1, 0.1) };
 }

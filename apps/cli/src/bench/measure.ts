@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Backend, ReductionConfig, ViltInputs, ViltModel } from '@pumer/core';
+import type { Backend, MeterModel, ReductionConfig, ViltInputs, ViltModel } from '@pumer/core';
 
 /**
  * How a run's peak memory is read. On Linux the kernel keeps the resident-set high-water mark (VmHWM) and
@@ -64,12 +64,15 @@ export interface MeasureOptions {
   readonly rss?: RssProbe;
 }
 
+const isMeter = (m: ViltModel | MeterModel): m is MeterModel => 'kind' in m && m.kind === 'meter';
+
 /**
  * Warm-up, then `repeats` rounds; every round runs each configuration once, in turn (round-robin), so slow
  * drifts of the machine (other load, thermal state) hit all configurations alike instead of whichever ran last.
  */
 export async function measureInterleaved(
-  model: ViltModel,
+  /** ViLT (runVilt), or METER (runMeter: its inputs have the same three tensors). */
+  model: ViltModel | MeterModel,
   configurations: readonly Configuration[],
   opts: MeasureOptions,
 ): Promise<Measurement[]> {
@@ -87,7 +90,9 @@ export async function measureInterleaved(
       const c = m.configuration;
       rss.reset();
       const start = performance.now();
-      const out = await c.backend.runVilt(model, c.inputs, c.config);
+      const out = isMeter(model)
+        ? await c.backend.runMeter(model, c.inputs, c.config)
+        : await c.backend.runVilt(model, c.inputs, c.config);
       const ms = performance.now() - start;
       if (out.logits.shape[0] !== c.batch) {
         throw new Error(

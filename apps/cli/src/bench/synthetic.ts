@@ -16,7 +16,12 @@ export interface SyntheticGeometry {
   readonly intermediateSize: number;
   /** Text window = max_position_embeddings. */
   readonly textTokens: number;
+  /** The checkpoint's (square) training size; the height of the images fed. */
   readonly imageSize: number;
+  /** Width of the images fed when they are not square (default imageSize): the position embeddings are resized. */
+  readonly imageWidth?: number;
+  /** The geometry whose checkpoint this one feeds other images to (same weights, no second copy on disk). */
+  readonly checkpointOf?: string;
   readonly patchSize: number;
   readonly numLabels: number;
 }
@@ -33,6 +38,20 @@ export const SYNTHETIC_GEOMETRIES: Record<string, SyntheticGeometry> = {
     patchSize: 32,
     numLabels: 14,
   },
+  // A 640x480 photo as ViLT's processor resizes it (shortest edge 384, multiple of 32): 12 x 16 patches + [CLS].
+  'vilt-b32-photo': {
+    name: 'vilt-b32-photo',
+    numLayers: 12,
+    hiddenSize: 768,
+    numHeads: 12,
+    intermediateSize: 3072,
+    textTokens: 40,
+    imageSize: 384,
+    imageWidth: 512,
+    checkpointOf: 'vilt-b32',
+    patchSize: 32,
+    numLabels: 14,
+  },
   tiny: {
     name: 'tiny',
     numLayers: 6,
@@ -46,9 +65,19 @@ export const SYNTHETIC_GEOMETRIES: Record<string, SyntheticGeometry> = {
   },
 };
 
+/** Width of the images a geometry feeds (its imageSize unless they are not square). */
+export function imageWidth(g: SyntheticGeometry): number {
+  return g.imageWidth ?? g.imageSize;
+}
+
 /** Image tokens of a geometry: patches + image [CLS]. */
 export function imageTokens(g: SyntheticGeometry): number {
-  return (g.imageSize / g.patchSize) ** 2 + 1;
+  return (g.imageSize / g.patchSize) * (imageWidth(g) / g.patchSize) + 1;
+}
+
+/** The geometry whose checkpoint `g` runs on: itself, or the one it feeds other images to. */
+export function checkpointGeometry(g: SyntheticGeometry): SyntheticGeometry {
+  return g.checkpointOf ? SYNTHETIC_GEOMETRIES[g.checkpointOf]! : g;
 }
 
 interface NamedTensor {
@@ -239,7 +268,7 @@ export function ensureSyntheticCheckpoint(opts: SyntheticCheckpointOptions): {
   dir: string;
   created: boolean;
 } {
-  const g = opts.geometry;
+  const g = checkpointGeometry(opts.geometry);
   const task = opts.task ?? 'vqa';
   // VQA keeps the name and stamp it always had, so existing caches stay valid.
   const dir = path.join(opts.cache, `bench-${g.name}${task === 'vqa' ? '' : `-${task}`}-seed${opts.seed}`);

@@ -19,6 +19,7 @@ import {
   cacheDir,
   ensureSyntheticCheckpoint,
   imageTokens,
+  imageWidth,
   SYNTHETIC_GEOMETRIES,
   taskImages,
 } from '../bench/synthetic.js';
@@ -45,6 +46,12 @@ export interface BenchCommandOptions {
   out?: string;
   seed: number;
   json?: boolean;
+  /** Memory instead of speed: every configuration in a process of its own (commands/bench-memory.ts). */
+  memory?: boolean;
+  /** Time to the first answer instead: fresh `pumer run` processes, cold and warm graph cache (commands/bench-startup.ts). */
+  startup?: boolean;
+  /** --startup: tries per graph cache state (default 5). */
+  tries?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -125,6 +132,7 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
         g.imageSize,
         opts.seed + batch,
         taskImages(task),
+        imageWidth(g),
       );
       for (const s of schedules)
         configurations.push({ backendName, backend, batch, schedule: s.name, config: s.config, inputs });
@@ -216,7 +224,13 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
     throughputUnit: THROUGHPUT_UNITS[task],
     date: new Date().toISOString(),
     machine: machineInfo(),
-    geometry: { name: g.name, ...geometry, imageSize: g.imageSize, patchSize: g.patchSize },
+    geometry: {
+      name: g.name,
+      ...geometry,
+      imageSize: g.imageSize,
+      ...(g.imageWidth ? { imageWidth: g.imageWidth } : {}),
+      patchSize: g.patchSize,
+    },
     checkpoint: dir,
     repeats: opts.repeats,
     warmup: opts.warmup,
@@ -230,6 +244,17 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
 }
 
 export async function benchCommand(opts: BenchCommandOptions, io: CliIO): Promise<void> {
+  // METER's geometries have their own synthetic checkpoint, schedules and report (commands/bench-meter.ts).
+  const meterBench = await import('./bench-meter.js');
+  if (meterBench.isMeterBenchGeometry(opts.geometry)) return meterBench.meterBenchCommand(opts, io);
+  if (opts.startup) {
+    const { benchStartupCommand } = await import('./bench-startup.js');
+    return benchStartupCommand(opts, io);
+  }
+  if (opts.memory) {
+    const { benchMemoryCommand } = await import('./bench-memory.js');
+    return benchMemoryCommand(opts, io);
+  }
   const report = await runBench(opts, io);
   const outDir = path.resolve(io.cwd, benchOutDir(opts));
   try {

@@ -5,15 +5,25 @@ import { type BackendReport, backendLine, backendReport, backendWarning } from '
 import { CliError } from '../errors.js';
 import { fixed, percent, signedPoints } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
-import { activateBackend, checkFile, loadModel, modelFileOptions, vilt } from '../loaders.js';
+import {
+  activateBackend,
+  checkFile,
+  isMeterDir,
+  loadMeterModel,
+  loadModel,
+  modelFileOptions,
+  vilt,
+} from '../loaders.js';
 import { createProgress } from '../progress.js';
-import { scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
+import { type ScheduleFlags, scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 import { TASK_TITLES } from '../tasks.js';
+import { meterEvalRunner } from '../eval/meter-eval.js';
 import type { Recall } from '../eval/recall.js';
 import { loadTaskSet } from '../eval/task-data.js';
 import { runTaskEval } from '../eval/task-eval.js';
 
-export interface EvalCommandOptions {
+/** `--schedule` and the override flags of `pumer run` (`--layers --prune … --training-free`). */
+export interface EvalCommandOptions extends ScheduleFlags {
   model: string;
   data: string;
   /** The task the data is for: vqa, ve, nlvr2 or retrieval (default: the checkpoint's). */
@@ -52,6 +62,8 @@ export interface EvalRun {
 
 export interface EvalReport {
   task: ViltTask;
+  /** 'meter' for a METER checkpoint (the schedule is over its co-attention steps); absent: ViLT. */
+  family?: 'meter';
   /** Accuracy, n and predictions of the run with the requested schedule (VQA, VE, NLVR2). */
   accuracy?: number;
   /** Retrieval: recall@1/5/10 both ways, with the requested schedule. */
@@ -169,30 +181,74 @@ function agreementOf(a: Omit<EvalRun, 'throughput'>, b: Omit<EvalRun, 'throughpu
   return pairs.filter(([x, y]) => x === y).length / pairs.length;
 }
 
+/** The checkpoint as eval needs it, ViLT or METER: its task, depth, own schedule and a runner factory. */
+interface EvalModel {
+  readonly family: 'vilt' | 'meter';
+  readonly task: ViltTask;
+  readonly architecture: string;
+  /** ViLT's layers, METER's co-attention steps: what the schedule resolves over. */
+  readonly depth: number;
+  readonly reduction: LoadedVilt['reduction'];
+  runner(task: ViltTask, backend: Backend): Promise<{ runner: ScheduleRunner; size: number }>;
+}
+
+async function evalModel(
+  opts: EvalCommandOptions,
+  io: CliIO,
+  modelDir: string,
+  dataFile: string,
+): Promise<EvalModel> {
+  const files = modelFileOptions(io.cwd, opts);
+  if (await isMeterDir(modelDir)) {
+    const loaded = await loadMeterModel(modelDir, files);
+    return {
+      family: 'meter',
+      task: loaded.model.task,
+      architecture: loaded.config.architecture,
+      depth: loaded.model.geometry.numSteps,
+      reduction: loaded.reduction,
+      runner: (task, backend) =>
+        meterEvalRunner({
+          loaded,
+          backend,
+          dataFile,
+          task,
+          batchSize: opts.batchSize,
+          maxPixels: opts.maxPixels,
+        }),
+    };
+  }
+  const loaded = await loadModel(modelDir, files);
+  return {
+    family: 'vilt',
+    task: loaded.model.task,
+    architecture: loaded.config.architecture,
+    depth: loaded.config.geometry.numLayers,
+    reduction: loaded.reduction,
+    runner: async (task, backend) =>
+      task === 'vqa'
+        ? vqaRunner(opts, loaded, backend, dataFile)
+        : taskRunner(opts, loaded, backend, dataFile, task),
+  };
+}
+
 export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promise<EvalReport> {
   const modelDir = path.resolve(io.cwd, opts.model);
   const dataFile = checkFile(path.resolve(io.cwd, opts.data), 'eval data');
-  const loaded = await loadModel(modelDir, modelFileOptions(io.cwd, opts));
-  const own = loaded.model.task;
+  const model = await evalModel(opts, io, modelDir, dataFile);
+  const own = model.task;
   const task = opts.task ?? own;
   if (task !== own)
     throw new CliError(
-      `--task ${task}, but ${modelDir} is a ${TASK_TITLES[own]} checkpoint (${loaded.config.architecture}): give a ${TASK_TITLES[task]} checkpoint, or --task ${own}`,
+      `--task ${task}, but ${modelDir} is a ${TASK_TITLES[own]} checkpoint (${model.architecture}): give a ${TASK_TITLES[task]} checkpoint, or --task ${own}`,
     );
-  const resolved = scheduleFromFlags(
-    { schedule: opts.schedule },
-    loaded.config.geometry.numLayers,
-    loaded.reduction,
-  );
+  const resolved = scheduleFromFlags(opts, model.depth, model.reduction, model.family);
   const { backend, reason } = await activateBackend(opts.backend);
-  const { runner, size } =
-    task === 'vqa'
-      ? await vqaRunner(opts, loaded, backend, dataFile)
-      : taskRunner(opts, loaded, backend, dataFile, task);
+  const { runner, size } = await model.runner(task, backend);
   const n = Math.min(opts.limit ?? size, size);
   const runs: ResolvedSchedule[] = [resolved];
   if (resolved.config)
-    runs.push(scheduleFromFlags({ schedule: 'unreduced' }, loaded.config.geometry.numLayers));
+    runs.push(scheduleFromFlags({ schedule: 'unreduced' }, model.depth, null, model.family));
   const progress = createProgress(io, !opts.json && io.stderrIsTTY, 'eval');
   const results: EvalRun[] = [];
   // One untimed batch per schedule first, so graph compilation and JIT warm-up don't land on whichever runs first.
@@ -212,6 +268,7 @@ export async function evaluateModel(opts: EvalCommandOptions, io: CliIO): Promis
   const info = backend.info();
   const report: EvalReport = {
     task,
+    ...(model.family === 'meter' ? { family: 'meter' as const } : {}),
     ...(main.accuracy !== undefined ? { accuracy: main.accuracy } : {}),
     ...(main.recall ? { recall: main.recall } : {}),
     n: main.n,
@@ -253,7 +310,7 @@ export async function evalCommand(opts: EvalCommandOptions, io: CliIO): Promise<
     `${c.dim('model   ')} ${r.model}\n${c.dim('task    ')} ${TASK_TITLES[r.task]}\n${c.dim('data    ')} ${r.data} (${what})\n`,
   );
   io.out(backendLine(r.backend, c));
-  io.out(`${c.dim('schedule')} ${scheduleLine(r.schedule)}\n\n`);
+  io.out(`${c.dim('schedule')} ${scheduleLine(r.schedule, r.family)}\n\n`);
   const unit = r.throughputUnit;
   if (r.recall) {
     const rows = (rec: Recall) =>

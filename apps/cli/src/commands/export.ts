@@ -1,10 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeSchedule, type ResolvedSchedule } from '@pumer/core';
+import type { ViltGraph } from '@pumer/onnx/graph';
 import { CliError } from '../errors.js';
 import { table } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
-import { loadModel } from '../loaders.js';
+import { isMeterDir, loadMeterModel, loadModel } from '../loaders.js';
 import { scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 
 export interface ExportCommandOptions {
@@ -17,6 +18,8 @@ export interface ExportCommandOptions {
 }
 
 export interface ExportReport {
+  /** 'meter' for a METER checkpoint; absent: ViLT. */
+  family?: 'meter';
   file: string;
   bytes: number;
   model: string;
@@ -52,23 +55,55 @@ function graphValue(v: ValueInfo, dtypes: Readonly<Record<string, number>>): Gra
   return { name: v.name, dtype, shape: dims(v) };
 }
 
-/** The reduced model (reduce steps inside the graph, trace outputs included) as one .onnx file. */
-export async function exportModel(opts: ExportCommandOptions, io: CliIO): Promise<ExportReport> {
-  const modelDir = path.resolve(io.cwd, opts.model);
-  const out = path.resolve(io.cwd, opts.out);
+/** The whole reduced graph of a checkpoint, ViLT or METER, and what the file's doc string says of it. */
+async function buildGraph(
+  modelDir: string,
+  schedule: string,
+): Promise<{
+  graph: { toModel(doc: string): ReturnType<ViltGraph['graph']['toModel']> };
+  resolved: ResolvedSchedule;
+  doc: string;
+  family: 'vilt' | 'meter';
+}> {
+  const onnx = await import('@pumer/onnx/graph');
+  if (await isMeterDir(modelDir)) {
+    const loaded = await loadMeterModel(modelDir);
+    const g = loaded.model.geometry;
+    const resolved = scheduleFromFlags({ schedule }, g.numSteps, loaded.reduction, 'meter');
+    // The text window the tokenizer pads to: what the pipelines feed.
+    const built = onnx.buildMeterGraph(loaded.model, loaded.tokenizer.window, resolved.config);
+    return {
+      graph: built.graph,
+      resolved,
+      doc: `PuMer.js METER ${path.basename(modelDir)}, schedule ${resolved.name}: ${describeSchedule(resolved.config, 'meter')}`,
+      family: 'meter',
+    };
+  }
   const loaded = await loadModel(modelDir);
   const g = loaded.config.geometry;
-  const resolved = scheduleFromFlags({ schedule: opts.schedule }, g.numLayers, loaded.reduction);
-  const { buildViltGraph, ONNX_DTYPE } = await import('@pumer/onnx/graph');
-  const { encodeModel } = await import('@pumer/onnx');
+  const resolved = scheduleFromFlags({ schedule }, g.numLayers, loaded.reduction);
   const grid = g.imageSize / g.patchSize;
-  const built = buildViltGraph(
+  const built = onnx.buildViltGraph(
     loaded.model,
     { textLen: g.maxTextLength, gridH: grid, gridW: grid },
     resolved.config,
   );
-  const doc = `PuMer.js ViLT ${path.basename(modelDir)}, schedule ${resolved.name}: ${describeSchedule(resolved.config)}`;
-  const proto = built.graph.toModel(doc);
+  return {
+    graph: built.graph,
+    resolved,
+    doc: `PuMer.js ViLT ${path.basename(modelDir)}, schedule ${resolved.name}: ${describeSchedule(resolved.config)}`,
+    family: 'vilt',
+  };
+}
+
+/** The reduced model (reduce steps inside the graph, trace outputs included) as one .onnx file. */
+export async function exportModel(opts: ExportCommandOptions, io: CliIO): Promise<ExportReport> {
+  const modelDir = path.resolve(io.cwd, opts.model);
+  const out = path.resolve(io.cwd, opts.out);
+  const { ONNX_DTYPE } = await import('@pumer/onnx/graph');
+  const { encodeModel } = await import('@pumer/onnx');
+  const { graph, resolved, doc, family } = await buildGraph(modelDir, opts.schedule);
+  const proto = graph.toModel(doc);
   const io_ = [
     ...(proto.graph.input as unknown as ValueInfo[]),
     ...(proto.graph.output as unknown as ValueInfo[]),
@@ -89,6 +124,7 @@ export async function exportModel(opts: ExportCommandOptions, io: CliIO): Promis
     throw new CliError(`cannot write ${out}: ${(err as Error).message}`);
   }
   return {
+    ...(family === 'meter' ? { family } : {}),
     file: out,
     bytes: bytes.byteLength,
     model: modelDir,
@@ -108,7 +144,7 @@ export async function exportCommand(opts: ExportCommandOptions, io: CliIO): Prom
   }
   const c = colorsFor(io, false);
   io.out(`${c.green('wrote')} ${r.file} (${(r.bytes / 1024 / 1024).toFixed(2)} MiB, ${r.nodes} nodes)\n`);
-  io.out(`schedule ${scheduleLine(r.schedule)}\n`);
+  io.out(`schedule ${scheduleLine(r.schedule, r.family)}\n`);
   io.out(`batch    ${r.batch === 'batch' ? 'dynamic' : r.batch}\n`);
   io.out('\n');
   io.out(

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { PumerError } from '@pumer/core';
 import { CheckFailed, CliError } from '../errors.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
 import { loadBackend } from '../loaders.js';
@@ -8,24 +9,34 @@ export interface ParityCommandOptions {
   backend: string;
   golden?: string;
   models?: string;
+  /** METER checkpoint directories with their cases.json, comma-separated. */
+  model?: string;
   data?: string;
   examples: number;
   json?: boolean;
 }
 
 export interface ParityLine {
-  suite: 'golden' | 'model';
+  /** golden vectors, ViLT cross-backend model parity, or a METER model's reference cases. */
+  suite: 'golden' | 'model' | 'meter-model';
   name: string;
   passed: boolean;
-  /** golden: max abs error of the outputs; model: max |logit diff|. */
+  /** golden: max abs error of the outputs; model, meter-model: max |logit diff|. */
   maxAbsErr: number;
+  /** meter-model: the logits the backend computed (one row per example). */
+  logits?: readonly (readonly number[])[];
+  /** meter-model: per image pass, per step, the (text, image) tokens after the step. */
+  tokens?: readonly (readonly (readonly [number, number])[])[];
   reason?: string;
 }
 
 export interface ParityReport {
   backend: { name: string; provider: string };
-  golden: string;
+  /** The golden directory run, or null when only --model was given. */
+  golden: string | null;
   models: string[];
+  /** The METER model directories whose cases.json ran. */
+  meterModels: string[];
   cases: ParityLine[];
   passed: number;
   failed: number;
@@ -37,6 +48,11 @@ function requireDir(p: string, what: string): string {
   return p;
 }
 
+/**
+ * What runs: the golden vectors (--golden, or the shared ones), ViLT's cross-backend model parity for a backend
+ * other than cpu (--models, or the two tiny models), and each METER model's reference cases (--model). Given
+ * alone, --model runs only its models; --golden or --models beside it add those suites.
+ */
 export async function checkParity(opts: ParityCommandOptions, io: CliIO): Promise<ParityReport> {
   const { findSharedDir, SHARED_ENV } = await import('@pumer/parity');
   // The reference data: $PUMER_SHARED, else ../shared beside the repository the cwd is in.
@@ -48,44 +64,58 @@ export async function checkParity(opts: ParityCommandOptions, io: CliIO): Promis
       );
     return path.join(shared, rel);
   };
-  const golden = requireDir(
-    opts.golden ? path.resolve(io.cwd, opts.golden) : fromShared('golden', '--golden'),
-    'golden directory',
-  );
-  const models = (
-    opts.models
-      ? opts.models.split(',').map((m) => path.resolve(io.cwd, m.trim()))
-      : [
-          fromShared('models/tiny-vilt-shapes', '--models'),
-          fromShared('models/tiny-vilt-shapes-pumer', '--models'),
-        ]
+  const meterOnly = opts.model !== undefined && opts.golden === undefined && opts.models === undefined;
+  const meterModels = (
+    opts.model ? opts.model.split(',').map((m) => path.resolve(io.cwd, m.trim())) : []
   ).map((m) => requireDir(m, 'model directory'));
-  const data = requireDir(
-    opts.data ? path.resolve(io.cwd, opts.data) : fromShared('models/shapesvqa-eval/eval.jsonl', '--data'),
-    'eval data',
-  );
+  const golden = meterOnly
+    ? null
+    : requireDir(
+        opts.golden ? path.resolve(io.cwd, opts.golden) : fromShared('golden', '--golden'),
+        'golden directory',
+      );
+  const runViltModels = opts.backend !== 'cpu' && (!meterOnly || opts.models !== undefined);
+  const models = meterOnly
+    ? []
+    : (opts.models
+        ? opts.models.split(',').map((m) => path.resolve(io.cwd, m.trim()))
+        : [
+            fromShared('models/tiny-vilt-shapes', '--models'),
+            fromShared('models/tiny-vilt-shapes-pumer', '--models'),
+          ]
+      ).map((m) => requireDir(m, 'model directory'));
+  const data = runViltModels
+    ? requireDir(
+        opts.data
+          ? path.resolve(io.cwd, opts.data)
+          : fromShared('models/shapesvqa-eval/eval.jsonl', '--data'),
+        'eval data',
+      )
+    : null;
 
   const backend = await loadBackend(opts.backend);
-  const { runGoldenParity, runModelParity } = await import('@pumer/parity');
+  const { runGoldenParity, runModelParity, runMeterModelParity } = await import('@pumer/parity');
   const cases: ParityLine[] = [];
   const notes: string[] = [];
 
-  const goldenResult = await runGoldenParity({ dir: golden, backend: opts.backend });
-  for (const c of goldenResult.cases) {
-    cases.push({
-      suite: 'golden',
-      name: c.name,
-      passed: c.passed,
-      maxAbsErr: c.maxAbsErr,
-      ...(c.reason ? { reason: c.reason } : {}),
-    });
+  if (golden !== null) {
+    const goldenResult = await runGoldenParity({ dir: golden, backend: opts.backend });
+    for (const c of goldenResult.cases) {
+      cases.push({
+        suite: 'golden',
+        name: c.name,
+        passed: c.passed,
+        maxAbsErr: c.maxAbsErr,
+        ...(c.reason ? { reason: c.reason } : {}),
+      });
+    }
   }
 
-  if (opts.backend === 'cpu') {
+  if (!meterOnly && opts.backend === 'cpu') {
     notes.push(
       'model parity compares a backend with the cpu reference: nothing to compare for --backend cpu',
     );
-  } else {
+  } else if (runViltModels && data !== null) {
     const modelResult = await runModelParity({
       backend,
       reference: 'cpu',
@@ -103,18 +133,48 @@ export async function checkParity(opts: ParityCommandOptions, io: CliIO): Promis
       });
     }
   }
+
+  if (meterModels.length > 0) {
+    let meterResult: Awaited<ReturnType<typeof runMeterModelParity>>;
+    try {
+      meterResult = await runMeterModelParity({ backend, models: meterModels });
+    } catch (err) {
+      // A directory without cases.json: nothing to run, a usage error.
+      if (err instanceof PumerError && err.code === 'GOLDEN') throw new CliError(err.message);
+      throw err;
+    }
+    for (const c of meterResult.cases) {
+      cases.push({
+        suite: 'meter-model',
+        name: c.name,
+        passed: c.passed,
+        maxAbsErr: c.maxAbsErr,
+        ...(c.logits ? { logits: c.logits } : {}),
+        ...(c.tokens ? { tokens: c.tokens } : {}),
+        ...(c.reason ? { reason: c.reason } : {}),
+      });
+    }
+  }
   const passed = cases.filter((c) => c.passed).length;
   const info = backend.info();
   return {
     backend: { name: info.name, provider: info.provider },
     golden,
-    models,
+    models: runViltModels ? models : [],
+    meterModels,
     cases,
     passed,
     failed: cases.length - passed,
     notes,
   };
 }
+
+const SUITE_TITLES: Record<ParityLine['suite'], (r: ParityReport) => string> = {
+  golden: (r) => `golden vectors (${r.golden})`,
+  model: () => 'model parity vs cpu (logits <= 1e-3, trace indices identical)',
+  'meter-model': () =>
+    "METER model cases vs the authors' reference (logits <= 1e-4 + 1e-4·|ref|, token counts exact)",
+};
 
 export async function parityCommand(opts: ParityCommandOptions, io: CliIO): Promise<void> {
   const r = await checkParity(opts, io);
@@ -128,9 +188,7 @@ export async function parityCommand(opts: ParityCommandOptions, io: CliIO): Prom
     for (const line of r.cases) {
       if (line.suite !== suite) {
         suite = line.suite;
-        io.out(
-          `\n${c.bold(suite === 'golden' ? `golden vectors (${r.golden})` : 'model parity vs cpu (logits <= 1e-3, trace indices identical)')}\n`,
-        );
+        io.out(`\n${c.bold(SUITE_TITLES[line.suite](r))}\n`);
       }
       io.out(`${formatCaseLine(line)}\n`);
     }

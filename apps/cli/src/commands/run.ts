@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ResolvedSchedule, ViltTask } from '@pumer/core';
+import type { GraphStartupPhases, PipelineInfo } from '@pumer/vilt';
 import { type BackendReport, backendLine, backendReport, backendWarning } from '../backend-report.js';
 import { fixed, table } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
@@ -8,12 +9,14 @@ import {
   bundledImages,
   checkFile,
   defaultModelDir,
+  isMeterDir,
   loadModel,
   modelFileOptions,
   vilt,
 } from '../loaders.js';
 import { type ScheduleFlags, scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 import { type LayerTokens, layerTokens, runInputs, TASK_TITLES, TEXT_ROLES } from '../tasks.js';
+import { runMeterCheckpoint } from './meter-run.js';
 
 export const DEFAULT_QUESTION = 'how many circles are there?';
 
@@ -41,6 +44,8 @@ export interface RunCommandOptions extends ScheduleFlags {
 interface RunReportBase {
   /** The task of the checkpoint's head (which decides the inputs and the answer). */
   task: ViltTask;
+  /** 'meter' for a METER checkpoint (then `layers` are its co-attention steps); absent: ViLT. */
+  family?: 'meter';
   /** The text input: the question, hypothesis, statement or caption. */
   text: string;
   /** The image paths, in input order (NLVR2: left, right). */
@@ -56,7 +61,64 @@ interface RunReportBase {
   /** Tokens each layer kept (image counts include the image [CLS]); NLVR2: the left image's pass. */
   layers: LayerTokens[];
   truncated: boolean;
+  /**
+   * The answer's own time: the pipeline call less the one-off hash, graph build, write and session creation (those are
+   * in `startup`); it still includes the first run's warm-up.
+   */
   latencyMs: number;
+  /**
+   * What the answer waited for before it could run, phase by phase (docs/benchmark.md, "Start-up"); ViLT's
+   * pipelines report it.
+   */
+  startup?: RunStartup;
+}
+
+/** Start-up phases of one `pumer run`, in milliseconds (null: the phase did not happen on this backend). */
+export interface RunStartup {
+  /** Reading, decoding and checking the checkpoint. */
+  readWeightsMs: number | null;
+  /** Hashing the weights for the graph's key (the graph cache's and the in-memory one's). */
+  hashWeightsMs: number | null;
+  /** Building the whole-model graph in code. */
+  buildGraphMs: number | null;
+  /** Writing it for the runtime (0 on a graph cache hit). */
+  writeGraphMs: number | null;
+  /** The runtime's session creation. */
+  createSessionMs: number | null;
+  /** hit | miss | rebuilt | off; null on a backend that compiles no graph (cpu). */
+  graphCache: string | null;
+  /** The graph's first run. */
+  firstRunMs: number | null;
+  /** From the process's start to the answer. */
+  timeToAnswerMs: number;
+  /** The process's peak resident memory so far, MiB. */
+  peakRssMiB: number;
+}
+
+/** The run's start-up from the pipeline's report, and the answer's own latency (`elapsed` less the one-offs). */
+function startupOf(info: PipelineInfo, elapsed: number): { startup: RunStartup; latencyMs: number } {
+  const graphs = info.startup?.graphs ?? [];
+  const sum = (pick: (g: GraphStartupPhases) => number | null) =>
+    graphs.length === 0 ? null : graphs.reduce((s, g) => s + (pick(g) ?? 0), 0);
+  const oneOff =
+    (sum((g) => g.hashWeightsMs) ?? 0) +
+    (sum((g) => g.buildGraphMs) ?? 0) +
+    (sum((g) => g.writeGraphMs) ?? 0) +
+    (sum((g) => g.createSessionMs) ?? 0);
+  return {
+    startup: {
+      readWeightsMs: info.startup?.readWeightsMs ?? null,
+      hashWeightsMs: sum((g) => g.hashWeightsMs),
+      buildGraphMs: sum((g) => g.buildGraphMs),
+      writeGraphMs: sum((g) => g.writeGraphMs),
+      createSessionMs: sum((g) => g.createSessionMs),
+      graphCache: graphs.length === 0 ? null : [...new Set(graphs.map((g) => g.graphCache))].join(','),
+      firstRunMs: sum((g) => g.firstRunMs),
+      timeToAnswerMs: performance.now(),
+      peakRssMiB: (process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+    },
+    latencyMs: Math.max(0, elapsed - oneOff),
+  };
 }
 
 /** A class with its softmax probability (VE, NLVR2). */
@@ -124,6 +186,8 @@ const asList = (v: string | readonly string[] | undefined): readonly string[] =>
  */
 export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunReport> {
   const modelDir = opts.model ? path.resolve(io.cwd, opts.model) : await defaultModelDir();
+  if (await isMeterDir(modelDir))
+    return runMeterCheckpoint(opts, io, modelDir, { question: DEFAULT_QUESTION, image: defaultImage });
   const given = asList(opts.image).map((f) => checkFile(path.resolve(io.cwd, f), 'image'));
   const { createPipeline, decodeImageFile } = await vilt();
   // Decoded before the model loads: an image over --max-pixels (or unreadable) fails at once.
@@ -156,7 +220,7 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
     case 'vqa': {
       const pipeline = await createPipeline('vqa', options);
       const r = await pipeline.answer(pixels[0]!, text, { topK: opts.topK, details: true });
-      const latencyMs = elapsed();
+      const timing = startupOf(pipeline.info(), elapsed());
       const best = r.answers[0]!;
       return {
         task,
@@ -169,13 +233,13 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
         logits: Array.from(r.logits),
         layers: layerTokens(r.details),
         truncated: r.truncated,
-        latencyMs,
+        ...timing,
       };
     }
     case 've': {
       const pipeline = await createPipeline('ve', options);
       const r = await pipeline.predict(pixels[0]!, text, { details: true });
-      const latencyMs = elapsed();
+      const timing = startupOf(pipeline.info(), elapsed());
       return {
         task,
         ...base(pipeline.info().backend),
@@ -186,13 +250,13 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
         logits: Array.from(r.logits),
         layers: layerTokens(r.details),
         truncated: r.truncated,
-        latencyMs,
+        ...timing,
       };
     }
     case 'nlvr2': {
       const pipeline = await createPipeline('nlvr2', options);
       const r = await pipeline.predict([pixels[0]!, pixels[1]!], text, { details: true });
-      const latencyMs = elapsed();
+      const timing = startupOf(pipeline.info(), elapsed());
       const passes = images.map((image, i) => ({ image, layers: layerTokens(r.details?.images[i]) }));
       return {
         task,
@@ -205,13 +269,13 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
         layers: passes[0]!.layers,
         passes,
         truncated: r.truncated,
-        latencyMs,
+        ...timing,
       };
     }
     case 'retrieval': {
       const pipeline = await createPipeline('retrieval', options);
       const r = await pipeline.score(text, pixels[0]!, { details: true });
-      const latencyMs = elapsed();
+      const timing = startupOf(pipeline.info(), elapsed());
       return {
         task,
         ...base(pipeline.info().backend),
@@ -220,7 +284,7 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
         logits: [r.score],
         layers: layerTokens(r.details),
         truncated: r.truncated,
-        latencyMs,
+        ...timing,
       };
     }
   }
@@ -234,9 +298,26 @@ export async function answerQuestion(opts: RunCommandOptions, io: CliIO): Promis
   return r;
 }
 
-function layerTable(layers: readonly LayerTokens[]): string {
+/** The start-up phases in one line: read, build, write, session (cache outcome), first run, total, peak RSS. */
+export function startupLine(s: RunStartup): string {
+  const sec = (ms: number | null) => (ms === null ? null : `${fixed(ms / 1000, 2)} s`);
+  const parts = [
+    ['read weights', sec(s.readWeightsMs)],
+    ['hash weights', sec(s.hashWeightsMs)],
+    ['build graph', sec(s.buildGraphMs)],
+    ['write graph', s.writeGraphMs ? sec(s.writeGraphMs) : null],
+    ['create session', sec(s.createSessionMs)],
+    ['graph cache', s.graphCache],
+    ['first run', sec(s.firstRunMs)],
+    ['answer after', sec(s.timeToAnswerMs)],
+    ['peak RSS', `${fixed(s.peakRssMiB, 0)} MiB`],
+  ].filter((p): p is [string, string] => p[1] !== null);
+  return parts.map(([k, v]) => `${k} ${v}`).join(' · ');
+}
+
+function layerTable(layers: readonly LayerTokens[], unit = 'layer'): string {
   return table(
-    ['layer', 'kind', 'text in→out', 'image in→out', 'tokens kept'],
+    [unit, 'kind', 'text in→out', 'image in→out', 'tokens kept'],
     layers.map((l) => [
       String(l.layer),
       l.kind,
@@ -298,15 +379,19 @@ export async function runCommand(opts: RunCommandOptions, io: CliIO): Promise<vo
       break;
   }
   io.out('\n');
-  io.out(`${c.dim('schedule')} ${scheduleLine(r.schedule)}\n`);
+  io.out(`${c.dim('schedule')} ${scheduleLine(r.schedule, r.family)}\n`);
   io.out(backendLine(r.backend, c));
-  io.out(`${c.dim('latency ')} ${fixed(r.latencyMs, 1)} ms\n\n`);
+  io.out(`${c.dim('latency ')} ${fixed(r.latencyMs, 1)} ms ${c.dim('(this answer, without start-up)')}\n`);
+  if (r.startup) io.out(`${c.dim('startup ')} ${startupLine(r.startup)}\n`);
+  io.out('\n');
+  // METER's rows are its co-attention steps.
+  const unit = r.family === 'meter' ? 'step' : 'layer';
   if (r.task === 'nlvr2') {
     r.passes.forEach((p, i) => {
-      io.out(`${c.dim(`${i === 0 ? 'left' : 'right'} image pass`)}\n${layerTable(p.layers)}`);
+      io.out(`${c.dim(`${i === 0 ? 'left' : 'right'} image pass`)}\n${layerTable(p.layers, unit)}`);
       if (i === 0) io.out('\n');
     });
   } else {
-    io.out(layerTable(r.layers));
+    io.out(layerTable(r.layers, unit));
   }
 }

@@ -1,4 +1,11 @@
-import { namedSchedule, schedule, VILT_B32_GEOMETRY } from '@pumer/core';
+import {
+  METER_B16_288_GEOMETRY,
+  METER_B16_384_GEOMETRY,
+  meterSchedule,
+  namedSchedule,
+  schedule,
+  VILT_B32_GEOMETRY,
+} from '@pumer/core';
 
 const PAPER = namedSchedule('paper', 12);
 import { describe, expect, it } from 'vitest';
@@ -117,5 +124,91 @@ describe('pumer schedule', () => {
   it('unreduced has an ideal speed-up of exactly 1', async () => {
     const r = await runCli(['schedule', '--json', '--schedule', 'unreduced', '--geometry', 'tiny']);
     expect(JSON.parse(r.stdout).idealSpeedup).toBe(1);
+  });
+});
+
+describe('pumer schedule on METER geometries', () => {
+  it.each(['meter-vqa', 'meter-ve', 'meter-nlvr2'])(
+    '--geometry meter-b16-384 --schedule %s prints the step table and the ideal speed-ups',
+    async (name) => {
+      const r = await runCli(['schedule', '--geometry', 'meter-b16-384', '--schedule', name]);
+      expect(r.code, r.stderr).toBe(0);
+      const s = meterSchedule(METER_B16_384_GEOMETRY, namedSchedule(name, 6));
+      expect(r.stdout).toMatch(
+        /^geometry meter-b16-384: METER, 6 co-attention steps \(hidden 768\) after a 12-layer RoBERTa and a 11-block CLIP ViT \(not reduced\), 40 text \+ 577 image tokens$/m,
+      );
+      expect(r.stdout).toContain(
+        `schedule ${name}: steps ${namedSchedule(name, 6)!.reduceLayers.join(',')} `,
+      );
+      expect(r.stdout).toContain(
+        `ideal speed-up           ${s.idealSpeedup.toFixed(3)}× whole model (co-attention alone ${s.coAttentionIdealSpeedup.toFixed(3)}×`,
+      );
+      // One row per step with the text layer's tokens in and out.
+      for (const x of s.steps) {
+        expect(r.stdout).toMatch(
+          new RegExp(
+            `^\\s+${x.step}\\s+${x.plan.kind}\\s+${x.plan.textIn}→${x.textTokens}\\s+${x.plan.imageIn}→${x.imageTokens}\\s`,
+            'm',
+          ),
+        );
+      }
+    },
+  );
+
+  it("--json matches core.meterSchedule() at 288 px; the default is the authors' VQA schedule", async () => {
+    const r = await runCli(['schedule', '--json', '--geometry', 'meter-b16-288']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    const s = meterSchedule(METER_B16_288_GEOMETRY, namedSchedule('meter-vqa', 6));
+    expect(json.geometry).toMatchObject({ name: 'meter-b16-288', family: 'meter', numSteps: 6 });
+    expect(json.schedule).toMatchObject({ name: 'meter-vqa', config: { reduceLayers: [0, 1, 2, 3] } });
+    expect([json.textTokens, json.imageTokens]).toEqual([40, 325]);
+    expect(json.idealSpeedup).toBe(s.idealSpeedup);
+    expect(json.coAttentionIdealSpeedup).toBe(s.coAttentionIdealSpeedup);
+    expect(json.encoders.flops).toBe(s.encoders.flops);
+    expect(json.steps.map((x: { textOut: number; imageOut: number }) => [x.textOut, x.imageOut])).toEqual(
+      s.steps.map((x) => [x.textTokens, x.imageTokens]),
+    );
+  });
+
+  it('flags override a METER schedule; unreduced has speed-up 1', async () => {
+    const r = await runCli([
+      'schedule',
+      '--json',
+      '--geometry',
+      'meter-b16-384',
+      '--schedule',
+      'meter-vqa',
+      '--layers',
+      '1,2',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).schedule).toMatchObject({ name: 'custom', config: { reduceLayers: [1, 2] } });
+    const off = await runCli([
+      'schedule',
+      '--json',
+      '--geometry',
+      'meter-b16-384',
+      '--schedule',
+      'unreduced',
+    ]);
+    expect(JSON.parse(off.stdout).idealSpeedup).toBe(1);
+  });
+
+  it('refuses a ViLT schedule on a METER geometry, a METER one on ViLT, and a layer beyond the steps', async () => {
+    const vilt = await runCli(['schedule', '--geometry', 'meter-b16-384', '--schedule', 'paper']);
+    expect(vilt.code).toBe(2);
+    expect(vilt.stderr).toMatch(/"paper" is a ViLT schedule, not for a METER model/);
+    const meter = await runCli(['schedule', '--schedule', 'meter-ve']);
+    expect(meter.code).toBe(2);
+    expect(meter.stderr).toMatch(/"meter-ve" is a METER schedule, not for a ViLT model/);
+    const deep = await runCli(['schedule', '--geometry', 'meter-b16-288', '--layers', '6']);
+    expect(deep.code).toBe(2);
+    expect(deep.stderr).toMatch(/layer 6 is out of range/);
+    const unknown = await runCli(['schedule', '--geometry', 'meter-b99']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /unknown geometry "meter-b99" \(expected one of vilt-b32, tiny, meter-b16-384/,
+    );
   });
 });

@@ -13,6 +13,8 @@ import { toFloatTensor } from '../ops/arrays.js';
 import { mergeTokens, mergeTokensWithMask } from './merge.js';
 import { selectTop } from './prune.js';
 import { saliencyScores } from './saliency.js';
+import { trainingFreeReduce } from './training-free.js';
+import { trainingFreeReduce as zzProto } from './zz-proto.js';
 
 /**
  * The reduce step of one block (docs/reducers.md, "The layer plan"), twin of @pumer/onnx's `reduceLayer`:
@@ -35,7 +37,7 @@ function sliceRows(
 }
 
 /** Rows `offset + idx[b, k]` of each example of a [B, N, C] array, as [B, K, C]. */
-function gatherRows(
+export function gatherRows(
   x: Float64Array,
   B: number,
   N: number,
@@ -95,6 +97,7 @@ export function reduceLayer(
       return { x, mask, textLen: T, n: N, trace: { layer, kind: plan.kind, ...counts } };
     case 'pumer': {
       const cfg = config!;
+      if (cfg.trainingFree) return process.env.PUMER_TF !== undefined ? zzProto(plan, cfg, layer, tokens, attn) : trainingFreeReduce(plan, cfg, layer, tokens, attn);
       const textMask = sliceRows(mask, B, N, 1, 0, T);
       const saliency = saliencyScores(saliencyRule(cfg.saliency), {
         B,

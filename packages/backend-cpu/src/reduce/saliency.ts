@@ -10,8 +10,12 @@ export interface SaliencySources {
   readonly T: number;
   /** Text mask [B, T], possibly fractional; its row sums divide the scores. */
   readonly textMask: Floats;
-  /** Attention probabilities [B, H, N, N] (source `attention`). */
+  /**
+   * Attention probabilities (source `attention`): ViLT's joint block [B, H, N, N] (the default layout), or
+   * METER's text-to-image cross-attention [B, H, T, N - T] (`attnLayout` 'text-to-image').
+   */
   readonly attn?: Floats;
+  readonly attnLayout?: 'joint' | 'text-to-image';
   readonly numHeads?: number;
   /** Keys / queries averaged over heads [B, N, headDim] (source `keys`; queries when textSide is `queries`). */
   readonly kbar?: Floats;
@@ -23,7 +27,8 @@ export interface SaliencySources {
  * Text saliency of each of the I = N - T image tokens, [B, I] (docs/reducers.md, "Text saliency"): summed over
  * ALL T text rows (padding included, as the reference does), divided by the text mask's row sum. What is read
  * and how is the rule's: attention rows of head 0 or the mean over heads, or the text side (keys or queries)
- * dotted with the image keys. The caller has checked the inputs (core's checkSaliencyArgs).
+ * dotted with the image keys. METER's reduce step reads its text layer's cross-attention block with
+ * `mean_head` (docs/meter.md, "Where PuMer acts"). The caller has checked the inputs (core's checkSaliencyArgs).
  */
 export function saliencyScores(rule: SaliencyRule, src: SaliencySources): Float64Array {
   const { B, N, T } = src;
@@ -35,10 +40,15 @@ export function saliencyScores(rule: SaliencyRule, src: SaliencySources): Float6
     const attn = src.attn!;
     const H = src.numHeads!;
     const heads = rule.heads === 'first' ? 1 : H;
+    // Text row i's image columns: from column T of an N-wide row (joint), or a whole I-wide row (cross).
+    const cross = src.attnLayout === 'text-to-image';
+    const rowsPerHead = cross ? T : N;
+    const width = cross ? I : N;
+    const firstImageColumn = cross ? 0 : T;
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < heads; h++) {
         for (let i = 0; i < T; i++) {
-          const row = ((b * H + h) * N + i) * N + T;
+          const row = ((b * H + h) * rowsPerHead + i) * width + firstImageColumn;
           for (let j = 0; j < I; j++) out[b * I + j] += attn[row + j]!;
         }
       }

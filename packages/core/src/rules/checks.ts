@@ -2,6 +2,13 @@ import type { ReductionConfig } from '../config.js';
 import { validateReductionConfig } from '../config.js';
 import type { BlockArgs, MergeArgs, SaliencyInputs } from '../contracts.js';
 import { PumerError, ShapeError } from '../errors.js';
+import type {
+  BertAttentionWeights,
+  CoAttentionStepArgs,
+  CrossLayerWeights,
+  MeterInputs,
+  MeterModel,
+} from '../meter.js';
 import type { BlockWeights, LayerNormWeights, LinearWeights } from '../model.js';
 import {
   expectFinite,
@@ -19,6 +26,7 @@ import {
   protectsFirst,
   unmergedOrder,
 } from './merge-styles.js';
+import { type CoAttentionPlan, planCoAttentionStep } from './co-attention-plan.js';
 import { planLayer } from './layer-plan.js';
 import { findSaliencyMethod, SALIENCY_RULES, type SaliencyRule } from './saliency-methods.js';
 
@@ -420,4 +428,182 @@ export function checkImagePasses(
     }
   }
   return passes;
+}
+
+function checkBertAttention(name: string, w: BertAttentionWeights, D: number): void {
+  checkObject(name, w);
+  for (const part of ['query', 'key', 'value', 'output'] as const)
+    checkLinear(`${name}.${part}`, w[part], D, D);
+  checkLayerNorm(`${name}.norm`, w.norm, D);
+}
+
+/** Checks one METER co-attention layer of width D; returns its feed-forward width. */
+export function checkCrossLayerWeights(name: string, w: CrossLayerWeights, D: number): number {
+  checkObject(name, w);
+  checkBertAttention(`${name}.attention`, w.attention, D);
+  checkBertAttention(`${name}.crossAttention`, w.crossAttention, D);
+  checkObject(`${name}.feedForward`, w.feedForward);
+  const F = checkLinear(`${name}.feedForward.intermediate`, w.feedForward.intermediate, D, null);
+  checkLinear(`${name}.feedForward.output`, w.feedForward.output, F, D);
+  checkLayerNorm(`${name}.feedForward.norm`, w.feedForward.norm, D);
+  return F;
+}
+
+/** What a checked co-attention step runs on, with its plan (core's `planCoAttentionStep`). */
+export interface CheckedCoAttentionStep {
+  readonly B: number;
+  readonly T: number;
+  readonly I: number;
+  readonly D: number;
+  readonly numHeads: number;
+  readonly layerNormEps: number;
+  readonly step: number;
+  /** Validated schedule (step indices), or null. */
+  readonly config: ReductionConfig | null;
+  readonly plan: CoAttentionPlan;
+}
+
+/**
+ * Checks a Backend.runCoAttentionStep call (docs/meter.md, "One co-attention step"): both streams and their
+ * masks, heads, eps, step, both layers' weights and the schedule. A reducing step divides by each example's
+ * text-mask sum, so its text rows must carry mask weight.
+ */
+export function checkCoAttentionStepArgs(args: CoAttentionStepArgs): CheckedCoAttentionStep {
+  checkObject('co-attention step arguments', args);
+  checkFloat('text', args.text, [null, null, null]);
+  const [B, T, D] = args.text.shape as [number, number, number];
+  checkFloat('textMask', args.textMask, [B, T]);
+  checkFloat('image', args.image, [B, null, D]);
+  const I = args.image.shape[1]!;
+  checkFloat('imageMask', args.imageMask, [B, I]);
+  if (T < 1 || I < 1)
+    throw new ShapeError(`a co-attention step needs text and image tokens, got T ${T}, I ${I}`);
+  const numHeads = checkInteger('numHeads', args.numHeads, 1);
+  if (D % numHeads !== 0) throw new ShapeError(`numHeads ${numHeads} must divide the hidden size ${D}`);
+  const eps = args.layerNormEps;
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) {
+    throw new PumerError('VALUE', `layerNormEps must be a positive number, got ${String(eps)}`);
+  }
+  const step = checkInteger('step', args.step, 0);
+  checkObject('weights', args.weights);
+  checkCrossLayerWeights('weights.text', args.weights.text, D);
+  checkCrossLayerWeights('weights.image', args.weights.image, D);
+  const config =
+    args.config === null || args.config === undefined ? null : validateReductionConfig(args.config);
+  const plan = planCoAttentionStep(config, step, T, I);
+  if (plan.kind === 'pumer') checkTextMaskRows(args.textMask.data, B, T, T);
+  return { B, T, I, D, numHeads, layerNormEps: eps, step, config, plan };
+}
+
+function checkIntTensor(name: string, t: unknown, shape: readonly (number | null)[]): void {
+  if (t === undefined || t === null) throw new PumerError('VALUE', `${name} is required`);
+  const v = t as { dtype?: unknown; data?: unknown };
+  if (typeof t !== 'object' || v.dtype !== 'int32' || !(v.data instanceof Int32Array)) {
+    throw new ShapeError(`${name} must be an int32 tensor, got dtype ${String(v.dtype)}`);
+  }
+  expectShape(name, t as IntTensor, shape);
+}
+
+/**
+ * Checks a METER model's structure against its geometry: layer, block and step counts, the widths the
+ * encoders hand to the co-attention layers, the token-type rows its images need, and every co-attention
+ * layer's weights. Encoder weights are read as the loader built them.
+ */
+export function checkMeterModel(model: MeterModel): void {
+  checkObject('model', model);
+  if (model.kind !== 'meter')
+    throw new PumerError('VALUE', `model.kind must be "meter", got ${String(model.kind)}`);
+  const g = model.geometry;
+  const w = model.weights;
+  checkObject('model.geometry', g);
+  checkObject('model.weights', w);
+  const D = g.hiddenSize;
+  const count = (what: string, got: number, want: number) => {
+    if (got !== want) throw new ShapeError(`model has ${got} ${what} but its geometry says ${want}`);
+  };
+  count('text encoder layers', w.textEncoder.layers.length, g.text.numLayers);
+  count('image encoder blocks', w.imageEncoder.blocks.length, g.image.numBlocks);
+  count('co-attention steps', w.steps.length, g.numSteps);
+  const { imageSize: S, patchSize: p, width: W } = g.image;
+  if (!(Number.isInteger(S / p) && S > 0)) {
+    throw new ShapeError(`image size ${S} is not a positive multiple of the patch size ${p}`);
+  }
+  checkFloat('imageEncoder.patchProjection', w.imageEncoder.patchProjection, [W, 3, p, p]);
+  checkFloat('imageEncoder.positionEmbeddings', w.imageEncoder.positionEmbeddings, [(S / p) ** 2 + 1, W]);
+  checkFloat('imageEncoder.classEmbedding', w.imageEncoder.classEmbedding, [W]);
+  const Dt = g.text.hiddenSize;
+  checkFloat('textEncoder.wordEmbeddings', w.textEncoder.wordEmbeddings, [g.text.vocabSize, Dt]);
+  checkFloat('textEncoder.positionEmbeddings', w.textEncoder.positionEmbeddings, [g.text.maxPositions, Dt]);
+  checkLinear('textTransform', w.textTransform, Dt, D);
+  checkLinear('imageTransform', w.imageTransform, W, D);
+  checkFloat('tokenTypeEmbeddings', w.tokenTypeEmbeddings, [null, D]);
+  if (w.tokenTypeEmbeddings.shape[0]! < g.numImages + 1) {
+    throw new ShapeError(
+      `model has ${w.tokenTypeEmbeddings.shape[0]} token types, but ${g.numImages} image(s) need ${g.numImages + 1}`,
+    );
+  }
+  if (D % g.numHeads !== 0) throw new ShapeError(`numHeads ${g.numHeads} must divide the hidden size ${D}`);
+  w.steps.forEach((s, i) => {
+    checkCrossLayerWeights(`steps[${i}].text`, s.text, D);
+    checkCrossLayerWeights(`steps[${i}].image`, s.image, D);
+  });
+  checkLinear('textPooler', w.textPooler, D, D);
+  checkLinear('imagePooler', w.imagePooler, D, D);
+}
+
+/** What a checked METER batch holds. */
+export interface CheckedMeterInputs {
+  readonly B: number;
+  /** Text tokens per row, padding included. */
+  readonly T: number;
+  readonly numImages: number;
+}
+
+/**
+ * Checks a METER batch against its model: ids and mask [B, T] (T within the text window and the position
+ * table, ids within the vocabulary, mask 0/1), pixels [B, 3, S, S] (or [B, 2, 3, S, S] for two images) at
+ * the model's image size and finite. With a schedule, each row needs a text token (saliency divides by the
+ * text-mask sum).
+ */
+export function checkMeterInputs(
+  model: MeterModel,
+  inputs: MeterInputs,
+  config: ReductionConfig | null,
+): CheckedMeterInputs {
+  checkObject('inputs', inputs);
+  const g = model.geometry;
+  checkIntTensor('inputIds', inputs.inputIds, [null, null]);
+  const [B, T] = inputs.inputIds.shape as [number, number];
+  checkIntTensor('attentionMask', inputs.attentionMask, [B, T]);
+  if (T < 1) throw new ShapeError('inputIds has no tokens');
+  if (T > g.maxTextLength) {
+    throw new ShapeError(`inputIds has ${T} tokens, more than the model's text window of ${g.maxTextLength}`);
+  }
+  // RoBERTa's largest position id is T + padTokenId (every token non-pad).
+  if (T + g.text.padTokenId >= g.text.maxPositions) {
+    throw new ShapeError(
+      `inputIds has ${T} tokens; the text encoder's ${g.text.maxPositions} positions hold at most ${g.text.maxPositions - g.text.padTokenId - 1}`,
+    );
+  }
+  const ids = inputs.inputIds.data;
+  const mask = inputs.attentionMask.data;
+  for (let i = 0; i < ids.length; i++) {
+    if (!(ids[i]! >= 0 && ids[i]! < g.text.vocabSize)) {
+      throw new PumerError(
+        'VALUE',
+        `inputIds[${Math.floor(i / T)}, ${i % T}] = ${ids[i]} is outside the vocabulary [0, ${g.text.vocabSize})`,
+      );
+    }
+    if (mask[i] !== 0 && mask[i] !== 1) {
+      throw new PumerError(
+        'VALUE',
+        `attentionMask[${Math.floor(i / T)}, ${i % T}] = ${mask[i]}; it must be 0 or 1`,
+      );
+    }
+  }
+  const S = g.image.imageSize;
+  const pixelShape = g.numImages === 1 ? [B, 3, S, S] : [B, g.numImages, 3, S, S];
+  checkFloat('pixelValues', inputs.pixelValues, pixelShape);
+  if (config !== null && config.reduceLayers.length > 0) checkTextMaskRows(mask, B, T, T);
+  return { B, T, numImages: g.numImages };
 }

@@ -4,3 +4,4 @@ export * from './layer-plan.js';
 export * from './merge-styles.js';
 export * from './saliency-methods.js';
 export * from './soft-mask.js';
+export * from './training-free.js';

@@ -10,6 +10,7 @@ import type { GraphBuilder } from '../builder.js';
 import { mergeTokens, mergeTokensWithMask } from './merge.js';
 import { selectTop } from './prune.js';
 import { saliencyScores } from './saliency.js';
+import { trainingFreeReduce } from './training-free.js';
 
 /**
  * The reduce step of one block (docs/reducers.md, "The layer plan"), twin of @pumer/backend-cpu's
@@ -55,6 +56,7 @@ export function reduceLayer(
   if (plan.kind === 'none' || config === null) return { x, mask, trace: {} };
   const n = plan.textIn + plan.imageIn;
   const kbar = g.reduce('ReduceMean', tokens.k, [2], false); // [B, N, hd]
+  if (plan.kind === 'pumer' && config.trainingFree) return trainingFreeReduce(g, plan, config, tokens, kbar);
   if (plan.kind === 'pumer') {
     const t = plan.textIn;
     const rule = saliencyRule(config.saliency);

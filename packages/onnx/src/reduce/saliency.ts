@@ -5,6 +5,11 @@ import type { GraphBuilder } from '../builder.js';
 export interface SaliencySources {
   /** Attention probabilities [B, H, N, N] (source `attention`). */
   readonly attn?: string;
+  /**
+   * Or the text rows' attention to the image tokens alone, [B, H, T, I] (source `attention`): METER's text
+   * layer cross-attention, where text and image are not one sequence.
+   */
+  readonly textToImage?: string;
   /** Keys / queries averaged over heads [B, N, hd] (source `keys`; queries when textSide is `queries`). */
   readonly kbar?: string;
   readonly qbar?: string;
@@ -27,10 +32,11 @@ export function saliencyScores(
   const tLen = g.reduceSum(src.textMask, [1]); // [B, 1]
   let summed: string;
   if (rule.source === 'attention') {
-    if (!src.attn) throw new BackendError(`internal: saliency ${rule.method} needs attention probabilities`);
+    const attn = src.textToImage ?? src.attn;
+    if (!attn) throw new BackendError(`internal: saliency ${rule.method} needs attention probabilities`);
     // Head 0 alone is taken before anything else, so only one head's rows are copied.
-    const heads = rule.heads === 'first' ? g.slice(src.attn, 1, 0, 1) : src.attn;
-    let cross = g.slice(g.slice(heads, 2, 0, t), 3, t, n); // [B, H or 1, T, I]
+    const heads = rule.heads === 'first' ? g.slice(attn, 1, 0, 1) : attn;
+    let cross = src.textToImage ? heads : g.slice(g.slice(heads, 2, 0, t), 3, t, n); // [B, H or 1, T, I]
     if (rule.heads === 'mean') cross = g.reduce('ReduceMean', cross, [1]);
     summed = g.reduceSum(cross, [1, 2], false);
   } else {

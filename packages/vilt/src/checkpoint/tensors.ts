@@ -117,7 +117,12 @@ export function floatToBF16(v: number): number {
 function decodeFloats(dtype: FloatDType, bytes: Uint8Array): Float32Array {
   const size = BYTES_PER_ELEMENT[dtype];
   const n = bytes.length / size;
-  if (dtype === 'F32' && LITTLE_ENDIAN_HOST) return new Float32Array(alignedCopy(bytes), 0, n);
+  if (dtype === 'F32' && LITTLE_ENDIAN_HOST) {
+    // Aligned (safetensors pads its header so every tensor is): a view of the file's bytes, not a second copy
+    // of the weights. The file's buffer then lives as long as the weights do, and nothing else holds it.
+    if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+    return new Float32Array(alignedCopy(bytes), 0, n);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(n);
   if (dtype === 'F32') for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);

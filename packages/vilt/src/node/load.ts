@@ -189,9 +189,11 @@ export function readViltFiles(dir: string, options: LoadViltOptions = {}): ViltF
  * layout needs). The model id is readViltFiles'.
  */
 export function loadVilt(dir: string, options: LoadViltOptions = {}): LoadedVilt {
+  const started = performance.now();
   const files = readViltFiles(dir, options);
   try {
-    return viltFromFiles(files);
+    const loaded = viltFromFiles(files);
+    return { ...loaded, loadMs: performance.now() - started };
   } catch (err) {
     if (err instanceof PumerError) throw new PumerError(err.code, `${dir}: ${err.message}`, { cause: err });
     throw err;

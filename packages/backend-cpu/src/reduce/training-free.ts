@@ -1,0 +1,172 @@
+import {
+  intTensor,
+  type LayerPlan,
+  layerMergeDecision,
+  MERGE_STYLE_RULES,
+  mergeStyleRule,
+  type ReductionConfig,
+  saliencyRule,
+  TRAINING_FREE_SIZE_FLOOR,
+  trainingFreeMergeRule,
+  trainingFreeSaliencyRule,
+} from '@pumer/core';
+import { toFloatTensor } from '../ops/arrays.js';
+import type { AttentionArrays } from '../ops/attention.js';
+import type { DstMap } from './bipartite.js';
+import { mergeRows, mergeTokens, normalizedRows } from './merge.js';
+import { selectTop } from './prune.js';
+import type { LayerTokens, ReducedLayer } from './reduce-layer.js';
+import { saliencyScores } from './saliency.js';
+
+/**
+ * The reduce step of a `pumer` layer in training-free mode (docs/reducers.md, "Training-free mode"), twin of
+ * @pumer/onnx's `trainingFreeReduce`: the layer plan's counts, with sizes carried in the mask (proportional
+ * attention through the soft mask), pruned tokens recycled into their most similar kept token, size-weighted
+ * merges, and head-averaged attention saliency (core's training-free rules).
+ */
+
+/** Rows [from, from+count) of each example of a [B, N, C] array, as [B, count, C]. */
+function sliceRows(x: Float64Array, B: number, N: number, C: number, from: number, count: number) {
+  const out = new Float64Array(B * count * C);
+  for (let b = 0; b < B; b++)
+    out.set(x.subarray((b * N + from) * C, (b * N + from + count) * C), b * count * C);
+  return out;
+}
+
+/**
+ * Where each of the I image tokens goes among the `keep` kept ones: a kept token to its own rank, a pruned
+ * one to the kept token whose key is most similar (cosine; ties: the first in rank order).
+ */
+function recycleDst(
+  keys: Float64Array,
+  B: number,
+  I: number,
+  C: number,
+  idx: Int32Array,
+  keep: number,
+): DstMap {
+  const unit = normalizedRows(keys, B * I, C);
+  const dst = new Int32Array(B * I).fill(-1);
+  for (let b = 0; b < B; b++) {
+    for (let k = 0; k < keep; k++) dst[b * I + idx[b * keep + k]!] = k;
+    for (let i = 0; i < I; i++) {
+      if (dst[b * I + i]! >= 0) continue;
+      let best = Number.NEGATIVE_INFINITY;
+      let nearest = 0;
+      for (let k = 0; k < keep; k++) {
+        const io = (b * I + i) * C;
+        const ko = (b * I + idx[b * keep + k]!) * C;
+        let s = 0;
+        for (let c = 0; c < C; c++) s += unit[io + c]! * unit[ko + c]!;
+        if (s > best) {
+          best = s;
+          nearest = k;
+        }
+      }
+      dst[b * I + i] = nearest;
+    }
+  }
+  return { dst, nOut: keep, r: I - keep };
+}
+
+/** Rows `idx[b, k]` of each example of a [B, n, C] array, as [B, K, C]. */
+function gatherRows(x: Float64Array, B: number, n: number, C: number, idx: Int32Array, K: number) {
+  const out = new Float64Array(B * K * C);
+  for (let b = 0; b < B; b++) {
+    for (let k = 0; k < K; k++) {
+      const src = (b * n + idx[b * K + k]!) * C;
+      out.set(x.subarray(src, src + C), (b * K + k) * C);
+    }
+  }
+  return out;
+}
+
+export function trainingFreeReduce(
+  plan: Extract<LayerPlan, { kind: 'pumer' }>,
+  config: ReductionConfig,
+  layer: number,
+  tokens: LayerTokens,
+  attn: AttentionArrays,
+): ReducedLayer {
+  const { B, D, numHeads, x, mask } = tokens;
+  const hd = D / numHeads;
+  const T = plan.textIn;
+  const I = plan.imageIn;
+  const N = T + I;
+  const { keep } = plan;
+  const textMask = sliceRows(mask, B, N, 1, 0, T);
+  const saliency = saliencyScores(trainingFreeSaliencyRule(saliencyRule(config.saliency)), {
+    B,
+    N,
+    T,
+    textMask,
+    attn: attn.probs,
+    numHeads,
+    kbar: attn.kbar,
+    qbar: attn.qbar,
+    headDim: hd,
+  });
+  const top = selectTop(saliency, B, I, keep);
+  const imageKeys = sliceRows(attn.kbar, B, N, hd, T, I);
+  const recycled = mergeRows(
+    sliceRows(x, B, N, D, T, I),
+    B,
+    I,
+    D,
+    recycleDst(imageKeys, B, I, hd, top.idx, keep),
+    'size-weighted-mean',
+    sliceRows(mask, B, N, 1, T, I),
+  );
+  const imageRule = trainingFreeMergeRule(mergeStyleRule(config.mergeStyle));
+  const image = mergeTokens(layerMergeDecision(imageRule, plan.imageMergeR), {
+    B,
+    n: keep,
+    D,
+    x: recycled.x,
+    metric: imageRule.reads.metric ? gatherRows(imageKeys, B, I, hd, top.idx, keep) : null,
+    C: hd,
+    saliency: top.values,
+    size: recycled.size,
+  });
+  // Text: ToMe on the keys, states weighted by their mask (padding barely counts), masks summed.
+  const text = mergeTokens(layerMergeDecision(MERGE_STYLE_RULES.tome, plan.textMergeR), {
+    B,
+    n: T,
+    D,
+    x: sliceRows(x, B, N, D, 0, T),
+    metric: sliceRows(attn.kbar, B, N, hd, 0, T),
+    C: hd,
+    saliency: null,
+    size: textMask.map((m) => m + TRAINING_FREE_SIZE_FLOOR),
+  });
+  const textMaskOut = mergeRows(textMask, B, T, 1, text.map, 'sum').x;
+  const tOut = plan.textOut;
+  const iOut = plan.imageOut;
+  const nOut = tOut + iOut;
+  const outX = new Float64Array(B * nOut * D);
+  const outMask = new Float64Array(B * nOut);
+  for (let b = 0; b < B; b++) {
+    outX.set(text.x.subarray(b * tOut * D, (b + 1) * tOut * D), b * nOut * D);
+    outX.set(image.x.subarray(b * iOut * D, (b + 1) * iOut * D), (b * nOut + tOut) * D);
+    outMask.set(textMaskOut.subarray(b * tOut, (b + 1) * tOut), b * nOut);
+    outMask.set(image.size!.subarray(b * iOut, (b + 1) * iOut), b * nOut + tOut);
+  }
+  return {
+    x: outX,
+    mask: outMask,
+    textLen: tOut,
+    n: nOut,
+    trace: {
+      layer,
+      kind: plan.kind,
+      textIn: T,
+      imageIn: I,
+      textOut: tOut,
+      imageOut: iOut,
+      imageSaliency: toFloatTensor(saliency, [B, I]),
+      keepIdx: intTensor(top.idx, [B, keep]),
+      imageDst: intTensor(image.map.dst, [B, keep]),
+      textDst: intTensor(text.map.dst, [B, T]),
+    },
+  };
+}

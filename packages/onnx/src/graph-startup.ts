@@ -1,0 +1,46 @@
+import type { GraphBuilder } from './builder.js';
+
+/**
+ * What the first answer of a whole-model graph waits for, phase by phase, so a user (and `pumer run`, the
+ * pipeline's `info()`, the startup benchmark) can tell start-up apart from per-answer latency.
+ */
+
+/**
+ * Where a graph's session came from: `hit` (an on-disk graph cache held it), `miss` (built and stored),
+ * `rebuilt` (the stored entry was damaged: rebuilt and stored again), `off` (no on-disk cache).
+ */
+export type GraphCacheOutcome = 'hit' | 'miss' | 'rebuilt' | 'off';
+
+/** One whole-model graph's start-up, in milliseconds. */
+export interface GraphStartup {
+  /** The graph's cache key (model content, head, geometry, schedule). */
+  readonly graph: string;
+  /** The schedule's key ('unreduced' or its layers and ratios). */
+  readonly schedule: string;
+  /** Hashing the model's content for the graph's key (the model's first graph only; memoised after). */
+  readonly hashWeightsMs: number;
+  /** Building the graph in code (cheap: weights are referenced, not copied). */
+  readonly buildGraphMs: number;
+  /** Writing the graph for the runtime (ONNX with external data, or one serialised buffer); 0 on a cache hit. */
+  readonly writeGraphMs: number;
+  /** The runtime's session creation (graph optimisation, weight loading and packing). */
+  readonly createSessionMs: number;
+  readonly graphCache: GraphCacheOutcome;
+  /** The session's first run (null until it ran). */
+  readonly firstRunMs: number | null;
+}
+
+/** A session made from a graph builder, and how (GraphRuntime.createGraphSession). */
+export interface GraphSession<S> {
+  readonly session: S;
+  readonly graphCache: GraphCacheOutcome;
+  readonly writeGraphMs: number;
+  readonly createSessionMs: number;
+}
+
+/** Creates sessions straight from graph builders (e.g. through an on-disk cache keyed on `key`). */
+export type CreateGraphSession<S> = (
+  graph: GraphBuilder,
+  key: string,
+  label: string,
+) => Promise<GraphSession<S>>;
