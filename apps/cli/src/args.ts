@@ -33,6 +33,14 @@ export function parseRatio(value: string): number {
   return v;
 }
 
+/** A number of accuracy points >= 0 (`--max-drop 1`: one percentage point). */
+export function parsePoints(value: string): number {
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0)
+    throw new InvalidArgumentError(`expected a number of points >= 0, got "${value}".`);
+  return v;
+}
+
 export function parseIntList(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
   if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) {

@@ -25,13 +25,20 @@ export type { Recall, RecallAtK } from './eval/recall.js';
 export { type EvalCommandOptions, type EvalReport, evaluateModel } from './commands/eval.js';
 export { type BenchCommandOptions, runBench } from './commands/bench.js';
 export { checkParity, type ParityCommandOptions, type ParityReport } from './commands/parity.js';
-export { type ScheduleCommandOptions, type ScheduleReport, scheduleReport } from './commands/schedule.js';
+export {
+  type MeterScheduleReport,
+  meterScheduleReport,
+  type ScheduleCommandOptions,
+  type ScheduleReport,
+  scheduleReport,
+} from './commands/schedule.js';
+export { type MeterBenchReport, type MeterBenchRow, runMeterBench } from './commands/bench-meter.js';
 export {
   type ConvertCommandOptions,
   type ConvertReport,
   convertModel,
 } from './commands/convert.js';
 export { type ExportCommandOptions, type ExportReport, exportModel } from './commands/export.js';
-export { GEOMETRIES, TINY_GEOMETRY } from './geometries.js';
+export { GEOMETRIES, METER_GEOMETRIES, TINY_GEOMETRY, TINY_METER_GEOMETRY } from './geometries.js';
 export { type ScheduleFlags, scheduleFromFlags, scheduleLine } from './schedule-flags.js';
 export type { BenchReport, BenchRow } from './bench/types.js';

@@ -7,6 +7,7 @@ import {
   parseList,
   parseNonNegativeInt,
   parsePositiveInt,
+  parsePoints,
   parsePositiveIntList,
   parseRatio,
   parseSaliency,
@@ -21,6 +22,7 @@ import { parityCommand } from './commands/parity.js';
 import { retrieveCommand } from './commands/retrieve.js';
 import { runCommand } from './commands/run.js';
 import { scheduleCommand } from './commands/schedule.js';
+import { tuneCommand } from './commands/tune.js';
 import { CliError, EXIT_OK, EXIT_USAGE, exitCodeFor, oneLine } from './errors.js';
 import { type CliIO, processIO } from './io.js';
 import { DEFAULT_GEOMETRY, geometryNames } from './geometries.js';
@@ -198,6 +200,39 @@ export function createProgram(io: CliIO): Command {
     .addOption(maxPixelsOption())
     .option('--json', 'print the result as JSON (no progress bar)')
     .action(async (opts) => evalCommand(opts, io));
+
+  program
+    .command('tune')
+    .description(
+      'search schedules for the highest measured throughput within an accuracy budget on a calibration set, and write the chosen one into a copy of the checkpoint (docs/tuning.md)',
+    )
+    .requiredOption('--model <dir>', 'a ViLT VQA checkpoint directory')
+    .requiredOption(
+      '--data <file>',
+      'calibration set, VQA JSONL {image, question, answer} (as pumer eval reads)',
+    )
+    .requiredOption('--out <dir>', 'where the tuned copy of the checkpoint, tune.json and frontier.svg go')
+    .option('--max-drop <points>', 'largest accuracy drop allowed, in percentage points', parsePoints, 1)
+    .addOption(backendOption())
+    .option('--labels <file>', MODEL_FLAG_HELP.labels)
+    .option('--tokenizer <file|dir>', MODEL_FLAG_HELP.tokenizer)
+    .option('--limit <n>', 'use only the first n calibration rows', parsePositiveInt)
+    .option(
+      '--batch-size <n>',
+      'examples per forward pass (the timed batch is the first one)',
+      parsePositiveInt,
+      50,
+    )
+    .option(
+      '--methods <n>',
+      'methods (saliency × style × training-free) kept after the screening',
+      parsePositiveInt,
+      4,
+    )
+    .option('--repeats <n>', 'timing rounds per timed schedule', parsePositiveInt, 20)
+    .option('--quick', 'a small search space: single reduce layers, fewer ratios')
+    .option('--json', 'print the report as JSON (no progress bar)')
+    .action(async (opts) => tuneCommand(opts, io));
 
   program
     .command('bench')

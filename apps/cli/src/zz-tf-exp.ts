@@ -1,4 +1,5 @@
 import '@pumer/backend-cpu';
+import '@pumer/backend-node';
 import { evaluate, loadEvalSet, loadVilt } from '@pumer/vilt/node';
 import type { ReductionConfig } from '@pumer/core';
 

@@ -260,8 +260,12 @@ export function ask(
   choice: BackendChoice,
   schedule: string,
 ): Promise<DemoRun<VqaResult | MeterVqaResult>> {
-  return timed('vqa', model, choice, schedule, async (p): Promise<VqaResult | MeterVqaResult> =>
-    p.answer(image, question, { topK: 5, details: true }),
+  return timed(
+    'vqa',
+    model,
+    choice,
+    schedule,
+    async (p): Promise<VqaResult | MeterVqaResult> => p.answer(image, question, { topK: 5, details: true }),
   );
 }
 
@@ -273,8 +277,13 @@ export function judge(
   choice: BackendChoice,
   schedule: string,
 ): Promise<DemoRun<Nlvr2Result | MeterNlvr2Result>> {
-  return timed('nlvr2', model, choice, schedule, async (p): Promise<Nlvr2Result | MeterNlvr2Result> =>
-    p.predict([pair[0], pair[1]], statement, { details: true }),
+  return timed(
+    'nlvr2',
+    model,
+    choice,
+    schedule,
+    async (p): Promise<Nlvr2Result | MeterNlvr2Result> =>
+      p.predict([pair[0], pair[1]], statement, { details: true }),
   );
 }
 

@@ -6,8 +6,10 @@ import {
   type BackendChoice,
   type BundledImage,
   type BundledPair,
+  type DemoModel,
   type DemoTask,
   demoTask,
+  isMeter,
   type GalleryImage,
   galleryImageUrl,
   imageUrl,
@@ -17,6 +19,7 @@ import {
   loadGallery,
   loadModel,
   loadModelFromFolder,
+  modelShape,
   pairImageUrl,
   rankGallery,
   type StartBackend,
@@ -59,7 +62,7 @@ const TASK_WORDING: Readonly<
       text: string;
       run: string;
       answer: string;
-      answers: (m: LoadedVilt) => string;
+      answers: (m: DemoModel) => string;
     }
   >
 > = {
@@ -96,7 +99,7 @@ interface ShownImage {
 
 let task: DemoTask = 'vqa';
 /** The model each task runs on: its embedded one, or a folder the user opened. */
-const models: Partial<Record<DemoTask, { loaded: LoadedVilt; name: string }>> = {};
+const models: Partial<Record<DemoTask, { loaded: DemoModel; name: string }>> = {};
 /** The models shipped with the page (loaded on a task's first use), kept so the user can go back to them. */
 const embedded: Partial<Record<DemoTask, LoadedVilt>> = {};
 /** Each task's text, kept across task switches. */
@@ -223,11 +226,12 @@ async function renderRetrievalGallery(items: GalleryImage[]): Promise<void> {
   suggestions.retrieval = items.map((i) => i.caption);
 }
 
-/** The schedule menu for this model's depth; the selected schedule stays selected. */
-function renderSchedules(loaded: LoadedVilt): void {
+/** The schedule menu for this model's depth and family; the selected schedule stays selected. */
+function renderSchedules(loaded: DemoModel): void {
   const selected = scheduleSelect.value;
+  const shape = modelShape(loaded);
   scheduleSelect.replaceChildren(
-    ...scheduleOptions(loaded.config.geometry.numLayers, loaded.reduction).map((o) =>
+    ...scheduleOptions(shape.depth, loaded.reduction, shape.family).map((o) =>
       Object.assign(document.createElement('option'), {
         value: o.value,
         textContent: o.label,
@@ -245,16 +249,16 @@ function showModel(): void {
   renderSchedules(loaded);
   modelName.textContent = name;
   modelEmbedded.hidden = loaded === embedded[task];
-  const g = loaded.config.geometry;
+  const g = modelShape(loaded);
   const grid = (g.imageSize / g.patchSize) ** 2;
   const perImage = task === 'nlvr2' ? ' per image (one pass each)' : '';
+  const model = isMeter(loaded) ? "METER's image encoder" : 'ViLT';
   $('patch-hint').textContent =
-    `Patches are ${g.patchSize}×${g.patchSize} pixels; at ${g.imageSize}×${g.imageSize} ViLT sees ${grid} of them plus an image [CLS] token${perImage}, and ${g.maxTextLength} text tokens.`;
-  const layout = loaded.config.layout === 'hf' ? 'Hugging Face' : "the PuMer authors'";
-  setStatus(
-    'ready',
-    `Model loaded: ${name} (${layout} layout), ${g.numLayers} layers, ${TASK_WORDING[task].answers(loaded)}. Ask away.`,
-  );
+    `Patches are ${g.patchSize}×${g.patchSize} pixels; at ${g.imageSize}×${g.imageSize} ${model} sees ${grid} of them plus an image [CLS] token${perImage}, and ${g.textTokens} text tokens.`;
+  const what = isMeter(loaded)
+    ? `METER, ${g.depth} co-attention steps`
+    : `${loaded.config.layout === 'hf' ? 'Hugging Face' : "the PuMer authors'"} layout, ${g.depth} layers`;
+  setStatus('ready', `Model loaded: ${name} (${what}), ${TASK_WORDING[task].answers(loaded)}. Ask away.`);
 }
 
 /** Loads a task's embedded model and bundled examples, once. */
@@ -386,7 +390,7 @@ async function run(): Promise<void> {
 }
 
 /** Makes a folder's checkpoint the model of its head's task, and switches to that task. */
-async function useFolderModel(loaded: LoadedVilt, name: string): Promise<void> {
+async function useFolderModel(loaded: DemoModel, name: string): Promise<void> {
   const t = demoTask(loaded);
   if (t === null)
     throw new Error(`it answers ${loaded.model.task}; the demo shows VQA, NLVR2 and retrieval checkpoints`);

@@ -1,5 +1,11 @@
 import { PumerError } from '@pumer/core';
-import { isMeterConfig, type LoadedMeter, METER_CHECKPOINT_FILE_NAMES, type MeterFiles, meterFromFiles } from '@pumer/meter';
+import {
+  isMeterConfig,
+  type LoadedMeter,
+  METER_CHECKPOINT_FILE_NAMES,
+  type MeterFiles,
+  meterFromFiles,
+} from '@pumer/meter';
 import { bytes, type FolderFile, find, folderName, json } from './checkpoint-folder.js';
 
 /**
@@ -28,10 +34,16 @@ export async function readMeterFolder(files: readonly FolderFile[]): Promise<Met
   const names = METER_CHECKPOINT_FILE_NAMES;
   const config = find(files, names.config);
   if (!config)
-    throw new PumerError('CHECKPOINT', `"${folderName(files)}" is not a checkpoint folder: it has no config.json`);
+    throw new PumerError(
+      'CHECKPOINT',
+      `"${folderName(files)}" is not a checkpoint folder: it has no config.json`,
+    );
   const weightFile = WEIGHT_FILE_NAMES.map((n) => find(files, n)).find((f) => f !== undefined);
   if (!weightFile)
-    throw new PumerError('CHECKPOINT', `the folder has no weights: expected ${WEIGHT_FILE_NAMES.join(' or ')}`);
+    throw new PumerError(
+      'CHECKPOINT',
+      `the folder has no weights: expected ${WEIGHT_FILE_NAMES.join(' or ')}`,
+    );
   const textConfig = find(files, names.textConfig);
   const tokenizer = find(files, names.tokenizer);
   return {

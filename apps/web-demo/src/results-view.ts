@@ -18,7 +18,9 @@ type PassDetails = VqaDetails | readonly MeterStepCounts[];
 const isMeterPass = (d: PassDetails): d is readonly MeterStepCounts[] => Array.isArray(d);
 
 /** The passes of a result's details: ViLT's one (or NLVR2's `images`), METER's `passes`. */
-function passesOf(details: VqaDetails | { readonly images: readonly VqaDetails[] } | MeterDetails): PassDetails[] {
+function passesOf(
+  details: VqaDetails | { readonly images: readonly VqaDetails[] } | MeterDetails,
+): PassDetails[] {
   if ('passes' in details) return [...meterPasses(details)];
   if ('images' in details) return [...details.images];
   return [details];
@@ -32,7 +34,10 @@ function meterFigures(image: CanvasImageSource, steps: readonly MeterStepCounts[
   canvas.getContext('2d')!.drawImage(image, 0, 0, canvas.width, canvas.height);
   const fig = document.createElement('figure');
   fig.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: 'input image' }));
-  return [fig, Object.assign(document.createElement('p'), { className: 'note', textContent: meterPassNote(steps) })];
+  return [
+    fig,
+    Object.assign(document.createElement('p'), { className: 'note', textContent: meterPassNote(steps) }),
+  ];
 }
 
 /** A score row: label, a bar of `fraction`, and the number shown. */
@@ -65,7 +70,9 @@ function renderFacts(run: DemoRun<unknown>, details: PassDetails): void {
     (info as { adapter?: string }).adapter ??
     (info.provider === 'typescript' ? 'none (plain TypeScript)' : 'none (CPU)');
   $('tokens').textContent = isMeterPass(details) ? meterTokenSummary(details) : tokenSummary(details);
-  $('layer-tokens').textContent = isMeterPass(details) ? meterTokensPerStep(details) : tokensPerLayer(details);
+  $('layer-tokens').textContent = isMeterPass(details)
+    ? meterTokensPerStep(details)
+    : tokensPerLayer(details);
 }
 
 /** One titled group of figures per image pass. */
@@ -162,5 +169,7 @@ export function renderRanking(
   );
   const [details] = passesOf(best.details!);
   renderFacts(run, details!);
-  renderPasses([{ title: `best match (${top.item.image}) — its pass`, image: top.bitmap, details: details! }]);
+  renderPasses([
+    { title: `best match (${top.item.image}) — its pass`, image: top.bitmap, details: details! },
+  ]);
 }

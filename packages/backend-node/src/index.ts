@@ -1,8 +1,14 @@
 import { registerBackend } from '@pumer/core';
-import { createNodeBackend } from './backend.js';
+import { createNodeBackend, PREPACK_ENV } from './backend.js';
 import { PROVIDER_ENV, parseProviderRequest } from './provider.js';
 
-export { createNodeBackend, NodeBackend, type NodeBackendOptions } from './backend.js';
+export { createNodeBackend, NodeBackend, type NodeBackendOptions, PREPACK_ENV } from './backend.js';
+export {
+  DEFAULT_GRAPH_CACHE_BYTES,
+  GRAPH_CACHE_ENV,
+  GraphDiskCache,
+  graphCacheDirFromEnv,
+} from './graph-cache.js';
 export {
   CUDA_INSTALL_HINT,
   chooseProvider,
@@ -17,9 +23,14 @@ export {
 /** Priority 2: above the CPU reference (1) and, in Node, WebGPU (0): `auto` runs on onnxruntime-node in Node. */
 export const NODE_BACKEND_PRIORITY = 2;
 
-// Registered on import; the provider comes from PUMER_NODE_PROVIDER (auto | cuda | cpu), default auto.
+// Registered on import; the provider comes from PUMER_NODE_PROVIDER (auto | cuda | cpu), default auto; weight
+// pre-packing from PUMER_NODE_PREPACK (0 turns it off), the graph cache from PUMER_GRAPH_CACHE.
 registerBackend(
   'node',
-  () => createNodeBackend({ provider: parseProviderRequest(process.env[PROVIDER_ENV], PROVIDER_ENV) }),
+  () =>
+    createNodeBackend({
+      provider: parseProviderRequest(process.env[PROVIDER_ENV], PROVIDER_ENV),
+      prepacking: process.env[PREPACK_ENV] !== '0',
+    }),
   NODE_BACKEND_PRIORITY,
 );

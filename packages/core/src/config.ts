@@ -86,7 +86,8 @@ function referenceNumber(p: Record<string, unknown>, key: string): number {
 
 /**
  * Reads the reference's parameter names (`prune_r`, `merge_r`, `merge_text`, `sim_method`, `merge_style`,
- * `reduce_layers`), as found in golden vectors, the authors' checkpoints and a config.json `"pumer"` section.
+ * `reduce_layers`), as found in golden vectors, the authors' checkpoints and a config.json `"pumer"` section,
+ * plus our `training_free` (docs/reducers.md, "Training-free mode").
  * The reference's `merge_r` is a ratio below 1 and an integer ToMe count from 1 up; `sim_method` may be one of
  * the authors' aliases (`fh`, `mh`, `km`). The result is not yet validated: pass it to validateReductionConfig.
  */
@@ -107,5 +108,24 @@ export function reductionConfigFromReference(
     saliency: saliencyRule(p['sim_method'] ?? 'first_head', 'sim_method').method,
     mergeStyle: mergeStyleRule(p['merge_style'] ?? 'tip', 'merge_style').style,
     tomeCount: mergeR >= 1 ? mergeR : 0,
+    // Ours, not the reference's: `pumer tune` writes it when it picks the training-free mode.
+    ...(p['training_free'] !== undefined ? { trainingFree: p['training_free'] as boolean } : {}),
+  };
+}
+
+/**
+ * A schedule in the reference's names, as a config.json `"pumer"` section holds it (reductionConfigFromReference
+ * reads it back exactly): the reference's `merge_r` is a ratio below 1 and a ToMe token count from 1 up;
+ * `training_free` is written only when on.
+ */
+export function reductionConfigToReference(config: ReductionConfig): Record<string, unknown> {
+  return {
+    reduce_layers: [...config.reduceLayers],
+    prune_r: config.pruneRatio,
+    merge_r: config.tomeCount ? config.tomeCount : config.mergeRatio,
+    merge_text: config.textMergeRatio,
+    sim_method: config.saliency,
+    merge_style: config.mergeStyle,
+    ...(config.trainingFree ? { training_free: true } : {}),
   };
 }

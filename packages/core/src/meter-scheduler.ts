@@ -10,8 +10,8 @@ import {
 } from './scheduler.js';
 
 /**
- * METER's cost model (docs/meter.md): token counts, FLOPs and activation bytes per co-attention step for a
- * geometry and a schedule, without running a model. The encoders (RoBERTa, CLIP ViT) are never reduced, so
+ * METER's cost model (docs/meter.md, "Cost model"): token counts, FLOPs and activation bytes per
+ * co-attention step for a geometry and a schedule, without running a model. The encoders (RoBERTa, CLIP ViT) are never reduced, so
  * the whole model's ideal speed-up is smaller than that of the co-attention part alone; both are reported.
  * Like the ViLT scheduler it counts multiply-adds ×2 of the matrix products and ignores norms, softmax and
  * the reduce step itself; the pooler and head are left out (they see one token per stream).

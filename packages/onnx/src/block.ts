@@ -65,7 +65,7 @@ export function transformerBlock(
   // Reduce-step nodes get their own name scope, so a profile separates reducer time from the block's.
   g.scope = outerScope ? `${outerScope}/reduce` : 'reduce';
   if (plan.kind !== 'none') {
-    ({ x, mask, trace } = reduceLayer(g, plan, config, { x, mask, attn, q, k, scale }));
+    ({ x, mask, trace } = reduceLayer(g, plan, config, { x, mask, attn, q, k, scale, d, hd }));
     hat = maskHat(g, mask, plan.textOut + plan.imageOut);
   }
   g.scope = outerScope;

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { attr, GraphBuilder, IR_VERSION, OPSET } from './builder.js';
+import { writeOnnxWithExternalData } from './node.js';
 import { decodeModel } from './proto.js';
 
 async function run(g: GraphBuilder, feeds: Record<string, ort.Tensor>) {
@@ -73,5 +77,67 @@ describe('GraphBuilder', () => {
     expect(() => g.initializer('w', 'float32', [2, 2], new Float32Array(3))).toThrow(
       /3 values do not fit \[2, 2\]/,
     );
+  });
+
+  it('writes large initializers as external data (aligned, derived ones made only when written) that onnxruntime loads', async () => {
+    const big = Float32Array.from({ length: 600 }, (_, i) => i / 100); // 2400 bytes: external
+    let derivations = 0;
+    const build = () => {
+      const g = new GraphBuilder('t');
+      const x = g.input('x', 'float32', ['batch', 600]);
+      const w = g.initializer('w', 'float32', [600], big);
+      const v = g.initializer('v', 'float32', [600], () => {
+        derivations++;
+        return big.map((a) => -2 * a);
+      });
+      const small = g.floats([1, 2, 3]); // 12 bytes: stays in the .onnx
+      g.output(g.mul(g.add(x, w), v), 'y', 'float32', ['batch', 600]);
+      g.output(g.mul(small, g.float(2)), 's', 'float32', [3]);
+      return g;
+    };
+    const g = build();
+    const laid = g.toExternalData({ location: 'm.onnx.data' });
+    expect(derivations).toBe(0);
+    expect(laid.tensors.map((t) => [t.name, t.offset % 4096, t.byteLength])).toEqual([
+      ['w', 0, 2400],
+      ['v', 0, 2400],
+    ]);
+    expect(laid.dataBytes).toBe(4096 + 2400);
+    const m = decodeModel(laid.model) as {
+      graph: { initializer: { name: string; dataLocation?: number; rawData?: number[] }[] };
+    };
+    expect(m.graph.initializer.filter((i) => i.dataLocation === 1).map((i) => i.name)).toEqual(['w', 'v']);
+
+    const dir = mkdtempSync(join(tmpdir(), 'pumer-external-'));
+    try {
+      const files = writeOnnxWithExternalData(build(), join(dir, 'm.onnx'));
+      expect(derivations).toBe(1);
+      expect(statSync(files.dataPath).size).toBe(files.dataBytes);
+      const x = new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: 1200 }, (_, i) => i % 7),
+        [2, 600],
+      );
+      const fromDisk = await ort.InferenceSession.create(files.onnxPath);
+      const fromBytes = await ort.InferenceSession.create(build().toOnnxBytes());
+      try {
+        const a = await fromDisk.run({ x });
+        const b = await fromBytes.run({ x });
+        expect(a['y'].data).toEqual(b['y'].data);
+        expect(Array.from(a['s'].data as Float32Array)).toEqual([2, 4, 6]);
+        expect((a['y'].data as Float32Array)[601]).toBeCloseTo(((601 % 7) + 0.01) * -0.02, 5);
+      } finally {
+        await fromDisk.release();
+        await fromBytes.release();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a derived initializer whose data does not fit its dims, when it is made', () => {
+    const g = new GraphBuilder('t');
+    g.initializer('w', 'float32', [2, 2], () => new Float32Array(3));
+    expect(() => g.toOnnxBytes()).toThrow(/3 values do not fit \[2, 2\]/);
   });
 });

@@ -7,9 +7,10 @@ import type { GraphBuilder } from './builder.js';
 
 /**
  * Where a graph's session came from: `hit` (an on-disk graph cache held it), `miss` (built and stored),
- * `rebuilt` (the stored entry was damaged: rebuilt and stored again), `off` (no on-disk cache).
+ * `rebuilt` (the stored entry was damaged: rebuilt and stored again), `off` (no on-disk cache), `memory`
+ * (compiled earlier in this process for another model object with the same content: nothing to do).
  */
-export type GraphCacheOutcome = 'hit' | 'miss' | 'rebuilt' | 'off';
+export type GraphCacheOutcome = 'hit' | 'miss' | 'rebuilt' | 'off' | 'memory';
 
 /** One whole-model graph's start-up, in milliseconds. */
 export interface GraphStartup {
@@ -29,6 +30,12 @@ export interface GraphStartup {
   /** The session's first run (null until it ran). */
   readonly firstRunMs: number | null;
 }
+
+/** How a session was compiled (the phases of GraphStartup a compile has). */
+export type CompilePhases = Pick<
+  GraphStartup,
+  'buildGraphMs' | 'writeGraphMs' | 'createSessionMs' | 'graphCache'
+>;
 
 /** A session made from a graph builder, and how (GraphRuntime.createGraphSession). */
 export interface GraphSession<S> {

@@ -44,7 +44,7 @@ import {
   buildSaliencyGraph,
   type TraceOutputs,
 } from './standalone.js';
-import type { CreateGraphSession, GraphStartup } from './graph-startup.js';
+import type { CompilePhases, CreateGraphSession, GraphStartup } from './graph-startup.js';
 import { buildViltGraph, scheduleKey, ViltGraphCache, type ViltGraphGeometry } from './vilt.js';
 import { MeterSessions } from './meter-session.js';
 import { layerTrace, readFloat, readInt } from './trace-outputs.js';
@@ -124,8 +124,8 @@ export interface CompiledVilt<S extends RuntimeSession = RuntimeSession> {
   /** The first image pass's layers. */
   readonly layers: readonly PassLayer[];
   readonly imagePasses: readonly (readonly PassLayer[])[];
-  /** How it started: build, write, session creation, cache outcome, first run (filled by its first run). */
-  readonly startup: { -readonly [K in keyof GraphStartup]: GraphStartup[K] };
+  /** How it was compiled: build, write, session creation, graph cache outcome. */
+  readonly compiled: CompilePhases;
 }
 
 export interface OrtGraphBackendOptions {
@@ -147,8 +147,13 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
   private readonly blocks = new WeakMap<BlockWeights, Map<string, Promise<{ s: S; trace: TraceOutputs }>>>();
   private readonly blockSessions = new Set<Promise<S>>();
   private readonly models: ViltGraphCache<Promise<CompiledVilt<S>>>;
-  private readonly startups = new WeakMap<ViltModel, CompiledVilt<S>['startup'][]>();
-  private hashMs = 0;
+  /** Per model object, its graphs' start-up in first-use order (first runs filled in as they happen). */
+  private readonly startups = new WeakMap<
+    ViltModel,
+    Map<string, { -readonly [K in keyof GraphStartup]: GraphStartup[K] }>
+  >();
+  /** Compiles whose phases a model's record already took (later models sharing the graph got it from memory). */
+  private readonly claimed = new WeakSet<CompilePhases>();
   private readonly meter: MeterSessions<S>;
 
   constructor(
@@ -295,18 +300,12 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
     geometry: ViltGraphGeometry,
     config: ReductionConfig | null,
   ): Promise<CompiledVilt<S>> {
-    // Set by viltSession just before the cache called us (synchronously): the content hash's first-use time.
-    const hashWeightsMs = this.hashMs;
-    this.hashMs = 0;
     const started = performance.now();
     const built = buildViltGraph(model, geometry, config);
     const buildGraphMs = performance.now() - started;
     const key = this.models.keyOf(model, geometry, config);
     const label = `vilt|${model.id}|${key}`;
-    let made: { session: S } & Omit<
-      GraphStartup,
-      'graph' | 'schedule' | 'hashWeightsMs' | 'buildGraphMs' | 'firstRunMs'
-    >;
+    let made: { session: S } & Omit<CompilePhases, 'buildGraphMs'>;
     if (this.runtime.createGraphSession) {
       made = await this.runtime.createGraphSession(built.graph, key, label);
     } else {
@@ -318,15 +317,8 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
       made = { session, graphCache: 'off', writeGraphMs, createSessionMs: performance.now() - created };
     }
     const { session, ...phases } = made;
-    const schedule = scheduleKey(config);
-    const startup = { graph: key, schedule, hashWeightsMs, buildGraphMs, ...phases, firstRunMs: null };
-    let list = this.startups.get(model);
-    if (!list) {
-      list = [];
-      this.startups.set(model, list);
-    }
-    list.push(startup);
-    return { session, layers: built.layers, imagePasses: built.imagePasses, startup };
+    const compiled = { buildGraphMs, ...phases };
+    return { session, layers: built.layers, imagePasses: built.imagePasses, compiled };
   }
 
   /**
@@ -334,7 +326,7 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
    * cache outcome, first run), in the order they were first used.
    */
   graphStartups(model: ViltModel): GraphStartup[] {
-    return (this.startups.get(model) ?? []).map((s) => ({ ...s }));
+    return [...(this.startups.get(model)?.values() ?? [])].map((s) => ({ ...s }));
   }
 
   /**
@@ -348,12 +340,13 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
   ): Promise<CompiledVilt<S>> {
     // The model's content fingerprint keys its graphs; it is computed (and memoised) on first use: timed here.
     const hashed = performance.now();
-    this.models.keyOf(model, geometry, config);
-    this.hashMs = performance.now() - hashed;
+    const key = this.models.keyOf(model, geometry, config);
+    const hashWeightsMs = performance.now() - hashed;
     const hit = this.models.get(model, geometry, config);
-    this.hashMs = 0;
     try {
-      return await hit;
+      const compiled = await hit;
+      this.recordStartup(model, key, config, hashWeightsMs, compiled.compiled);
+      return compiled;
     } catch (err) {
       // The cache cannot drop one entry: release the others and start afresh rather than keep a failure.
       for (const other of this.models.values())
@@ -365,6 +358,31 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
       this.models.clear();
       throw err;
     }
+  }
+
+  /**
+   * The model's record of graph `key`, made on its first use: the compile's phases if no model took them yet,
+   * else 'memory' (another model object with the same content compiled it in this process).
+   */
+  private recordStartup(
+    model: ViltModel,
+    key: string,
+    config: ReductionConfig | null,
+    hashWeightsMs: number,
+    phases: CompilePhases,
+  ): void {
+    let byKey = this.startups.get(model);
+    if (!byKey) {
+      byKey = new Map();
+      this.startups.set(model, byKey);
+    }
+    if (byKey.has(key)) return;
+    const fresh = !this.claimed.has(phases);
+    this.claimed.add(phases);
+    const own = fresh
+      ? phases
+      : { buildGraphMs: 0, writeGraphMs: 0, createSessionMs: 0, graphCache: 'memory' as const };
+    byKey.set(key, { graph: key, schedule: scheduleKey(config), hashWeightsMs, ...own, firstRunMs: null });
   }
 
   async runVilt(model: ViltModel, inputs: ViltInputs, config: ReductionConfig | null): Promise<ViltOutputs> {
@@ -391,7 +409,8 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
             ]),
           }),
     });
-    compiled.startup.firstRunMs ??= performance.now() - runStarted;
+    const record = this.startups.get(model)?.get(this.models.keyOf(model, geometry, cfg));
+    if (record) record.firstRunMs ??= performance.now() - runStarted;
     const passes = compiled.imagePasses.map((layers) =>
       layers.map((l, i) => layerTrace(i, l.plan, l.trace, out)),
     );

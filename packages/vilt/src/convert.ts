@@ -1,4 +1,9 @@
-import type { FloatTensor, LinearWeights, ReductionConfig } from '@pumer/core';
+import {
+  type FloatTensor,
+  type LinearWeights,
+  type ReductionConfig,
+  reductionConfigToReference,
+} from '@pumer/core';
 import { HF_TASK_ARCHITECTURES, PUMER_TASK_FIELD } from './heads.js';
 import { type LoadedVilt, type ViltFiles, viltFromFiles } from './model.js';
 import { preprocessorConfigJson } from './preprocessor.js';
@@ -92,16 +97,7 @@ export function hfWeightTensors(loaded: LoadedVilt): Map<string, TensorToWrite> 
 
 /** A schedule as the "pumer" section of config.json (the reference's names; loaders read it back exactly). */
 function pumerSection(r: ReductionConfig): Record<string, unknown> {
-  return {
-    reduce_layers: [...r.reduceLayers],
-    prune_r: r.pruneRatio,
-    // The reference's merge_r is a ratio below 1 and a ToMe token count from 1 up.
-    merge_r: r.tomeCount ? r.tomeCount : r.mergeRatio,
-    merge_text: r.textMergeRatio,
-    sim_method: r.saliency,
-    merge_style: r.mergeStyle,
-    attention: 'pumer-soft',
-  };
+  return { ...reductionConfigToReference(r), attention: 'pumer-soft' };
 }
 
 /**

@@ -18,7 +18,10 @@ export interface GraphStartupPhases {
   /** Writing the graph for the runtime (0 when a graph cache held it). */
   readonly writeGraphMs: number;
   readonly createSessionMs: number;
-  /** 'hit' | 'miss' | 'rebuilt' (a damaged entry was replaced) | 'off' (no on-disk cache). */
+  /**
+   * 'hit' | 'miss' | 'rebuilt' (a damaged entry was replaced) | 'off' (no on-disk cache) | 'memory' (compiled
+   * earlier in this process for another model object with the same content).
+   */
   readonly graphCache: string;
   /** The graph's first run (null until it ran). */
   readonly firstRunMs: number | null;

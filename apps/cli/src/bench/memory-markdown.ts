@@ -79,7 +79,7 @@ export function memoryMarkdown(report: MemoryReport): string {
     report.rssMethod === 'VmHWM'
       ? "- **peak RSS**: the kernel's resident-set high-water mark (VmHWM) over the timed runs, reset after warm-up."
       : '- **peak RSS**: the largest resident set sampled after each timed run (no resettable high-water mark here).',
-    '- **run growth**: peak RSS − RSS after warm-up: what one run adds on top of a warm process (activations the runtime does not keep between runs).',
+    '- **run growth**: peak RSS − RSS after warm-up: what one run adds on top of a warm process (activations the runtime does not keep between runs); 0 when the run fits in memory already resident (an arena keeps its chunks between runs).',
     '- **startup peak**: the process high-water mark before the timed runs (loading, graph building, session creation, warm-up).',
     "- **activations**: the scheduler's estimate (`pumer schedule`), per layer the larger of attention (x, q, k, v and the heads' N×N probabilities) and MLP (input, output, hidden), times the batch.",
   );

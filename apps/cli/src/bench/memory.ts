@@ -29,7 +29,7 @@ export interface MemoryRow {
   readonly rssWarmMiB: number;
   /** Peak resident set during the timed runs (after warm-up): the configuration's steady-state peak. */
   readonly peakRssMiB: number;
-  /** What a run adds on top of the warm process: peak − RSS after warm-up. */
+  /** What a run adds on top of the warm process: peak − RSS after warm-up, 0 when it fits in what is resident. */
   readonly runGrowthMiB: number;
   /** Peak of the whole process before the timed runs: loading, graph building, compiling and warm-up. */
   readonly startupPeakRssMiB: number;
@@ -140,7 +140,7 @@ export function memoryRow(
     rssSessionMiB: probe.rssSession === null ? null : mib(probe.rssSession),
     rssWarmMiB: mib(probe.rssWarm),
     peakRssMiB: mib(probe.peakRss),
-    runGrowthMiB: mib(probe.peakRss - probe.rssWarm),
+    runGrowthMiB: mib(Math.max(0, probe.peakRss - probe.rssWarm)),
     startupPeakRssMiB: mib(probe.startupPeakRss),
     runtime: runtimeMiB(probe.runtime),
     runsMs: probe.runsMs,

@@ -52,6 +52,29 @@ describe('pumer run', () => {
     expect(json.latencyMs).toBeGreaterThan(0);
   });
 
+  it('reports the start-up phases apart from the answer: --json fields and one text line', async () => {
+    // A schedule no other test here runs, so this process compiles its graph now (not from memory).
+    const args = ['run', '--image', circles.path, '--question', circles.question, '--schedule', 'aggressive'];
+    const r = await runCli([...args, '--text-merge', '0.15', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { startup, latencyMs } = JSON.parse(r.stdout);
+    expect(startup.graphCache).toMatch(/^(hit|miss|rebuilt)$/);
+    for (const phase of ['readWeightsMs', 'buildGraphMs', 'createSessionMs', 'firstRunMs', 'timeToAnswerMs'])
+      expect(startup[phase], phase).toBeGreaterThan(0);
+    expect(startup.hashWeightsMs).toBeGreaterThanOrEqual(0);
+    expect(startup.writeGraphMs).toBeGreaterThanOrEqual(0);
+    expect(startup.peakRssMiB).toBeGreaterThan(10);
+    // The answer's own latency leaves out the one-off graph build and session creation.
+    expect(latencyMs).toBeGreaterThan(0);
+    expect(latencyMs).toBeLessThan(startup.timeToAnswerMs - startup.readWeightsMs - startup.createSessionMs);
+    // Run again in this process: a new model object whose graph this process already compiled.
+    const text = await runCli([...args, '--text-merge', '0.15']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(
+      /^startup\s+read weights \d+\.\d\d s · hash weights \d+\.\d\d s · build graph 0\.00 s · create session 0\.00 s · graph cache memory · first run \d+\.\d\d s · answer after \d+\.\d\d s · peak RSS \d+ MiB$/m,
+    );
+  });
+
   it('--schedule off runs unreduced; custom ratios apply on top of a schedule', async () => {
     const off = JSON.parse((await runCli(['run', '--schedule', 'off', '--json'])).stdout);
     expect(off.schedule.config).toBeNull();

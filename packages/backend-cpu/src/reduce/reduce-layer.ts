@@ -14,7 +14,6 @@ import { mergeTokens, mergeTokensWithMask } from './merge.js';
 import { selectTop } from './prune.js';
 import { saliencyScores } from './saliency.js';
 import { trainingFreeReduce } from './training-free.js';
-import { trainingFreeReduce as zzProto } from './zz-proto.js';
 
 /**
  * The reduce step of one block (docs/reducers.md, "The layer plan"), twin of @pumer/onnx's `reduceLayer`:
@@ -97,7 +96,7 @@ export function reduceLayer(
       return { x, mask, textLen: T, n: N, trace: { layer, kind: plan.kind, ...counts } };
     case 'pumer': {
       const cfg = config!;
-      if (cfg.trainingFree) return process.env.PUMER_TF !== undefined ? zzProto(plan, cfg, layer, tokens, attn) : trainingFreeReduce(plan, cfg, layer, tokens, attn);
+      if (cfg.trainingFree) return trainingFreeReduce(plan, cfg, layer, tokens, attn);
       const textMask = sliceRows(mask, B, N, 1, 0, T);
       const saliency = saliencyScores(saliencyRule(cfg.saliency), {
         B,

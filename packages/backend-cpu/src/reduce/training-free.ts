@@ -7,7 +7,6 @@ import {
   type ReductionConfig,
   saliencyRule,
   TRAINING_FREE_SIZE_FLOOR,
-  trainingFreeMergeRule,
   trainingFreeSaliencyRule,
 } from '@pumer/core';
 import { toFloatTensor } from '../ops/arrays.js';
@@ -21,8 +20,8 @@ import { saliencyScores } from './saliency.js';
 /**
  * The reduce step of a `pumer` layer in training-free mode (docs/reducers.md, "Training-free mode"), twin of
  * @pumer/onnx's `trainingFreeReduce`: the layer plan's counts, with sizes carried in the mask (proportional
- * attention through the soft mask), pruned tokens recycled into their most similar kept token, size-weighted
- * merges, and head-averaged attention saliency (core's training-free rules).
+ * attention through the soft mask), pruned tokens recycled into their most similar kept token, and
+ * head-averaged attention saliency (core's training-free rules).
  */
 
 /** Rows [from, from+count) of each example of a [B, N, C] array, as [B, count, C]. */
@@ -117,7 +116,7 @@ export function trainingFreeReduce(
     'size-weighted-mean',
     sliceRows(mask, B, N, 1, T, I),
   );
-  const imageRule = trainingFreeMergeRule(mergeStyleRule(config.mergeStyle));
+  const imageRule = mergeStyleRule(config.mergeStyle);
   const image = mergeTokens(layerMergeDecision(imageRule, plan.imageMergeR), {
     B,
     n: keep,
@@ -128,6 +127,8 @@ export function trainingFreeReduce(
     saliency: top.values,
     size: recycled.size,
   });
+  // Sizes add up whatever the style's combine: the next layers' attention weighs each token by its size.
+  const imageSize = mergeRows(recycled.size!, B, keep, 1, image.map, 'sum').x;
   // Text: ToMe on the keys, states weighted by their mask (padding barely counts), masks summed.
   const text = mergeTokens(layerMergeDecision(MERGE_STYLE_RULES.tome, plan.textMergeR), {
     B,
@@ -149,7 +150,7 @@ export function trainingFreeReduce(
     outX.set(text.x.subarray(b * tOut * D, (b + 1) * tOut * D), b * nOut * D);
     outX.set(image.x.subarray(b * iOut * D, (b + 1) * iOut * D), (b * nOut + tOut) * D);
     outMask.set(textMaskOut.subarray(b * tOut, (b + 1) * tOut), b * nOut);
-    outMask.set(image.size!.subarray(b * iOut, (b + 1) * iOut), b * nOut + tOut);
+    outMask.set(imageSize.subarray(b * iOut, (b + 1) * iOut), b * nOut + tOut);
   }
   return {
     x: outX,

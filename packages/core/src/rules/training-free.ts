@@ -1,4 +1,3 @@
-import type { MergeStyleRule } from './merge-styles.js';
 import type { SaliencyRule } from './saliency-methods.js';
 
 /**
@@ -20,12 +19,4 @@ export const TRAINING_FREE_SIZE_FLOOR = 1e-6;
  */
 export function trainingFreeSaliencyRule(rule: SaliencyRule): SaliencyRule {
   return rule.source === 'attention' && rule.heads === 'first' ? { ...rule, heads: 'mean' } : rule;
-}
-
-/**
- * The image merge as the mode does it: matched as the style says, combined as a size-weighted mean (ToMe's
- * merge_wavg) instead of a sum, so a merged token keeps the scale the next layer was trained on.
- */
-export function trainingFreeMergeRule(rule: MergeStyleRule): MergeStyleRule {
-  return rule.combine === 'size-weighted-mean' ? rule : { ...rule, combine: 'size-weighted-mean' };
 }

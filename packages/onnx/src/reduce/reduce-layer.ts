@@ -6,7 +6,7 @@ import {
   type ReductionConfig,
   saliencyRule,
 } from '@pumer/core';
-import type { GraphBuilder } from '../builder.js';
+import { attr, type GraphBuilder } from '../builder.js';
 import { mergeTokens, mergeTokensWithMask } from './merge.js';
 import { selectTop } from './prune.js';
 import { saliencyScores } from './saliency.js';
@@ -16,6 +16,18 @@ import { trainingFreeReduce } from './training-free.js';
  * The reduce step of one block (docs/reducers.md, "The layer plan"), twin of @pumer/backend-cpu's
  * `reduceLayer`: what it does comes from core's layer plan, how from core's rule tables.
  */
+
+/**
+ * Rows `idx[b, k]` of each example of x [B, n, C] (idx float [B, K], exact small integers) as [B, K, C]: one
+ * GatherElements with int32 indices broadcast over the C columns, twin of @pumer/backend-cpu's `gatherRows`.
+ * It copies the rows; a 0/1 selection matrix [B, K, n] applied with MatMul would cost 2·K·n·C multiply-adds per
+ * example and a [B, K, n] buffer for the same result (docs/benchmark.md, "Memory").
+ */
+export function gatherRows(g: GraphBuilder, x: string, idx: string, c: number): string {
+  // int32 Add broadcasts the column zeros without Shape/Expand: no int64 tensor at run time.
+  const index = g.add(g.unsqueeze(g.cast(idx, 'int32'), [2]), g.ints32(new Array(c).fill(0), [1, 1, c]));
+  return g.op('GatherElements', [x, index], { axis: attr.int(1) });
+}
 
 /** Trace values a reducing layer produces (graph value names; indices in float until the caller casts). */
 export interface BlockTrace {
@@ -39,6 +51,9 @@ export interface LayerTokens {
   readonly k: string;
   /** The factor folded into the queries (1/sqrt(hd)). */
   readonly scale: number;
+  /** Hidden size D and head size hd (the widths of x and of kbar). */
+  readonly d: number;
+  readonly hd: number;
 }
 
 /**
@@ -69,10 +84,11 @@ export function reduceLayer(
     const saliency = saliencyScores(g, rule, { attn: tokens.attn, kbar, qbar, textMask }, t, n);
     const top = selectTop(g, saliency, plan.imageIn, plan.keep);
     const imageRule = mergeStyleRule(config.mergeStyle);
+    const d = tokens.d;
     const image = mergeTokens(g, layerMergeDecision(imageRule, plan.imageMergeR), {
       n: plan.keep,
-      x: g.matmul(top.pick, g.slice(x, 1, t, n)), // [B, keep, D]
-      metric: imageRule.reads.metric ? g.matmul(top.pick, g.slice(kbar, 1, t, n)) : null,
+      x: gatherRows(g, g.slice(x, 1, t, n), top.idx, d), // [B, keep, D]
+      metric: imageRule.reads.metric ? gatherRows(g, g.slice(kbar, 1, t, n), top.idx, tokens.hd) : null,
       saliency: top.values,
       size: null,
     });

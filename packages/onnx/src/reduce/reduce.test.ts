@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../builder.js';
 import { buildMergeGraph, buildPruneGraph } from '../standalone.js';
 import { stableRank } from './rank.js';
+import { gatherRows } from './reduce-layer.js';
 
 async function run(g: GraphBuilder, feeds: Record<string, ort.Tensor>) {
   const session = await ort.InferenceSession.create(g.toOnnxBytes());
@@ -24,6 +25,21 @@ describe('reducer graphs', () => {
     const out = await run(g, { s: f32([3, 1, 3, 2, 1], [1, 5]) });
     expect(Array.from(out['desc'].data as Float32Array)).toEqual([0, 3, 1, 2, 4]);
     expect(Array.from(out['asc'].data as Float32Array)).toEqual([3, 0, 4, 2, 1]);
+  });
+
+  it('gatherRows copies the rows each example picks, in pick order, for any batch', async () => {
+    const g = new GraphBuilder('gather');
+    const x = g.input('x', 'float32', ['batch', 4, 2]);
+    const idx = g.input('idx', 'float32', ['batch', 3]);
+    g.output(gatherRows(g, x, idx, 2), 'rows', 'float32', ['batch', 3, 2]);
+    const out = await run(g, {
+      x: f32([0, 1, 10, 11, 20, 21, 30, 31, 100, 101, 110, 111, 120, 121, 130, 131], [2, 4, 2]),
+      idx: f32([3, 0, 2, 1, 1, 0], [2, 3]),
+    });
+    expect(out['rows'].dims).toEqual([2, 3, 2]);
+    expect(Array.from(out['rows'].data as Float32Array)).toEqual([
+      30, 31, 0, 1, 20, 21, 110, 111, 110, 111, 100, 101,
+    ]);
   });
 
   it('prune keeps the highest scores in descending order', async () => {

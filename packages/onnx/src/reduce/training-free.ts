@@ -6,7 +6,6 @@ import {
   type ReductionConfig,
   saliencyRule,
   TRAINING_FREE_SIZE_FLOOR,
-  trainingFreeMergeRule,
   trainingFreeSaliencyRule,
 } from '@pumer/core';
 import type { GraphBuilder } from '../builder.js';
@@ -21,7 +20,7 @@ import { saliencyScores } from './saliency.js';
  * The reduce step of a `pumer` layer in training-free mode (docs/reducers.md, "Training-free mode"), twin of
  * @pumer/backend-cpu's `trainingFreeReduce`: the layer plan's counts, with sizes carried in the mask
  * (proportional attention through the soft mask), pruned tokens recycled into their most similar kept token,
- * size-weighted merges, and head-averaged attention saliency (core's training-free rules).
+ * and head-averaged attention saliency (core's training-free rules).
  */
 
 /**
@@ -82,7 +81,7 @@ export function trainingFreeReduce(
     keep,
     g.unsqueeze(g.slice(mask, 1, t, n), [2]),
   );
-  const imageRule = trainingFreeMergeRule(mergeStyleRule(config.mergeStyle));
+  const imageRule = mergeStyleRule(config.mergeStyle);
   const image = mergeTokens(g, layerMergeDecision(imageRule, plan.imageMergeR), {
     n: keep,
     x: recycled.x,
@@ -90,6 +89,9 @@ export function trainingFreeReduce(
     saliency: top.values,
     size: recycled.size,
   });
+  // Sizes add up whatever the style's combine: the next layers' attention weighs each token by its size.
+  const imageSize =
+    plan.imageMergeR === 0 ? recycled.size : g.matmul(oneHotRows(g, image.dst, plan.imageOut), recycled.size);
   // Text: ToMe on the keys, states weighted by their mask (padding barely counts), masks summed.
   const textMask3 = g.unsqueeze(textMask, [2]);
   const text = mergeTokens(g, layerMergeDecision(MERGE_STYLE_RULES.tome, plan.textMergeR), {
@@ -105,7 +107,7 @@ export function trainingFreeReduce(
       : g.squeeze(g.matmul(oneHotRows(g, text.dst, plan.textOut), textMask3), [2]);
   return {
     x: g.concat([text.x, image.x], 1),
-    mask: g.concat([textMaskOut, g.squeeze(image.size!, [2])], 1),
+    mask: g.concat([textMaskOut, g.squeeze(imageSize, [2])], 1),
     trace: { saliency, keepIdx: top.idx, imageDst: image.dst, textDst: text.dst },
   };
 }

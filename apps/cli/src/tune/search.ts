@@ -1,0 +1,191 @@
+import { type ModelGeometry, type ReductionConfig, schedule, validateReductionConfig } from '@pumer/core';
+import {
+  candidateConfig,
+  configKey,
+  levelsOf,
+  methodsOf,
+  predictedSpeedup,
+  type TuneMethod,
+  type TuneSpace,
+} from './space.js';
+
+/**
+ * The schedule search of `pumer tune` (docs/tuning.md, "How the search works"). Accuracy and speed are the
+ * caller's (measured on its backend); the scheduler's FLOPs order the candidates before anything runs:
+ * 1. every method (saliency × style × training-free) at one reference level, the best `keepMethods` go on;
+ * 2. for each, a binary search over the levels sorted by predicted speed-up for the fastest one within the
+ *    accuracy budget (accuracy falls, roughly, as reduction grows), then the next few levels past it in case
+ *    the fall is not monotone;
+ * 3. the within-budget candidates with the highest predicted speed-ups, and the reference, are timed side by
+ *    side with the unreduced model; the fastest measured one is chosen.
+ */
+
+export interface TuneEvaluator {
+  /** Accuracy on the calibration set, in [0, 1] (null: unreduced). */
+  accuracy(config: ReductionConfig | null): Promise<number>;
+  /** Measured speed-ups over the unreduced model, one per config, timed side by side. */
+  speedups(configs: readonly ReductionConfig[]): Promise<number[]>;
+}
+
+export interface TuneOptions {
+  readonly geometry: ModelGeometry;
+  readonly space: TuneSpace;
+  /** The level the methods are compared at (the `pumer` schedule, or the checkpoint's own). */
+  readonly reference: ReductionConfig;
+  /** Largest accuracy drop allowed, in points (1 = one percentage point). */
+  readonly maxDrop: number;
+  /** Methods kept after the screening (default 4). */
+  readonly keepMethods?: number;
+  /** Levels tried past each binary search's answer (default 3). */
+  readonly lookahead?: number;
+  /** Candidates timed (default 6, the reference besides). */
+  readonly timed?: number;
+  readonly onProgress?: (done: number, total: number, stage: string) => void;
+}
+
+export interface TunePoint {
+  readonly config: ReductionConfig;
+  readonly accuracy: number;
+  /** The scheduler's FLOPs speed-up. */
+  readonly predictedSpeedup: number;
+  /** Measured speed-up over unreduced, when timed. */
+  readonly measuredSpeedup?: number;
+  readonly withinBudget: boolean;
+  /** Which stage evaluated it. */
+  readonly stage: 'screen' | 'search';
+}
+
+export interface TuneResult {
+  readonly unreducedAccuracy: number;
+  readonly maxDrop: number;
+  /** Every schedule whose accuracy was measured, in evaluation order. */
+  readonly points: readonly TunePoint[];
+  /** Points no other point beats on both accuracy and speed-up (measured where timed, else predicted). */
+  readonly frontier: readonly TunePoint[];
+  /** The fastest measured point within budget; null: none was (keep the model unreduced). */
+  readonly chosen: TunePoint | null;
+  /** The reference schedule as given (the `pumer` schedule, or the checkpoint's own). */
+  readonly reference: TunePoint;
+  readonly evaluations: number;
+}
+
+/** The speed-up a point is judged by: measured when timed, else the prediction. */
+export function speedupOf(p: TunePoint): number {
+  return p.measuredSpeedup ?? p.predictedSpeedup;
+}
+
+/** Points not dominated by another (at least as accurate and as fast, better in one), fastest first. */
+export function paretoFrontier(points: readonly TunePoint[]): TunePoint[] {
+  const sorted = [...points].sort((a, b) => speedupOf(b) - speedupOf(a) || b.accuracy - a.accuracy);
+  const out: TunePoint[] = [];
+  let best = Number.NEGATIVE_INFINITY;
+  for (const p of sorted) {
+    if (p.accuracy > best) {
+      out.push(p);
+      best = p.accuracy;
+    }
+  }
+  return out;
+}
+
+/** The token counts a config gives every layer: schedules with equal counts and method run identically. */
+function countsKey(geometry: ModelGeometry, config: ReductionConfig): string {
+  return schedule(geometry, config)
+    .layers.map((l) => `${l.textTokens}/${l.imageTokens}`)
+    .join(',');
+}
+
+export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<TuneResult> {
+  const numLayers = o.geometry.numLayers;
+  const methods = methodsOf(o.space);
+  const levels = levelsOf(o.space);
+  const keepMethods = Math.min(o.keepMethods ?? 4, methods.length);
+  const lookahead = o.lookahead ?? 3;
+  const searchSteps = Math.ceil(Math.log2(levels.length + 1)) + lookahead;
+  const total = 2 + methods.length + keepMethods * searchSteps;
+  let done = 0;
+  const tick = (stage: string) => o.onProgress?.(++done, total, stage);
+
+  const unreducedAccuracy = await ev.accuracy(null);
+  tick('unreduced');
+  const floor = unreducedAccuracy - o.maxDrop / 100 - 1e-9;
+  const points = new Map<string, TunePoint>();
+  const evaluate = async (config: ReductionConfig, stage: TunePoint['stage']): Promise<TunePoint> => {
+    const key = configKey(config);
+    const known = points.get(key);
+    if (known) return known;
+    const accuracy = await ev.accuracy(config);
+    const p: TunePoint = {
+      config,
+      accuracy,
+      predictedSpeedup: predictedSpeedup(o.geometry, config),
+      withinBudget: accuracy >= floor,
+      stage,
+    };
+    points.set(key, p);
+    tick(stage);
+    return p;
+  };
+
+  // 1. Screening: every method at the reference level (the reference itself first).
+  const reference = await evaluate(validateReductionConfig(o.reference, numLayers), 'screen');
+  const screened: { method: TuneMethod; point: TunePoint }[] = [];
+  for (const method of methods) {
+    const point = await evaluate(candidateConfig(o.reference, method, numLayers), 'screen');
+    screened.push({ method, point });
+  }
+  const kept = [...screened]
+    .sort((a, b) => b.point.accuracy - a.point.accuracy)
+    .slice(0, keepMethods)
+    .map((s) => s.method);
+
+  // 2. Per kept method, the fastest level within budget by binary search over predicted speed-up.
+  for (const method of kept) {
+    const seen = new Set<string>();
+    const ladder = levels
+      .map((level) => candidateConfig(level, method, numLayers))
+      .filter((c) => {
+        const k = countsKey(o.geometry, c);
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      })
+      .map((config) => ({ config, speedup: predictedSpeedup(o.geometry, config) }))
+      .sort((a, b) => a.speedup - b.speedup);
+    let lo = -1; // highest index known within budget
+    let hi = ladder.length; // lowest index known over budget
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if ((await evaluate(ladder[mid]!.config, 'search')).withinBudget) lo = mid;
+      else hi = mid;
+    }
+    for (let k = hi + 1; k < Math.min(ladder.length, hi + 1 + lookahead); k++) {
+      await evaluate(ladder[k]!.config, 'search');
+    }
+  }
+
+  // 3. Time the within-budget candidates the scheduler expects fastest, and the reference, side by side.
+  const within = [...points.values()].filter((p) => p.withinBudget);
+  const toTime = within.sort((a, b) => b.predictedSpeedup - a.predictedSpeedup).slice(0, o.timed ?? 6);
+  if (!toTime.includes(reference)) toTime.push(reference);
+  o.onProgress?.(total, total, 'timing');
+  const measured = await ev.speedups(toTime.map((p) => p.config));
+  toTime.forEach((p, i) => {
+    points.set(configKey(p.config), { ...p, measuredSpeedup: measured[i]! });
+  });
+  const all = [...points.values()];
+  // A schedule measured slower than the unreduced model is never worth choosing.
+  const timedWithin = all.filter((p) => p.withinBudget && (p.measuredSpeedup ?? 0) > 1);
+  const chosen = timedWithin.length
+    ? timedWithin.reduce((a, b) => (speedupOf(b) > speedupOf(a) ? b : a))
+    : null;
+  return {
+    unreducedAccuracy,
+    maxDrop: o.maxDrop,
+    points: all,
+    frontier: paretoFrontier(all),
+    chosen,
+    reference: points.get(configKey(reference.config)) ?? reference,
+    evaluations: all.length + 1,
+  };
+}
