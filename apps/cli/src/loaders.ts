@@ -133,9 +133,14 @@ export async function meter(): Promise<MeterNode> {
   return import('@pumer/meter/node');
 }
 
-/** Whether `dir` holds a METER checkpoint (its config.json's model_type is "meter"): @pumer/meter decides. */
+/**
+ * Whether `dir` holds a METER checkpoint (its config.json's model_type is "meter"): @pumer/meter decides. A
+ * config.json that does not even contain the word is not one, so a ViLT run never loads @pumer/meter.
+ */
 export async function isMeterDir(dir: string): Promise<boolean> {
-  return existsSync(dir) && (await meter()).isMeterCheckpoint(dir);
+  const config = path.join(dir, 'config.json');
+  if (!existsSync(config) || !readFileSync(config, 'utf8').includes('"meter"')) return false;
+  return (await meter()).isMeterCheckpoint(dir);
 }
 
 /** Loads a METER checkpoint directory (with `--labels` / `--tokenizer`); a problem is one clear CLI error. */

@@ -146,6 +146,10 @@ export function createProgram(io: CliIO): Command {
     .option('--labels <file>', MODEL_FLAG_HELP.labels)
     .option('--tokenizer <file|dir>', MODEL_FLAG_HELP.tokenizer)
     .addOption(maxPixelsOption())
+    .option(
+      '--graph-cache <dir|off>',
+      'node backend: where compiled graphs are cached across runs, or off (default: $PUMER_GRAPH_CACHE, else ~/.cache/pumer/graphs)',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (opts) => runCommand(opts, io));
 
@@ -213,6 +217,12 @@ export function createProgram(io: CliIO): Command {
     )
     .requiredOption('--out <dir>', 'where the tuned copy of the checkpoint, tune.json and frontier.svg go')
     .option('--max-drop <points>', 'largest accuracy drop allowed, in percentage points', parsePoints, 1)
+    .option(
+      '--margin <sigmas>',
+      'standard errors of the paired accuracy difference added to a drop before it is held against the budget (0: as measured)',
+      parsePoints,
+      1,
+    )
     .addOption(backendOption())
     .option('--labels <file>', MODEL_FLAG_HELP.labels)
     .option('--tokenizer <file|dir>', MODEL_FLAG_HELP.tokenizer)
@@ -222,6 +232,12 @@ export function createProgram(io: CliIO): Command {
       'examples per forward pass (the timed batch is the first one)',
       parsePositiveInt,
       50,
+    )
+    .option(
+      '--tie <fraction>',
+      'measured speed-ups within this fraction of the fastest count as equal; the most accurate of them is chosen',
+      parseRatio,
+      0.05,
     )
     .option(
       '--methods <n>',

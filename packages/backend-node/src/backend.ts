@@ -12,7 +12,7 @@ import {
   type ViltGraphGeometry,
   viltGeometryOf,
 } from '@pumer/onnx';
-import type { GraphBuilder } from '@pumer/onnx/graph';
+import type { ExternalDataModel, GraphBuilder } from '@pumer/onnx/graph';
 import { writeExternalData } from '@pumer/onnx/node';
 import * as ort from 'onnxruntime-node';
 import { contentFingerprint, graphLibraryVersion } from './content-key.js';
@@ -141,20 +141,7 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
   ): Promise<GraphSession<ort.InferenceSession>> => {
     const laid = graph.toExternalData({ location: GRAPH_DATA_FILE });
     const cache = this.graphCache;
-    if (!cache) {
-      const dir = mkdtempSync(path.join(tmpdir(), 'pumer-graph-'));
-      try {
-        const written = performance.now();
-        writeExternalData(laid, path.join(dir, 'model.onnx'), GRAPH_DATA_FILE);
-        const created = performance.now();
-        const session = await this.load(path.join(dir, 'model.onnx'), true);
-        const createSessionMs = performance.now() - created;
-        return { session, graphCache: 'off', writeGraphMs: created - written, createSessionMs };
-      } finally {
-        // The session has read (or mapped) what it needs; a mapped file stays readable once unlinked.
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
+    if (!cache) return this.loadUncached(laid);
     let outcome: GraphCacheOutcome = 'miss';
     const found = cache.lookup(key, laid);
     if (found.found === 'entry') {
@@ -171,7 +158,13 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
       outcome = 'rebuilt';
     }
     const written = performance.now();
-    const onnxPath = cache.store(key, laid);
+    let onnxPath: string;
+    try {
+      onnxPath = cache.store(key, laid);
+    } catch {
+      // A cache that cannot be written (read-only, full) must not stop the answer: run without it.
+      return this.loadUncached(laid);
+    }
     const created = performance.now();
     const session = await this.load(onnxPath, true);
     return {
@@ -181,6 +174,22 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
       createSessionMs: performance.now() - created,
     };
   };
+
+  /** A whole-model session through a temporary folder, removed once the session holds what it needs. */
+  private async loadUncached(laid: ExternalDataModel): Promise<GraphSession<ort.InferenceSession>> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pumer-graph-'));
+    try {
+      const written = performance.now();
+      writeExternalData(laid, path.join(dir, 'model.onnx'), GRAPH_DATA_FILE);
+      const created = performance.now();
+      const session = await this.load(path.join(dir, 'model.onnx'), true);
+      const createSessionMs = performance.now() - created;
+      return { session, graphCache: 'off', writeGraphMs: created - written, createSessionMs };
+    } finally {
+      // The session has read (or mapped) what it needs; a mapped file stays readable once unlinked.
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
 
 /**

@@ -154,6 +154,14 @@ describe('the on-disk graph cache', () => {
     expect((await answer(dir)).cache).toBe('hit');
   });
 
+  it('answers without the cache when it cannot be written (its folder is a file)', async () => {
+    const notADir = join(root, 'a-file');
+    writeFileSync(notADir, 'not a folder');
+    const r = await answer(notADir);
+    expect(r.cache).toBe('off');
+    expect(r.logits).toEqual((await answer(false)).logits);
+  });
+
   it('keeps within its size bound, dropping the least recently used entries', () => {
     const dir = freshDir();
     const lay = (grid: number) =>

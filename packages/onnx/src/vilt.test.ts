@@ -145,6 +145,9 @@ describe('whole-model graph', () => {
     expect(made).toEqual(['a:5:unreduced', `a:5:${scheduleKey(config)}`, 'b:5:unreduced']);
     expect(evicted).toEqual(['a:5:unreduced']);
     expect(scheduleKey({ ...config, reduceLayers: [1] })).toBe(scheduleKey(config));
+    // Training-free mode builds another graph at the same counts.
+    expect(scheduleKey({ ...config, trainingFree: true })).not.toBe(scheduleKey(config));
+    expect(scheduleKey({ ...config, trainingFree: false })).toBe(scheduleKey(config));
   });
 
   it('keys graphs on what shapes them, not on the model id: same id, other weights or labels, other graph', () => {

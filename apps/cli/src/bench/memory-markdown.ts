@@ -56,7 +56,7 @@ export function memoryMarkdown(report: MemoryReport): string {
     f(r.rssSessionMiB),
     f(r.rssLoadedMiB),
     f(r.startupPeakRssMiB),
-    ...(runtime ? [f(r.runtime?.peakMiB)] : []),
+    ...(runtime ? [f(r.runtime?.peakMiB, 1)] : []),
     f(r.peakActivationMiB, 1),
     versus(report.rows, r, (x) => x.peakActivationMiB),
   ]);

@@ -60,6 +60,8 @@ export interface StartupReport {
   /** The photo's size (a generated width x height image, as a phone photo is). */
   readonly image: string;
   readonly runs: readonly StartupTry[];
+  /** The machine's 1-minute load average before and after the tries (other work slows every phase). */
+  readonly loadAverage: { readonly before: number; readonly after: number };
   readonly cold: StartupSummary;
   readonly warm: StartupSummary;
   readonly notes: readonly string[];
@@ -252,7 +254,7 @@ export function startupMarkdown(r: StartupReport): string {
     '',
     `\`${r.command}\` — ${r.date}, ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.machine.node}.`,
     '',
-    `A ${r.image} photo, schedule \`${r.schedule}\`, weights ${(r.weightsBytes / 2 ** 20).toFixed(0)} MiB (peak RSS budget 2.5× = ${budget.toFixed(0)} MiB).`,
+    `A ${r.image} photo, schedule \`${r.schedule}\`, weights ${(r.weightsBytes / 2 ** 20).toFixed(0)} MiB (peak RSS budget 2.5× = ${budget.toFixed(0)} MiB). Load average ${r.loadAverage.before.toFixed(1)} before, ${r.loadAverage.after.toFixed(1)} after.`,
     '',
     '| graph cache | tries | time to answer (s) | wall (s) | read weights | hash weights | build graph | write graph | create session | first run | peak RSS (MiB) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -36,9 +36,9 @@ describe('pumer bench --memory (tiny, node, each configuration in its own proces
     const json = JSON.parse(r.stdout);
     expect(json.format).toBe('pumer-bench-memory/1');
     expect(json.rssMethod).toBe(process.platform === 'linux' ? 'VmHWM' : 'sampled');
-    expect(json.rows.map((row: { batch: number; schedule: string }) => `${row.batch} ${row.schedule}`)).toEqual(
-      ['1 unreduced', '1 aggressive', '8 unreduced', '8 aggressive'],
-    );
+    expect(
+      json.rows.map((row: { batch: number; schedule: string }) => `${row.batch} ${row.schedule}`),
+    ).toEqual(['1 unreduced', '1 aggressive', '8 unreduced', '8 aggressive']);
     const aggressive = schedule(TINY_GEOMETRY, namedSchedule('aggressive', 6));
     const unreduced = schedule(TINY_GEOMETRY, null);
     for (const row of json.rows) {

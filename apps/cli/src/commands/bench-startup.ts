@@ -1,4 +1,5 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { measureStartup, type StartupReport, startupMarkdown, startupReport } from '../bench/startup.js';
 import { cacheDir, ensureSyntheticCheckpoint, SYNTHETIC_GEOMETRIES } from '../bench/synthetic.js';
@@ -45,6 +46,7 @@ export async function runStartupBench(opts: BenchCommandOptions, io: CliIO): Pro
     io.err(
       `timing ${tries} cold and ${tries} warm starts of pumer run (${g.name}, ${backend}, ${schedule})\n`,
     );
+  const loadBefore = os.loadavg()[0]!;
   let runs: Awaited<ReturnType<typeof measureStartup>>;
   try {
     runs = await measureStartup({
@@ -69,6 +71,7 @@ export async function runStartupBench(opts: BenchCommandOptions, io: CliIO): Pro
     schedule,
     image: `${STARTUP_PHOTO.width}x${STARTUP_PHOTO.height}`,
     runs,
+    loadAverage: { before: loadBefore, after: os.loadavg()[0]! },
   });
 }
 

@@ -37,6 +37,8 @@ export interface RunCommandOptions extends ScheduleFlags {
   topK: number;
   /** Largest image decoded (pixels); absent: the decoder's default. */
   maxPixels?: number;
+  /** The node backend's graph cache folder, or `off` (sets PUMER_GRAPH_CACHE for this process's backend). */
+  graphCache?: string;
   json?: boolean;
 }
 
@@ -203,6 +205,13 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
   const images = given.length > 0 ? [...given] : [await defaultImage(text)];
   const pixels = decoded.length > 0 ? decoded : [decodeImageFile(images[0]!, { maxPixels: opts.maxPixels })];
   const resolved = scheduleFromFlags(opts, loaded.config.geometry.numLayers, loaded.reduction);
+  // One answer: pre-packing the weights for the matrix kernels costs the node backend more start-up than it
+  // saves on a single run (docs/benchmark.md, "Start-up"); PUMER_NODE_PREPACK=1 keeps it.
+  process.env['PUMER_NODE_PREPACK'] ??= '0';
+  // The registry's node backend reads its graph cache folder from the environment when it is created.
+  if (opts.graphCache !== undefined)
+    process.env['PUMER_GRAPH_CACHE'] =
+      opts.graphCache === 'off' ? 'off' : path.resolve(io.cwd, opts.graphCache);
   const active = await activateBackend(opts.backend);
   // No backend option: the pipeline runs on the active backend, the one just loaded.
   const options = { model: loaded, reduction: resolved.config };

@@ -45,6 +45,10 @@ export interface TuneCommandOptions {
   batchSize: number;
   /** Methods kept after the screening. */
   methods: number;
+  /** Standard errors added to a measured drop before it is held against the budget. */
+  margin: number;
+  /** Measured speed-ups within this fraction of the fastest count as equal (the most accurate wins). */
+  tie: number;
   /** Timing rounds per timed schedule. */
   repeats: number;
   /** A smaller search space (tests, quick looks): layer sets of one layer, fewer ratios. */
@@ -56,6 +60,8 @@ export interface TunePointReport {
   schedule: string;
   config: ReductionConfig;
   accuracy: number;
+  /** Drop in points plus the margin's standard errors: what the budget judged. */
+  dropBound: number;
   predictedSpeedup: number;
   measuredSpeedup?: number;
   withinBudget: boolean;
@@ -67,6 +73,7 @@ export interface TuneReport {
   n: number;
   backend: BackendReport;
   maxDrop: number;
+  margin: number;
   unreducedAccuracy: number;
   reference: TunePointReport;
   chosen: TunePointReport | null;
@@ -121,14 +128,14 @@ async function loadCalibration(
   return { batches, answers: examples.map((ex) => ex.answer) } satisfies Calibration;
 }
 
-async function calibrationAccuracy(
+async function calibrationCorrect(
   backend: Backend,
   loaded: LoadedVilt,
   cal: Calibration,
   config: ReductionConfig | null,
-): Promise<number> {
+): Promise<boolean[]> {
   const labels = loaded.model.labels;
-  let correct = 0;
+  const correct: boolean[] = [];
   let row = 0;
   for (const inputs of cal.batches) {
     const { logits } = await backend.runVilt(loaded.model, inputs, config);
@@ -136,10 +143,10 @@ async function calibrationAccuracy(
     for (let b = 0; b < B; b++, row++) {
       let best = 0;
       for (let j = 1; j < L; j++) if (logits.data[b * L + j]! > logits.data[b * L + best]!) best = j;
-      if (labels[best] === cal.answers[row]) correct++;
+      correct.push(labels[best] === cal.answers[row]);
     }
   }
-  return correct / row;
+  return correct;
 }
 
 function geometryOf(loaded: LoadedVilt, inputs: ViltInputs): ModelGeometry {
@@ -171,6 +178,7 @@ function pointReport(p: TunePoint): TunePointReport {
     schedule: describeSchedule(p.config),
     config: p.config,
     accuracy: p.accuracy,
+    dropBound: p.dropBound,
     predictedSpeedup: p.predictedSpeedup,
     ...(p.measuredSpeedup !== undefined ? { measuredSpeedup: p.measuredSpeedup } : {}),
     withinBudget: p.withinBudget,
@@ -245,10 +253,12 @@ export async function tuneModel(opts: TuneCommandOptions, io: CliIO): Promise<Tu
         space: opts.quick ? quickSpace(numLayers) : defaultSpace(numLayers),
         reference,
         maxDrop: opts.maxDrop,
+        margin: opts.margin,
+        tie: opts.tie,
         keepMethods: opts.methods,
         onProgress: (done, total) => progress.update(done, total),
       },
-      { accuracy: (config) => calibrationAccuracy(backend, loaded, cal, config), speedups },
+      { correct: (config) => calibrationCorrect(backend, loaded, cal, config), speedups },
     );
   } finally {
     progress.stop();
@@ -269,6 +279,7 @@ export async function tuneModel(opts: TuneCommandOptions, io: CliIO): Promise<Tu
     n: cal.answers.length,
     backend: backendReport(backend.info(), reason),
     maxDrop: opts.maxDrop,
+    margin: opts.margin,
     unreducedAccuracy: result.unreducedAccuracy,
     reference: pointReport(result.reference),
     chosen: result.chosen ? pointReport(result.chosen) : null,
@@ -287,6 +298,7 @@ function row(p: TunePointReport, base: number): string[] {
     p.schedule,
     percent(p.accuracy),
     signedPoints(p.accuracy - base),
+    fixed(p.dropBound, 2),
     `${fixed(p.predictedSpeedup, 2)}×`,
     p.measuredSpeedup !== undefined ? `${fixed(p.measuredSpeedup, 2)}×` : '-',
   ];
@@ -303,10 +315,10 @@ export async function tuneCommand(opts: TuneCommandOptions, io: CliIO): Promise<
   io.out(`${c.dim('model   ')} ${r.model}\n${c.dim('data    ')} ${r.data} (${r.n} calibration rows)\n`);
   io.out(backendLine(r.backend, c));
   io.out(
-    `${c.dim('budget  ')} ${percent(r.unreducedAccuracy)} unreduced, at most ${r.maxDrop} point(s) lower\n` +
+    `${c.dim('budget  ')} ${percent(r.unreducedAccuracy)} unreduced, at most ${r.maxDrop} point(s) lower (drops judged with ${r.margin} standard error(s) added)\n` +
       `${c.dim('searched')} ${r.evaluations} schedules evaluated in ${fixed(r.seconds, 1)} s\n\n`,
   );
-  const header = ['schedule', 'accuracy', 'points', 'predicted', 'measured'];
+  const header = ['schedule', 'accuracy', 'points', 'judged drop', 'predicted', 'measured'];
   io.out(`frontier (speed-up vs accuracy; measured = timed side by side with unreduced)\n`);
   io.out(
     table(

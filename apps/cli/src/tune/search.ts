@@ -15,14 +15,14 @@ import {
  * 1. every method (saliency × style × training-free) at one reference level, the best `keepMethods` go on;
  * 2. for each, a binary search over the levels sorted by predicted speed-up for the fastest one within the
  *    accuracy budget (accuracy falls, roughly, as reduction grows), then the next few levels past it in case
- *    the fall is not monotone;
- * 3. the within-budget candidates with the highest predicted speed-ups, and the reference, are timed side by
- *    side with the unreduced model; the fastest measured one is chosen.
+ *    the fall is not monotone; a drop is held against the budget with `margin` standard errors added;
+ * 3. the within-budget candidates with the highest predicted speed-ups, the frontier by prediction and the
+ *    reference are timed side by side with the unreduced model; the fastest measured one within budget is chosen.
  */
 
 export interface TuneEvaluator {
-  /** Accuracy on the calibration set, in [0, 1] (null: unreduced). */
-  accuracy(config: ReductionConfig | null): Promise<number>;
+  /** Whether each calibration row is answered correctly (null: unreduced). */
+  correct(config: ReductionConfig | null): Promise<readonly boolean[]>;
   /** Measured speed-ups over the unreduced model, one per config, timed side by side. */
   speedups(configs: readonly ReductionConfig[]): Promise<number[]>;
 }
@@ -34,10 +34,17 @@ export interface TuneOptions {
   readonly reference: ReductionConfig;
   /** Largest accuracy drop allowed, in points (1 = one percentage point). */
   readonly maxDrop: number;
+  /**
+   * Standard errors added to a measured drop before it is held against the budget (default 1; 0: the drop as
+   * measured). The search picks the best of many tries, so a drop measured just within budget is optimistic.
+   */
+  readonly margin?: number;
   /** Methods kept after the screening (default 4). */
   readonly keepMethods?: number;
   /** Levels tried past each binary search's answer (default 3). */
   readonly lookahead?: number;
+  /** Measured speed-ups within this fraction of the fastest count as equal; the most accurate wins (default 0.05). */
+  readonly tie?: number;
   /** Candidates timed (default 6, the reference besides). */
   readonly timed?: number;
   readonly onProgress?: (done: number, total: number, stage: string) => void;
@@ -46,6 +53,11 @@ export interface TuneOptions {
 export interface TunePoint {
   readonly config: ReductionConfig;
   readonly accuracy: number;
+  /**
+   * The drop against unreduced, in points, plus `margin` standard errors of that paired difference (rows the two
+   * answer differently): what is held against the budget.
+   */
+  readonly dropBound: number;
   /** The scheduler's FLOPs speed-up. */
   readonly predictedSpeedup: number;
   /** Measured speed-up over unreduced, when timed. */
@@ -60,9 +72,9 @@ export interface TuneResult {
   readonly maxDrop: number;
   /** Every schedule whose accuracy was measured, in evaluation order. */
   readonly points: readonly TunePoint[];
-  /** Points no other point beats on both accuracy and speed-up (measured where timed, else predicted). */
+  /** Timed points no other timed point beats on both accuracy and measured speed-up. */
   readonly frontier: readonly TunePoint[];
-  /** The fastest measured point within budget; null: none was (keep the model unreduced). */
+  /** The fastest measured point within budget (ties: the most accurate); null: none was (keep the model unreduced). */
   readonly chosen: TunePoint | null;
   /** The reference schedule as given (the `pumer` schedule, or the checkpoint's own). */
   readonly reference: TunePoint;
@@ -106,20 +118,35 @@ export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<
   let done = 0;
   const tick = (stage: string) => o.onProgress?.(++done, total, stage);
 
-  const unreducedAccuracy = await ev.accuracy(null);
+  const base = await ev.correct(null);
+  const n = base.length;
+  const unreducedAccuracy = base.filter(Boolean).length / n;
   tick('unreduced');
-  const floor = unreducedAccuracy - o.maxDrop / 100 - 1e-9;
+  const margin = o.margin ?? 1;
+  /** The paired drop in points and its bound: lost rows minus gained ones, plus `margin` standard errors. */
+  const judge = (correct: readonly boolean[]) => {
+    let lost = 0;
+    let gained = 0;
+    correct.forEach((c, i) => {
+      if (base[i] && !c) lost++;
+      if (!base[i] && c) gained++;
+    });
+    const drop = (lost - gained) / n;
+    const se = Math.sqrt(Math.max(0, lost + gained - n * drop * drop)) / n;
+    return { accuracy: correct.filter(Boolean).length / n, dropBound: 100 * (drop + margin * se) };
+  };
   const points = new Map<string, TunePoint>();
   const evaluate = async (config: ReductionConfig, stage: TunePoint['stage']): Promise<TunePoint> => {
     const key = configKey(config);
     const known = points.get(key);
     if (known) return known;
-    const accuracy = await ev.accuracy(config);
+    const { accuracy, dropBound } = judge(await ev.correct(config));
     const p: TunePoint = {
       config,
       accuracy,
+      dropBound,
       predictedSpeedup: predictedSpeedup(o.geometry, config),
-      withinBudget: accuracy >= floor,
+      withinBudget: dropBound <= o.maxDrop + 1e-9,
       stage,
     };
     points.set(key, p);
@@ -165,9 +192,11 @@ export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<
   }
 
   // 3. Time the within-budget candidates the scheduler expects fastest, and the reference, side by side.
+  //    The frontier by prediction is timed too, so the frontier reported is a measured one.
   const within = [...points.values()].filter((p) => p.withinBudget);
   const toTime = within.sort((a, b) => b.predictedSpeedup - a.predictedSpeedup).slice(0, o.timed ?? 6);
-  if (!toTime.includes(reference)) toTime.push(reference);
+  for (const p of [...paretoFrontier([...points.values()]), reference])
+    if (!toTime.includes(p)) toTime.push(p);
   o.onProgress?.(total, total, 'timing');
   const measured = await ev.speedups(toTime.map((p) => p.config));
   toTime.forEach((p, i) => {
@@ -176,14 +205,22 @@ export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<
   const all = [...points.values()];
   // A schedule measured slower than the unreduced model is never worth choosing.
   const timedWithin = all.filter((p) => p.withinBudget && (p.measuredSpeedup ?? 0) > 1);
+  // Timings on a busy machine wobble by a few per cent: speed-ups within `tie` of the fastest count as equal,
+  // and the most accurate of those wins (the calibration set cannot tell small accuracy differences apart either).
+  const fastest = Math.max(...timedWithin.map(speedupOf));
+  const tie = o.tie ?? 0.05;
   const chosen = timedWithin.length
-    ? timedWithin.reduce((a, b) => (speedupOf(b) > speedupOf(a) ? b : a))
+    ? timedWithin
+        .filter((p) => speedupOf(p) >= fastest * (1 - tie))
+        .reduce((a, b) =>
+          b.accuracy > a.accuracy || (b.accuracy === a.accuracy && speedupOf(b) > speedupOf(a)) ? b : a,
+        )
     : null;
   return {
     unreducedAccuracy,
     maxDrop: o.maxDrop,
     points: all,
-    frontier: paretoFrontier(all),
+    frontier: paretoFrontier(all.filter((p) => p.measuredSpeedup !== undefined)),
     chosen,
     reference: points.get(configKey(reference.config)) ?? reference,
     evaluations: all.length + 1,
