@@ -138,9 +138,13 @@ export async function meter(): Promise<MeterNode> {
  * config.json that does not even contain the word is not one, so a ViLT run never loads @pumer/meter.
  */
 export async function isMeterDir(dir: string): Promise<boolean> {
-  const config = path.join(dir, 'config.json');
-  if (!existsSync(config) || !readFileSync(config, 'utf8').includes('"meter"')) return false;
-  return (await meter()).isMeterCheckpoint(dir);
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, 'config.json'), 'utf8');
+  } catch {
+    return false; // no readable config.json: the ViLT loader says what is wrong
+  }
+  return text.includes('"meter"') && (await meter()).isMeterCheckpoint(dir);
 }
 
 /** Loads a METER checkpoint directory (with `--labels` / `--tokenizer`); a problem is one clear CLI error. */

@@ -191,7 +191,9 @@ describe('seeded fuzz of checkpoint files and images', { timeout: 60_000 }, () =
     const specs = new Map<string, TorchTensorSpec>();
     let key = 0;
     for (const [name, t] of tensors as Map<string, CheckpointTensor>) {
-      const bytes = new Uint8Array((t.data as Float32Array).buffer.slice(0));
+      // The tensor's own bytes: its data may be a view into the whole file's buffer (read zero-copy).
+      const data = t.data as Float32Array;
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
       specs.set(name, {
         shape: [...t.shape],
         storage: { className: 'FloatStorage', key: String(key++), numel: t.data.length, bytes },
