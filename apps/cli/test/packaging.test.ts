@@ -18,7 +18,7 @@ beforeAll(async () => {
 }, 600_000);
 
 describe('installed from the npm tarballs', () => {
-  it('the install block installed the nine packages from their tarballs, with no CUDA download', () => {
+  it('the install block installed the ten packages from their tarballs, with no CUDA download', () => {
     const names = PACKAGES.map(
       (pkg) => JSON.parse(readFileSync(path.join(ROOT, pkg, 'package.json'), 'utf8')).name as string,
     );
