@@ -221,7 +221,7 @@ export function createProgram(io: CliIO): Command {
       '--margin <sigmas>',
       'standard errors of the paired accuracy difference added to a drop before it is held against the budget (0: as measured)',
       parsePoints,
-      1,
+      0.5,
     )
     .addOption(backendOption())
     .option('--labels <file>', MODEL_FLAG_HELP.labels)

@@ -130,6 +130,34 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
     }
   }
 
+  /** Graph keys whose stored entry `openCachedGraphSession` found damaged (and removed): rebuilt next. */
+  private readonly damagedKeys = new Set<string>();
+
+  /**
+   * A whole-model session straight from the graph cache's entry for `key`, if it holds one: no graph is built,
+   * so a warm start reads neither the model's weights nor the graph code's output (the key carries the model's
+   * content hash, which a checkpoint memo remembers across processes).
+   */
+  readonly openCachedGraphSession = async (
+    key: string,
+    _label: string,
+  ): Promise<(GraphSession<ort.InferenceSession> & { readonly about: unknown }) | null> => {
+    const found = this.graphCache?.find(key);
+    if (found?.found === 'damaged') this.damagedKeys.add(key);
+    if (found?.found !== 'entry') return null;
+    const created = performance.now();
+    try {
+      const session = await this.load(found.onnxPath, true);
+      const createSessionMs = performance.now() - created;
+      return { session, graphCache: 'hit', writeGraphMs: 0, createSessionMs, about: found.about };
+    } catch {
+      // A damaged entry the checks did not catch (e.g. corrupted weights bytes): rebuilt by createGraphSession.
+      this.graphCache?.removeFound(found.onnxPath);
+      this.damagedKeys.add(key);
+      return null;
+    }
+  };
+
   /**
    * A whole-model session from its builder: written as ONNX with external data (weights streamed to a file,
    * never serialised into one buffer) and loaded from disk, through the graph cache when there is one.
@@ -138,16 +166,19 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
     graph: GraphBuilder,
     key: string,
     _label: string,
+    about?: unknown,
   ): Promise<GraphSession<ort.InferenceSession>> => {
     const laid = graph.toExternalData({ location: GRAPH_DATA_FILE });
     const cache = this.graphCache;
     if (!cache) return this.loadUncached(laid);
-    let outcome: GraphCacheOutcome = 'miss';
+    let outcome: GraphCacheOutcome = this.damagedKeys.delete(key) ? 'rebuilt' : 'miss';
     const found = cache.lookup(key, laid);
     if (found.found === 'entry') {
       const created = performance.now();
       try {
         const session = await this.load(found.onnxPath, true);
+        // Stored without (or before) its key index: index it, so the next start need not build the graph.
+        if (about !== undefined) cache.index(key, cache.entryName(key, laid), about);
         return { session, graphCache: 'hit', writeGraphMs: 0, createSessionMs: performance.now() - created };
       } catch {
         // A damaged entry the checks did not catch (e.g. a corrupted weights file): rebuild it.
@@ -160,7 +191,7 @@ class NodeRuntime implements GraphRuntime<ort.InferenceSession> {
     const written = performance.now();
     let onnxPath: string;
     try {
-      onnxPath = cache.store(key, laid);
+      onnxPath = cache.store(key, laid, about);
     } catch {
       // A cache that cannot be written (read-only, full) must not stop the answer: run without it.
       return this.loadUncached(laid);

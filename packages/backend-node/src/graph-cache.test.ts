@@ -130,6 +130,21 @@ describe('the on-disk graph cache', () => {
     expect(v1.lookup('other key', laid).found).toBe('none');
   });
 
+  it('finds an entry by key alone (no graph built) with what was stored beside it, for its version only', () => {
+    const dir = freshDir();
+    const graph = buildViltGraph(model, { textLen: geo.maxTextLength, gridH: 4, gridW: 4 }, null).graph;
+    const laid = graph.toExternalData({ location: GRAPH_DATA_FILE });
+    const v1 = new GraphDiskCache(dir, '@pumer/onnx@0.1.0');
+    expect(v1.find('k').found).toBe('none');
+    const onnxPath = v1.store('k', laid, { layers: [1, 2] });
+    expect(v1.find('k')).toEqual({ found: 'entry', onnxPath, about: { layers: [1, 2] } });
+    expect(v1.find('other key').found).toBe('none');
+    expect(new GraphDiskCache(dir, '@pumer/onnx@0.2.0').find('k').found).toBe('none');
+    // A pruned (removed) entry leaves its key unfound, not broken.
+    v1.remove('k', laid);
+    expect(v1.find('k').found).toBe('none');
+  });
+
   it.each([
     ['a truncated weights file', (e: string) => truncateSync(join(e, GRAPH_DATA_FILE), 100)],
     ['a missing weights file', (e: string) => rmSync(join(e, GRAPH_DATA_FILE))],

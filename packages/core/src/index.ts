@@ -6,6 +6,7 @@ export * from './rules/index.js';
 export * from './schedules.js';
 export * from './scheduler.js';
 export * from './model.js';
+export * from './content-memo.js';
 export * from './meter.js';
 export * from './meter-scheduler.js';
 export * from './contracts.js';

@@ -1,4 +1,4 @@
-import type { BlockWeights, LayerPlan, ReductionConfig } from '@pumer/core';
+import { type BlockWeights, type LayerPlan, type ReductionConfig, saliencyRule } from '@pumer/core';
 import type { GraphBuilder } from './builder.js';
 import { fusedLinear, gelu, layerNorm, linear, maskHat, softMaskedSoftmax } from './nn.js';
 import { type BlockTrace, reduceLayer } from './reduce/reduce-layer.js';
@@ -53,8 +53,29 @@ export function transformerBlock(
     `${hint}.qkv`,
   ); // [B*N, 3D]
   const [q, k, v] = g.split(qkv, 1, [d, d, d]).map((t) => g.reshape(t, [-1, n, numHeads, hd])); // [B, N, H, hd]
+  const rule = plan.kind === 'pumer' && config ? saliencyRule(config.saliency) : null;
+  // What the reduce step reads of the keys and queries (their head means) is taken before the attention, so
+  // the [B, N, H, hd] keys (and queries) die with the attention product as in an unreduced layer.
+  const reduceScope = g.scope ? `${g.scope}/reduce` : 'reduce';
+  const kbar =
+    plan.kind === 'none' ? undefined : g.within(reduceScope, () => g.reduce('ReduceMean', k, [2], false));
+  const qbar =
+    rule?.textSide === 'queries'
+      ? g.within(reduceScope, () => g.reduce('ReduceMean', q, [2], false))
+      : undefined;
   const scores = g.matmul(g.transpose(q, [0, 2, 1, 3]), g.transpose(k, [0, 2, 3, 1])); // [B, H, N, N]
   const attn = softMaskedSoftmax(g, scores, state.maskHat, n);
+  // A reduce step that reads attention needs only the text rows' attention to the image tokens: sliced before
+  // the context product, so the [B, H, N, N] probabilities are freed by that product instead of living on
+  // through the projection into the reduce step (docs/benchmark.md, "Memory").
+  // Head 0 first when the rule reads only it (its slice is then all saliencyScores takes).
+  const textToImage =
+    rule?.source === 'attention' && !config?.trainingFree
+      ? g.within(reduceScope, () => {
+          const heads = rule.heads === 'first' ? g.slice(attn, 1, 0, 1) : attn;
+          return g.slice(g.slice(heads, 2, 0, plan.textIn), 3, plan.textIn, n); // [B, H or 1, T, I]
+        })
+      : undefined;
   const ctx = rows(g.transpose(g.matmul(attn, g.transpose(v, [0, 2, 1, 3])), [0, 2, 1, 3])); // [B*N, D]
   let x = g.reshape(g.add(xRows, linear(g, ctx, w.proj, `${hint}.proj`, true)), [-1, n, d]); // [B, N, D]
   let mask = state.mask;
@@ -65,7 +86,19 @@ export function transformerBlock(
   // Reduce-step nodes get their own name scope, so a profile separates reducer time from the block's.
   g.scope = outerScope ? `${outerScope}/reduce` : 'reduce';
   if (plan.kind !== 'none') {
-    ({ x, mask, trace } = reduceLayer(g, plan, config, { x, mask, attn, q, k, scale, d, hd }));
+    ({ x, mask, trace } = reduceLayer(g, plan, config, {
+      x,
+      mask,
+      attn,
+      textToImage,
+      q,
+      k,
+      kbar,
+      qbar,
+      scale,
+      d,
+      hd,
+    }));
     hat = maskHat(g, mask, plan.textOut + plan.imageOut);
   }
   g.scope = outerScope;

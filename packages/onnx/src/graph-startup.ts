@@ -45,9 +45,23 @@ export interface GraphSession<S> {
   readonly createSessionMs: number;
 }
 
-/** Creates sessions straight from graph builders (e.g. through an on-disk cache keyed on `key`). */
+/**
+ * Creates sessions straight from graph builders (e.g. through an on-disk cache keyed on `key`). `about` is
+ * what the caller needs back with a session of that key (plain JSON, e.g. each layer's plan and trace outputs)
+ * when OpenCachedGraphSession later finds it without building the graph.
+ */
 export type CreateGraphSession<S> = (
   graph: GraphBuilder,
   key: string,
   label: string,
+  about?: unknown,
 ) => Promise<GraphSession<S>>;
+
+/**
+ * A session for graph `key` from a cache that holds it (stored by CreateGraphSession with its `about`), without
+ * building the graph: a warm start neither builds it nor reads the model's weights. Null when none is held.
+ */
+export type OpenCachedGraphSession<S> = (
+  key: string,
+  label: string,
+) => Promise<(GraphSession<S> & { readonly about: unknown }) | null>;

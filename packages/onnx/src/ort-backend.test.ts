@@ -94,7 +94,7 @@ describe('OrtGraphBackend over a GraphRuntime', () => {
     expect(out.layers.map((l) => l.kind)).toEqual(['none', 'pumer', 'none']);
     await backend.runVilt(model, inputs(1, 5, 12, 20), config);
     expect(runtime.created.map((c) => c.kind)).toEqual(['vilt']);
-    expect(runtime.created[0]!.label).toMatch(/^vilt\|m\|[0-9a-f]{16}\|classifier\|I1\|T5\|3x5\|/);
+    expect(runtime.created[0]!.label).toMatch(/^vilt\|m\|[0-9a-f]{16}\|vqa\|I1\|T5\|3x5\|/);
     const geometry = viltGeometryOf(model, inputs(1, 5, 12, 20));
     expect(geometry).toEqual({ textLen: 5, gridH: 3, gridW: 5, numImages: 1 });
     await backend.runVilt(model, inputs(1, 5, 12, 20), null); // evicts (capacity 1) and releases the first

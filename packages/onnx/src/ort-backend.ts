@@ -44,7 +44,12 @@ import {
   buildSaliencyGraph,
   type TraceOutputs,
 } from './standalone.js';
-import type { CompilePhases, CreateGraphSession, GraphStartup } from './graph-startup.js';
+import type {
+  CompilePhases,
+  CreateGraphSession,
+  GraphStartup,
+  OpenCachedGraphSession,
+} from './graph-startup.js';
 import { buildViltGraph, scheduleKey, ViltGraphCache, type ViltGraphGeometry } from './vilt.js';
 import { MeterSessions } from './meter-session.js';
 import { layerTrace, readFloat, readInt } from './trace-outputs.js';
@@ -90,6 +95,8 @@ export interface GraphRuntime<S extends RuntimeSession = RuntimeSession> {
    * cache under `key` (the graph's content key). Absent: `createSession(graph.toOnnxBytes())`.
    */
   readonly createGraphSession?: CreateGraphSession<S>;
+  /** Opens a whole-model graph's session from a cache by its key alone, if the cache holds it. */
+  readonly openCachedGraphSession?: OpenCachedGraphSession<S>;
   /** Everything of BackendInfo but the name: the provider that runs, what was asked for, why it differs. */
   info(): Omit<BackendInfo, 'name'>;
 }
@@ -116,6 +123,21 @@ export function viltGeometryOf(model: ViltModel, inputs: ViltInputs): ViltGraphG
     ? { imagePatches: numImages === 1 ? kept[0]! : kept }
     : {};
   return { textLen: t, gridH, gridW, numImages, ...padded };
+}
+
+/** What a whole-model graph's cache entry keeps beside it: each image pass's layers (plans, trace outputs). */
+interface ViltGraphAbout {
+  readonly imagePasses: readonly (readonly PassLayer[])[];
+}
+
+/** The image passes a cache entry's `about` holds, or null when it holds none (e.g. written by other code). */
+function passLayersOf(about: unknown): ViltGraphAbout['imagePasses'] | null {
+  const passes = (about as Partial<ViltGraphAbout> | null)?.imagePasses;
+  const ok =
+    Array.isArray(passes) &&
+    passes.length > 0 &&
+    passes.every((p) => Array.isArray(p) && p.every((l) => typeof l?.plan === 'object' && l.plan !== null));
+  return ok ? passes : null;
 }
 
 /** A compiled whole-model graph: its session and, per image pass and layer, the plan and its trace outputs. */
@@ -300,14 +322,22 @@ export class OrtGraphBackend<S extends RuntimeSession = RuntimeSession> implemen
     geometry: ViltGraphGeometry,
     config: ReductionConfig | null,
   ): Promise<CompiledVilt<S>> {
+    const key = this.models.keyOf(model, geometry, config);
+    const label = `vilt|${model.id}|${key}`;
+    const cached = await this.runtime.openCachedGraphSession?.(key, label);
+    const layers = cached && passLayersOf(cached.about);
+    if (cached && layers) {
+      const { session, about: _, ...phases } = cached;
+      return { session, layers: layers[0]!, imagePasses: layers, compiled: { buildGraphMs: 0, ...phases } };
+    }
+    if (cached) await cached.session.release();
     const started = performance.now();
     const built = buildViltGraph(model, geometry, config);
     const buildGraphMs = performance.now() - started;
-    const key = this.models.keyOf(model, geometry, config);
-    const label = `vilt|${model.id}|${key}`;
     let made: { session: S } & Omit<CompilePhases, 'buildGraphMs'>;
     if (this.runtime.createGraphSession) {
-      made = await this.runtime.createGraphSession(built.graph, key, label);
+      const about: ViltGraphAbout = { imagePasses: built.imagePasses };
+      made = await this.runtime.createGraphSession(built.graph, key, label, about);
     } else {
       const written = performance.now();
       const bytes = built.graph.toOnnxBytes();

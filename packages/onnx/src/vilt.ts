@@ -199,9 +199,10 @@ export class ViltGraphCache<T = ViltGraph> {
     const kept = geometry.imagePatches;
     const padded = kept === undefined ? '' : `|P${typeof kept === 'number' ? kept : kept.join(',')}`;
     const images = `I${geometry.numImages ?? model.geometry.numImages}`;
-    // The fingerprint covers the head's weights and kind too; named here so a key says which graph it is.
-    const head = model.weights.head.kind;
-    return `${fingerprint(model)}|${head}|${images}|T${geometry.textLen}|${geometry.gridH}x${geometry.gridW}${padded}|${scheduleKey(config)}`;
+    // The fingerprint covers the head's weights and kind too; the task (which fixes the head's kind) is named
+    // here so a key says which graph it is (read from the model, not its weights: a lazily loaded model's
+    // weights stay unread when an on-disk graph cache holds the graph).
+    return `${fingerprint(model)}|${model.task}|${images}|T${geometry.textLen}|${geometry.gridH}x${geometry.gridW}${padded}|${scheduleKey(config)}`;
   }
 
   /** This cache's key of a graph (see `key`, with this cache's fingerprint). */

@@ -1,4 +1,4 @@
-import { PumerError, type ReductionConfig, type ViltModel } from '@pumer/core';
+import { PumerError, type ReductionConfig, type ViltModel, type ViltWeights } from '@pumer/core';
 import type { ViltConfig } from './config.js';
 import { CHECKPOINT_FILE_NAMES, readCheckpoint, sniffCheckpointFormat } from './checkpoint/read.js';
 import { readShardedCheckpoint, SHARD_INDEX_FILE_NAMES, type ShardedWeights } from './checkpoint/sharded.js';
@@ -86,7 +86,7 @@ function answerLabels(files: ViltFiles, config: ViltConfig, reader: LayoutReader
   return files.labels;
 }
 
-function loadTokenizer(files: ViltFiles, config: ViltConfig): ViltTokenizer {
+function loadTokenizer(files: Omit<ViltFiles, 'weights'>, config: ViltConfig): ViltTokenizer {
   if (files.tokenizer === undefined) {
     const named = (files.config as Record<string, unknown>)['tokenizer'];
     const why =
@@ -148,9 +148,44 @@ export function viltFromFiles(files: ViltFiles): LoadedVilt {
   src.checkAllUsed(reader.ignoredTensors, g.numLayers, reader.depthField);
   return {
     model: { id: files.id, geometry: g, weights, labels, task: config.task },
+    ...viltParts(files, config),
+  };
+}
+
+/** What a load gives besides the model, from the small files and the parsed configuration. */
+function viltParts(files: Omit<ViltFiles, 'weights'>, config: ViltConfig): Omit<LoadedVilt, 'model'> {
+  return {
     config,
     tokenizer: loadTokenizer(files, config),
-    preprocessor: reader.preprocessor(files.preprocessor, config),
+    preprocessor: LAYOUT_READERS[config.layout].preprocessor(files.preprocessor, config),
     reduction: config.reduction,
   };
+}
+
+/**
+ * A LoadedVilt whose configuration is already known (an earlier full load of the same files parsed it) and
+ * whose weights are read on first use: the small files are checked now, `weights` is read, decoded and
+ * validated when first accessed (its errors are thrown there).
+ */
+export function viltWithLazyWeights(
+  files: Omit<ViltFiles, 'weights'>,
+  config: ViltConfig,
+  weights: () => ViltWeights,
+): LoadedVilt {
+  checkJsonValue(files.config, 'config.json', 'CONFIG');
+  if (files.tokenizer !== undefined) checkJsonValue(files.tokenizer, 'tokenizer.json', 'TOKENIZER');
+  if (files.preprocessor !== undefined)
+    checkJsonValue(files.preprocessor, 'preprocessor_config.json', 'CONFIG');
+  let read: ViltWeights | undefined;
+  const model: ViltModel = {
+    id: files.id,
+    geometry: config.geometry,
+    labels: config.labels,
+    task: config.task,
+    get weights(): ViltWeights {
+      read ??= weights();
+      return read;
+    },
+  };
+  return { model, ...viltParts(files, config) };
 }

@@ -194,6 +194,11 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
   const { createPipeline, decodeImageFile } = await vilt();
   // Decoded before the model loads: an image over --max-pixels (or unreadable) fails at once.
   const decoded = given.map((f) => decodeImageFile(f, { maxPixels: opts.maxPixels }));
+  // The registry's node backend reads its graph cache folder from the environment when it is created, and the
+  // loader its checkpoint memo (kept in that folder) when the model loads: set before both.
+  if (opts.graphCache !== undefined)
+    process.env['PUMER_GRAPH_CACHE'] =
+      opts.graphCache === 'off' ? 'off' : path.resolve(io.cwd, opts.graphCache);
   const loaded = await loadModel(modelDir, modelFileOptions(io.cwd, opts));
   const task = loaded.model.task;
   const text = runInputs(task, loaded.config.architecture, {
@@ -208,10 +213,6 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
   // One answer: pre-packing the weights for the matrix kernels costs the node backend more start-up than it
   // saves on a single run (docs/benchmark.md, "Start-up"); PUMER_NODE_PREPACK=1 keeps it.
   process.env['PUMER_NODE_PREPACK'] ??= '0';
-  // The registry's node backend reads its graph cache folder from the environment when it is created.
-  if (opts.graphCache !== undefined)
-    process.env['PUMER_GRAPH_CACHE'] =
-      opts.graphCache === 'off' ? 'off' : path.resolve(io.cwd, opts.graphCache);
   const active = await activateBackend(opts.backend);
   // No backend option: the pipeline runs on the active backend, the one just loaded.
   const options = { model: loaded, reduction: resolved.config };

@@ -167,3 +167,22 @@ describe('the choice', () => {
     expect(fastestOnly.chosen!.measuredSpeedup).toBeCloseTo(1.51, 9);
   });
 });
+
+describe('the reference method', () => {
+  it('wins a tie of measured speed-ups over a more accurate method: the checkpoint was trained with it', async () => {
+    const space = {
+      ...defaultSpace(6),
+      saliency: ['first_head' as const],
+      styles: ['tip' as const, 'tome' as const],
+      trainingFree: [false],
+    };
+    const reference = namedSchedule('pumer', 6)!;
+    const ev = {
+      correct: async (c: ReductionConfig | null) =>
+        Array.from({ length: 100 }, (_, i) => i < (c?.mergeStyle === 'tip' ? 95 : 99)),
+      speedups: async (cs: readonly ReductionConfig[]) => cs.map(() => 1.5),
+    };
+    const r = await tuneSchedules({ geometry, space, reference, maxDrop: 100, margin: 0 }, ev);
+    expect(r.chosen!.config.mergeStyle).toBe('tip');
+  });
+});

@@ -35,15 +35,18 @@ export interface TuneOptions {
   /** Largest accuracy drop allowed, in points (1 = one percentage point). */
   readonly maxDrop: number;
   /**
-   * Standard errors added to a measured drop before it is held against the budget (default 1; 0: the drop as
-   * measured). The search picks the best of many tries, so a drop measured just within budget is optimistic.
+   * Standard errors added to a measured drop before it is held against the budget (default 0.5; 0: the drop
+   * as measured). The search picks the best of many tries, so a drop measured just within budget is optimistic.
    */
   readonly margin?: number;
   /** Methods kept after the screening (default 4). */
   readonly keepMethods?: number;
   /** Levels tried past each binary search's answer (default 3). */
   readonly lookahead?: number;
-  /** Measured speed-ups within this fraction of the fastest count as equal; the most accurate wins (default 0.05). */
+  /**
+   * Measured speed-ups within this fraction of the fastest count as equal (default 0.05); of those, the reference's
+   * method wins, then the most accurate.
+   */
   readonly tie?: number;
   /** Candidates timed (default 6, the reference besides). */
   readonly timed?: number;
@@ -122,7 +125,7 @@ export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<
   const n = base.length;
   const unreducedAccuracy = base.filter(Boolean).length / n;
   tick('unreduced');
-  const margin = o.margin ?? 1;
+  const margin = o.margin ?? 0.5;
   /** The paired drop in points and its bound: lost rows minus gained ones, plus `margin` standard errors. */
   const judge = (correct: readonly boolean[]) => {
     let lost = 0;
@@ -205,16 +208,23 @@ export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<
   const all = [...points.values()];
   // A schedule measured slower than the unreduced model is never worth choosing.
   const timedWithin = all.filter((p) => p.withinBudget && (p.measuredSpeedup ?? 0) > 1);
-  // Timings on a busy machine wobble by a few per cent: speed-ups within `tie` of the fastest count as equal,
-  // and the most accurate of those wins (the calibration set cannot tell small accuracy differences apart either).
+  // Timings on a busy machine wobble by a few per cent: speed-ups within `tie` of the fastest count as equal.
+  // Among those the reference's method wins (a checkpoint fine-tuned with its schedule was trained for it, which
+  // a small calibration set cannot show), then the most accurate, then the fastest.
   const fastest = Math.max(...timedWithin.map(speedupOf));
   const tie = o.tie ?? 0.05;
+  const own = (p: TunePoint) =>
+    p.config.saliency === reference.config.saliency &&
+    p.config.mergeStyle === reference.config.mergeStyle &&
+    Boolean(p.config.trainingFree) === Boolean(reference.config.trainingFree);
+  const better = (a: TunePoint, b: TunePoint) =>
+    own(b) !== own(a)
+      ? own(b)
+      : b.accuracy !== a.accuracy
+        ? b.accuracy > a.accuracy
+        : speedupOf(b) > speedupOf(a);
   const chosen = timedWithin.length
-    ? timedWithin
-        .filter((p) => speedupOf(p) >= fastest * (1 - tie))
-        .reduce((a, b) =>
-          b.accuracy > a.accuracy || (b.accuracy === a.accuracy && speedupOf(b) > speedupOf(a)) ? b : a,
-        )
+    ? timedWithin.filter((p) => speedupOf(p) >= fastest * (1 - tie)).reduce((a, b) => (better(a, b) ? b : a))
     : null;
   return {
     unreducedAccuracy,

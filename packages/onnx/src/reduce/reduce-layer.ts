@@ -46,6 +46,14 @@ export interface LayerTokens {
   readonly mask: string;
   /** Attention probabilities [B, H, N, N]. */
   readonly attn: string;
+  /** Their text rows' attention to the image tokens [B, H, T, I], when the block sliced it already. */
+  readonly textToImage?: string;
+  /**
+   * Keys and (scaled) queries averaged over heads [B, N, hd], when the block took them early: then the
+   * [B, N, H, hd] keys and queries are freed by the attention product instead of living into the reduce step.
+   */
+  readonly kbar?: string;
+  readonly qbar?: string;
   /** Per-head queries (scaled by `scale`) and keys [B, N, H, hd]. */
   readonly q: string;
   readonly k: string;
@@ -70,7 +78,7 @@ export function reduceLayer(
   const { x, mask } = tokens;
   if (plan.kind === 'none' || config === null) return { x, mask, trace: {} };
   const n = plan.textIn + plan.imageIn;
-  const kbar = g.reduce('ReduceMean', tokens.k, [2], false); // [B, N, hd]
+  const kbar = tokens.kbar ?? g.reduce('ReduceMean', tokens.k, [2], false); // [B, N, hd]
   if (plan.kind === 'pumer' && config.trainingFree) return trainingFreeReduce(g, plan, config, tokens, kbar);
   if (plan.kind === 'pumer') {
     const t = plan.textIn;
@@ -78,10 +86,16 @@ export function reduceLayer(
     // The queries carry the folded scale; undo it where the rule reads them.
     const qbar =
       rule.textSide === 'queries'
-        ? g.mul(g.reduce('ReduceMean', tokens.q, [2], false), g.float(1 / tokens.scale))
+        ? g.mul(tokens.qbar ?? g.reduce('ReduceMean', tokens.q, [2], false), g.float(1 / tokens.scale))
         : undefined;
     const textMask = g.slice(mask, 1, 0, t);
-    const saliency = saliencyScores(g, rule, { attn: tokens.attn, kbar, qbar, textMask }, t, n);
+    const saliency = saliencyScores(
+      g,
+      rule,
+      { attn: tokens.attn, textToImage: tokens.textToImage, kbar, qbar, textMask },
+      t,
+      n,
+    );
     const top = selectTop(g, saliency, plan.imageIn, plan.keep);
     const imageRule = mergeStyleRule(config.mergeStyle);
     const d = tokens.d;

@@ -6,8 +6,9 @@ export interface SaliencySources {
   /** Attention probabilities [B, H, N, N] (source `attention`). */
   readonly attn?: string;
   /**
-   * Or the text rows' attention to the image tokens alone, [B, H, T, I] (source `attention`): METER's text
-   * layer cross-attention, where text and image are not one sequence.
+   * Or the text rows' attention to the image tokens alone, [B, H, T, I] (source `attention`; [B, 1, T, I] when
+   * already cut to head 0): METER's text layer cross-attention, where text and image are not one sequence, and
+   * a ViLT block that slices it before its context product.
    */
   readonly textToImage?: string;
   /** Keys / queries averaged over heads [B, N, hd] (source `keys`; queries when textSide is `queries`). */

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PumerError } from '@pumer/core';
+import { CONTENT_MEMO, PumerError } from '@pumer/core';
 import { CHECKPOINT_FILE_NAMES } from '../checkpoint/read.js';
 import { VQA_ARCHITECTURE } from '../config.js';
 import { SHARD_INDEX_FILE_NAMES, type ShardedWeights, shardFileNames } from '../checkpoint/sharded.js';
 import { AUTHORS_VQA_LABEL_FILE, parseLabelList } from '../labels.js';
-import { type LoadedVilt, type ViltFiles, viltFromFiles } from '../model.js';
+import { type LoadedVilt, type ViltFiles, viltFromFiles, viltWithLazyWeights } from '../model.js';
+import { CheckpointMemo, checkpointMemoDirFromEnv } from './checkpoint-memo.js';
 
 /**
  * Reads a ViLT checkpoint directory, in the Hugging Face layout (config.json, tokenizer.json,
@@ -31,15 +32,26 @@ export interface LoadViltOptions {
    * tokenizer.json (the authors' checkpoints have none: their config names bert-base-uncased).
    */
   readonly tokenizer?: string | object;
+  /**
+   * Where the checkpoint memo lives (checkpoint-memo.ts), or false for none: with one, a checkpoint whose files
+   * are unchanged since a full load remembered them loads without reading its weights (they are read, checked
+   * and decoded on first use). Default: checkpointMemoDirFromEnv() (beside the graph cache).
+   */
+  readonly memo?: string | false;
 }
 
 /** Single weight files in order of preference: safetensors is preferred (no pickle, no zip to unpack). */
 const WEIGHT_FILE_NAMES = [CHECKPOINT_FILE_NAMES.safetensors, CHECKPOINT_FILE_NAMES.torch];
 
 function readFile(dir: string, name: string, needs = NEEDS): Buffer {
+  return withFile(dir, name, needs, (path) => readFileSync(path));
+}
+
+/** `use` of the file `name` in `dir`; a failure is a CHECKPOINT error naming the file and why it is needed. */
+function withFile<T>(dir: string, name: string, needs: string, use: (path: string) => T): T {
   const path = join(dir, name);
   try {
-    return readFileSync(path);
+    return use(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'file not found' : err instanceof Error ? err.message : String(err);
@@ -63,18 +75,24 @@ function fileSetId(paths: readonly string[]): string {
   return `vilt:${realpathSync(paths[0])}:${size}:${mtime}`;
 }
 
+/** Where a directory's weights are: a single file, or a sharded index (read: it is small) and its shards. */
+interface WeightsLocation {
+  readonly weightsName: string;
+  /** Every file the weights are in (the index first). */
+  readonly files: readonly string[];
+  readonly shards?: { readonly index: unknown; readonly names: readonly string[] };
+}
+
 interface FoundWeights {
   readonly weights: Uint8Array | ShardedWeights;
   readonly weightsName: string;
-  readonly id: string;
 }
 
-/** The directory's weights: a single file if there is one, else the shards of an index. */
-function readWeights(dir: string): FoundWeights {
+/** The directory's weights files: a single file if there is one, else the shards of an index. */
+function locateWeights(dir: string): WeightsLocation {
   for (const name of WEIGHT_FILE_NAMES) {
     const path = join(dir, name);
-    if (existsSync(path))
-      return { weights: bytesOf(readFile(dir, name)), weightsName: name, id: fileSetId([path]) };
+    if (existsSync(path)) return { weightsName: name, files: [path] };
   }
   for (const indexName of SHARD_INDEX_FILE_NAMES) {
     const indexPath = join(dir, indexName);
@@ -87,19 +105,29 @@ function readWeights(dir: string): FoundWeights {
       if (err instanceof PumerError) throw new PumerError(err.code, `${dir}: ${err.message}`, { cause: err });
       throw err;
     }
-    const shards = new Map(
-      names.map((n) => [n, bytesOf(readFile(dir, n, `a shard listed in ${indexName}`))]),
-    );
+    // Every shard must be there (it is read later, maybe lazily: its absence is this load's error).
+    for (const n of names) withFile(dir, n, `a shard listed in ${indexName}`, statSync);
     return {
-      weights: { index, shards, indexName },
       weightsName: indexName,
-      id: fileSetId([indexPath, ...names.map((n) => join(dir, n))]),
+      files: [indexPath, ...names.map((n) => join(dir, n))],
+      shards: { index, names },
     };
   }
   throw new PumerError(
     'CHECKPOINT',
     `checkpoint directory "${dir}" has no weights: expected ${WEIGHT_FILE_NAMES.join(', ')} or a sharded index (${SHARD_INDEX_FILE_NAMES.join(' or ')})`,
   );
+}
+
+/** The located weights' bytes. */
+function readWeights(dir: string, at: WeightsLocation): FoundWeights {
+  if (!at.shards) return { weights: bytesOf(readFile(dir, at.weightsName)), weightsName: at.weightsName };
+  const needs = `a shard listed in ${at.weightsName}`;
+  const shards = new Map(at.shards.names.map((n) => [n, bytesOf(readFile(dir, n, needs))]));
+  return {
+    weights: { index: at.shards.index, shards, indexName: at.weightsName },
+    weightsName: at.weightsName,
+  };
 }
 
 function readJson(dir: string, name: string, needs = NEEDS): unknown {
@@ -162,6 +190,15 @@ function resolveLabels(
  * total size and the latest mtime).
  */
 export function readViltFiles(dir: string, options: LoadViltOptions = {}): ViltFiles {
+  const { at, ...small } = readSmallFiles(dir, options);
+  return { ...small, ...readWeights(dir, at) };
+}
+
+/** A checkpoint directory's files but the weights (located, not read), as readViltFiles gives them. */
+function readSmallFiles(
+  dir: string,
+  options: LoadViltOptions,
+): Omit<ViltFiles, 'weights'> & { readonly at: WeightsLocation } {
   if (typeof dir !== 'string' || dir.length === 0)
     throw new PumerError('CHECKPOINT', 'loadVilt needs a checkpoint directory path');
   let stat: ReturnType<typeof statSync>;
@@ -171,17 +208,23 @@ export function readViltFiles(dir: string, options: LoadViltOptions = {}): ViltF
     throw new PumerError('CHECKPOINT', `checkpoint directory "${dir}" does not exist`, { cause: err });
   }
   if (!stat.isDirectory()) throw new PumerError('CHECKPOINT', `"${dir}" is not a directory`);
-  const { weights, weightsName, id } = readWeights(dir);
+  const at = locateWeights(dir);
+  const id = fileSetId(at.files);
   const config = readJson(dir, 'config.json');
   return {
+    at,
     config,
-    weights,
-    weightsName,
+    weightsName: at.weightsName,
     tokenizer: resolveTokenizer(dir, options.tokenizer),
     preprocessor: optionalJson(dir, 'preprocessor_config.json'),
     ...resolveLabels(dir, config, options.labels),
     id,
   };
+}
+
+/** A PumerError of loading `dir`, naming it. */
+function inDir(dir: string, err: unknown): unknown {
+  return err instanceof PumerError ? new PumerError(err.code, `${dir}: ${err.message}`, { cause: err }) : err;
 }
 
 /**
@@ -190,12 +233,45 @@ export function readViltFiles(dir: string, options: LoadViltOptions = {}): ViltF
  */
 export function loadVilt(dir: string, options: LoadViltOptions = {}): LoadedVilt {
   const started = performance.now();
-  const files = readViltFiles(dir, options);
-  try {
-    const loaded = viltFromFiles(files);
-    return { ...loaded, loadMs: performance.now() - started };
-  } catch (err) {
-    if (err instanceof PumerError) throw new PumerError(err.code, `${dir}: ${err.message}`, { cause: err });
-    throw err;
+  const { at, ...small } = readSmallFiles(dir, options);
+  const memoDir = options.memo === undefined ? checkpointMemoDirFromEnv() : options.memo;
+  const memo = memoDir
+    ? CheckpointMemo.open(memoDir, { weightFiles: at.files, config: small.config, labels: small.labels })
+    : null;
+  const full = (): LoadedVilt => {
+    try {
+      return viltFromFiles({ ...small, ...readWeights(dir, at) });
+    } catch (err) {
+      throw inDir(dir, err);
+    }
+  };
+  let loaded: LoadedVilt;
+  const known = memo?.config;
+  if (memo && known) {
+    // The files are as a full load saw them: read the weights when first needed, and check them then.
+    const weights = () => {
+      const now = full();
+      if (JSON.stringify(now.config) !== JSON.stringify(known)) {
+        memo.forget();
+        throw new PumerError(
+          'CHECKPOINT',
+          `${dir}: the weights no longer match what an earlier load of the same files found (changed in place?); load the checkpoint again`,
+        );
+      }
+      return now.model.weights;
+    };
+    try {
+      loaded = viltWithLazyWeights(small, known, weights);
+    } catch (err) {
+      throw inDir(dir, err);
+    }
+    Object.defineProperty(loaded.model, CONTENT_MEMO, { value: memo });
+  } else {
+    loaded = full();
+    if (memo) {
+      memo.remember(loaded.config);
+      Object.defineProperty(loaded.model, CONTENT_MEMO, { value: memo });
+    }
   }
+  return { ...loaded, loadMs: performance.now() - started };
 }
