@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type ReductionConfig, reductionConfigFromReference, validateReductionConfig } from './config.js';
+import {
+  type ReductionConfig,
+  reductionConfigFromReference,
+  validateMeterReductionConfig,
+  validateReductionConfig,
+} from './config.js';
 import { ConfigError } from './errors.js';
 import { namedSchedule } from './schedules.js';
 
@@ -78,5 +83,31 @@ describe('reductionConfigFromReference', () => {
 
   it('rejects a non-integer count above 1', () => {
     expect(() => reductionConfigFromReference({ merge_r: 2.5 })).toThrow(ConfigError);
+  });
+});
+
+describe('validateMeterReductionConfig', () => {
+  const meterVqa: ReductionConfig = {
+    reduceLayers: [0, 1, 2, 3],
+    pruneRatio: 0.2,
+    mergeRatio: 0.2,
+    textMergeRatio: 0.2,
+    saliency: 'mean_head',
+    mergeStyle: 'tome',
+  };
+  it('accepts a METER schedule over its steps and refuses steps past the last', () => {
+    expect(validateMeterReductionConfig(meterVqa, 6).reduceLayers).toEqual([0, 1, 2, 3]);
+    expect(() => validateMeterReductionConfig(meterVqa, 2)).toThrow(/reduceLayers.*layer 2 is out of range/);
+  });
+  it('refuses the training-free mode, which METER does not have', () => {
+    const err = (() => {
+      try {
+        validateMeterReductionConfig({ ...meterVqa, trainingFree: true }, 6);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(String(err)).toMatch(/trainingFree.*METER has no training-free mode/);
   });
 });

@@ -129,3 +129,18 @@ export function reductionConfigToReference(config: ReductionConfig): Record<stri
     ...(config.trainingFree ? { training_free: true } : {}),
   };
 }
+
+/**
+ * A METER schedule (docs/meter.md, "Where PuMer acts"): validateReductionConfig over `numSteps` co-attention steps,
+ * refusing what METER has no meaning for. The training-free mode changes ViLT's reduce step; METER's is the
+ * authors' fixed one, so asking for it there is an error rather than a silent no-op.
+ */
+export function validateMeterReductionConfig(config: ReductionConfig, numSteps?: number): ReductionConfig {
+  const checked = validateReductionConfig(config, numSteps);
+  if (checked.trainingFree === true)
+    throw new ConfigError(
+      'trainingFree',
+      "METER has no training-free mode (its reduce step is the authors' fixed one)",
+    );
+  return checked;
+}

@@ -1,4 +1,4 @@
-import { type ReductionConfig, validateReductionConfig } from './config.js';
+import { type ReductionConfig, validateMeterReductionConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import type { MeterGeometry } from './meter.js';
 import { type CoAttentionPlan, planCoAttentionStep } from './rules/co-attention-plan.js';
@@ -232,7 +232,7 @@ export function meterSchedule(
 ): MeterSchedule {
   const textTokens = options.textTokens ?? geometry.maxTextLength;
   checkMeterGeometry(geometry, textTokens);
-  const cfg = config ? validateReductionConfig(config, geometry.numSteps) : null;
+  const cfg = config ? validateMeterReductionConfig(config, geometry.numSteps) : null;
   const imageTokens = meterImageTokens(geometry);
   const encoders = meterEncoderCost(geometry, textTokens);
   const baselineText = crossLayerFlops(geometry, textTokens, imageTokens, textTokens);

@@ -4,7 +4,7 @@ import {
   PumerError,
   type ReductionConfig,
   reductionConfigFromReference,
-  validateReductionConfig,
+  validateMeterReductionConfig,
   type ViltTask,
 } from '@pumer/core';
 import { configArchitecture, describeValue, fieldError, optionalPositiveInt } from '@pumer/vilt';
@@ -178,7 +178,7 @@ export function meterScheduleFromConfig(
         'CONFIG',
         `merge_r must be a ratio below 1 for METER, got ${String(c['merge_r'])}`,
       );
-    return validateReductionConfig(read, numSteps);
+    return validateMeterReductionConfig(read, numSteps);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     throw new PumerError('CONFIG', `${source}: PuMer schedule fields: ${msg}`, { cause: err });

@@ -9,7 +9,7 @@ import {
   type MeterModel,
   type MeterOutputs,
   type ReductionConfig,
-  validateReductionConfig,
+  validateMeterReductionConfig,
 } from '@pumer/core';
 import type { GraphBuilder } from './builder.js';
 import { buildCoAttentionStepGraph, buildMeterGraph, type MeterGraphStep } from './meter/meter.js';
@@ -158,7 +158,7 @@ export class MeterSessions<S extends RuntimeSession> {
       checkMeterModel(model);
       this.checkedModels.add(model);
     }
-    const cfg = config ? validateReductionConfig(config, model.geometry.numSteps) : null;
+    const cfg = config ? validateMeterReductionConfig(config, model.geometry.numSteps) : null;
     const { B, T } = checkMeterInputs(model, inputs, cfg);
     const compiled = await this.meterSession(model, T, cfg);
     const out = await this.host.run(compiled.session, {

@@ -7,7 +7,7 @@ import {
   type MeterOutputs,
   planCoAttentionStep,
   type ReductionConfig,
-  validateReductionConfig,
+  validateMeterReductionConfig,
 } from '@pumer/core';
 import type { Floats } from '../ops/arrays.js';
 import { linearRows } from '../ops/linear.js';
@@ -54,7 +54,7 @@ export function meterForward(
   const g = model.geometry;
   const w = model.weights;
   const schedule =
-    config === null || config === undefined ? null : validateReductionConfig(config, g.numSteps);
+    config === null || config === undefined ? null : validateMeterReductionConfig(config, g.numSteps);
   const { B, T, numImages } = checkMeterInputs(model, inputs, schedule);
   const D = g.hiddenSize;
   const dims = { B, D, numHeads: g.numHeads, eps: g.crossLayerNormEps };

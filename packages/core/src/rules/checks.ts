@@ -1,5 +1,5 @@
 import type { ReductionConfig } from '../config.js';
-import { validateReductionConfig } from '../config.js';
+import { validateMeterReductionConfig, validateReductionConfig } from '../config.js';
 import type { BlockArgs, MergeArgs, SaliencyInputs } from '../contracts.js';
 import { PumerError, ShapeError } from '../errors.js';
 import type {
@@ -489,7 +489,7 @@ export function checkCoAttentionStepArgs(args: CoAttentionStepArgs): CheckedCoAt
   checkCrossLayerWeights('weights.text', args.weights.text, D);
   checkCrossLayerWeights('weights.image', args.weights.image, D);
   const config =
-    args.config === null || args.config === undefined ? null : validateReductionConfig(args.config);
+    args.config === null || args.config === undefined ? null : validateMeterReductionConfig(args.config);
   const plan = planCoAttentionStep(config, step, T, I);
   if (plan.kind === 'pumer') checkTextMaskRows(args.textMask.data, B, T, T);
   return { B, T, I, D, numHeads, layerNormEps: eps, step, config, plan };

@@ -6,7 +6,7 @@ import {
   planCoAttentionStep,
   type ReductionConfig,
   ShapeError,
-  validateReductionConfig,
+  validateMeterReductionConfig,
 } from '@pumer/core';
 import { type Dim, GraphBuilder } from '../builder.js';
 import { linear } from '../nn.js';
@@ -69,7 +69,7 @@ export function buildMeterGraph(
   checkMeterGraph(model, textLen);
   const geo = model.geometry;
   const w = model.weights;
-  const cfg = config ? validateReductionConfig(config, geo.numSteps) : null;
+  const cfg = config ? validateMeterReductionConfig(config, geo.numSteps) : null;
   const t = textLen;
   const d = geo.hiddenSize;
   const numImages = geo.numImages;
