@@ -19,6 +19,7 @@ export type {
   GraphCacheOutcome,
   GraphSession,
   GraphStartup,
+  OpenCachedGraphSession,
 } from './graph-startup.js';
 export { type ContentSink, modelFingerprint, walkModelContent } from './model-fingerprint.js';
 export { decodeModel, encodeModel } from './proto.js';
