@@ -9,7 +9,7 @@ import type { GraphBuilder } from '../builder.js';
 import { range } from '../reduce/rank.js';
 import { mergeTokens, mergeTokensWithMask } from '../reduce/merge.js';
 import { selectTop } from '../reduce/prune.js';
-import type { BlockTrace } from '../reduce/reduce-layer.js';
+import { type BlockTrace, gatherRows } from '../reduce/reduce-layer.js';
 import { saliencyScores } from '../reduce/saliency.js';
 import { crossLayerFeedForward, crossLayer, crossLayerAttentions } from './cross-layer.js';
 
@@ -37,6 +37,9 @@ export interface CoAttentionReduceInputs extends CoAttentionState {
   readonly textKeysMean: string;
   /** The cross-attention keys of the image tokens averaged over heads [B, I, hd] (image merge metric). */
   readonly imageKeysMean: string;
+  /** Hidden size D and head size hd (the widths of the rows the kept indices gather). */
+  readonly hiddenSize: number;
+  readonly headDim: number;
 }
 
 /**
@@ -75,8 +78,8 @@ export function reduceCoAttention(
   // r' = 0 (keep <= 2, where the authors crash) leaves the kept tokens as they are: pruned, not merged.
   const merged = mergeTokens(g, layerMergeDecision(MERGE_STYLE_RULES.tome, plan.imageMergeR), {
     n: plan.keep,
-    x: g.matmul(top.pick, image),
-    metric: g.matmul(top.pick, inputs.imageKeysMean),
+    x: gatherRows(g, image, top.idx, inputs.hiddenSize),
+    metric: gatherRows(g, inputs.imageKeysMean, top.idx, inputs.headDim),
     saliency: null,
     size: null,
   });
@@ -144,6 +147,8 @@ export function coAttentionStep(
     textToImageAttn: textLayer.crossProbs,
     textKeysMean: textLayer.selfKeysMean,
     imageKeysMean: textLayer.crossKeysMean,
+    hiddenSize: w.text.attention.query.weight.shape[0]!,
+    headDim: w.text.attention.query.weight.shape[0]! / numHeads,
   });
   g.scope = outerScope;
   const text = crossLayerFeedForward(
