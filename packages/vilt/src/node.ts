@@ -10,6 +10,7 @@ import { setCheckpointLoader } from './pipeline-shared.js';
 
 export * from './index.js';
 export { type BundledImage, bundledImages, defaultModelDir } from './node/assets.js';
+export { packageRoot } from './node/package-root.js';
 export {
   createNodeImageDecoder,
   decodeImageBytes,

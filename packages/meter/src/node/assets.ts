@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PumerError } from '@pumer/core';
+import { join } from 'node:path';
+import { packageRoot as findPackageRoot } from '@pumer/vilt/node';
 
 /**
  * The files shipped in the package's `assets/`: tokenizers the checkpoints' config.json may name and no hub
@@ -9,24 +7,7 @@ import { PumerError } from '@pumer/core';
  * this module to the package root, so it works from src/ (tests, tsx), dist/ ESM and dist/ CJS alike.
  */
 
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@pumer/meter')
-          return dir;
-      } catch {
-        // not our manifest: keep walking
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir)
-      throw new PumerError('CHECKPOINT', 'cannot find the @pumer/meter package root (and its assets/)');
-    dir = parent;
-  }
-}
+const packageRoot = (): string => findPackageRoot('@pumer/meter', import.meta.url);
 
 /** The tokenizer names config.json may give that a bundled tokenizer.json answers. */
 export const BUNDLED_TOKENIZERS: readonly string[] = ['tiny-roberta'];

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PumerError } from '@pumer/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot as findPackageRoot } from './package-root.js';
 
 /**
  * The files shipped in the package's `assets/`: the embedded default model (a tiny ViLT fine-tuned with
@@ -9,24 +8,7 @@ import { PumerError } from '@pumer/core';
  * the package root, so it works from src/ (tests, tsx), dist/ ESM and dist/ CJS alike.
  */
 
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@pumer/vilt')
-          return dir;
-      } catch {
-        // not our manifest: keep walking
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir)
-      throw new PumerError('CHECKPOINT', 'cannot find the @pumer/vilt package root (and its assets/)');
-    dir = parent;
-  }
-}
+const packageRoot = (): string => findPackageRoot('@pumer/vilt', import.meta.url);
 
 /** Directory of the bundled default checkpoint (tiny-vilt-shapes-pumer). */
 export function defaultModelDir(): string {
