@@ -103,7 +103,7 @@ function scheduleHelp(): string {
 export function createProgram(io: CliIO): Command {
   const program = new Command('pumer')
     .description(
-      'PuMer.js: text-informed pruning and modality-aware merging of tokens in ViLT (Cao et al., ACL 2023).',
+      'PuMer.js: text-informed pruning and modality-aware merging of tokens in ViLT and METER (Cao et al., ACL 2023).',
     )
     .version(VERSION, '-V, --version')
     .exitOverride()
