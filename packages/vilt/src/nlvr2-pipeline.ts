@@ -4,7 +4,7 @@ import type { ImageInput } from './image.js';
 import {
   type ClassScore,
   checkQuestion,
-  classScores,
+  classifyRow,
   openTask,
   type PipelineBase,
   type PipelineOptions,
@@ -51,16 +51,28 @@ export interface Nlvr2Pipeline extends PipelineBase {
 }
 
 /** The output that means "true": the label spelled true (any case), else output 1 (NLVR2's order). */
-function trueIndex(labels: readonly string[]): number {
+export function nlvr2TrueIndex(labels: readonly string[]): number {
   const named = labels.findIndex((l) => l.toLowerCase() === 'true');
   return named >= 0 ? named : 1;
+}
+
+/** Refuses an NLVR2 item that is not {images: [left, right], statement} with a statement in words; returns it. */
+export function checkNlvr2Item(item: unknown, i: number, one: boolean): string {
+  const images = (item as { images?: unknown } | null)?.images;
+  if (item === null || typeof item !== 'object' || !Array.isArray(images) || images.length !== 2)
+    throw new PumerError('VALUE', `item ${i} must be an object {images: [left, right], statement}`);
+  return checkQuestion(
+    (item as { statement?: unknown }).statement,
+    one ? 'the statement' : `the statement of item ${i}`,
+    'state something about the two images',
+  );
 }
 
 export async function createNlvr2Pipeline(options: PipelineOptions): Promise<Nlvr2Pipeline> {
   const runner = await openTask(options, 'nlvr2', 'createNlvr2Pipeline');
   const { loaded } = runner;
   const labels = loaded.model.labels;
-  const yes = trueIndex(labels);
+  const yes = nlvr2TrueIndex(labels);
 
   async function predictBatch(
     items: readonly Nlvr2Item[],
@@ -70,18 +82,7 @@ export async function createNlvr2Pipeline(options: PipelineOptions): Promise<Nlv
       throw new PumerError('VALUE', 'predictBatch takes an array of {images: [left, right], statement}');
     const one = items.length === 1;
     items.forEach((item, i) => {
-      if (
-        item === null ||
-        typeof item !== 'object' ||
-        !Array.isArray(item.images) ||
-        item.images.length !== 2
-      )
-        throw new PumerError('VALUE', `item ${i} must be an object {images: [left, right], statement}`);
-      checkQuestion(
-        item.statement,
-        one ? 'the statement' : `the statement of item ${i}`,
-        'state something about the two images',
-      );
+      checkNlvr2Item(item, i, one);
     });
     const prepared = items.map((item, i) => ({
       images: item.images.map((image: ImageInput, k: number) =>
@@ -94,14 +95,10 @@ export async function createNlvr2Pipeline(options: PipelineOptions): Promise<Nlv
       prepared,
       (batch, out) => {
         batch.forEach(({ index, example }, b) => {
-          const row = out.logits.data.slice(b * labels.length, (b + 1) * labels.length);
-          const { classes, best } = classScores(row, labels);
+          const { classification, best } = classifyRow(out.logits.data, b, labels);
           results[index] = {
             value: best === yes,
-            label: classes[best].label,
-            probability: classes[best].probability,
-            classes,
-            logits: row,
+            ...classification,
             truncated: example.text.truncated,
             ...(opts.details ? { details: { images: runner.details(out, b, example) } } : {}),
           };

@@ -232,7 +232,8 @@ export interface TaskRunner extends Omit<PipelineBase, 'task'> {
   details(out: ViltOutputs, b: number, example: PreparedExample): VqaDetails[];
 }
 
-const TASK_NAMES: Readonly<Record<ViltTask, string>> = {
+/** How errors name each task (also METER's pipelines'), e.g. when a checkpoint reaches the wrong one. */
+export const TASK_NAMES: Readonly<Record<ViltTask, string>> = {
   vqa: 'VQA',
   ve: 'visual entailment',
   nlvr2: 'NLVR2',
@@ -403,4 +404,31 @@ export function classScores(
   let best = 0;
   for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
   return { classes, best };
+}
+
+/** What a softmax head (VE, NLVR2) answers for one example: the best class, every class and the raw row. */
+export interface Classification {
+  /** The most probable class. */
+  readonly label: string;
+  readonly probability: number;
+  /** Every class, in label order. */
+  readonly classes: readonly ClassScore[];
+  readonly logits: Float32Array;
+}
+
+/**
+ * Example `b`'s answer from a batch's [B, labels] logits, and the index of its best class (NLVR2 reads it
+ * against the "true" output). Every model family's classification pipelines build their results here.
+ */
+export function classifyRow(
+  logits: Float32Array,
+  b: number,
+  labels: readonly string[],
+): { classification: Classification; best: number } {
+  const row = logits.slice(b * labels.length, (b + 1) * labels.length);
+  const { classes, best } = classScores(row, labels);
+  return {
+    classification: { label: classes[best].label, probability: classes[best].probability, classes, logits: row },
+    best,
+  };
 }

@@ -5,7 +5,7 @@ import {
   type Batching,
   type ClassScore,
   checkQuestion,
-  classScores,
+  classifyRow,
   openTask,
   type PipelineBase,
   type PipelineOptions,
@@ -47,6 +47,17 @@ export interface VePipeline extends PipelineBase {
   predictBatch(items: readonly VeItem[], options?: ClassifyOptions): Promise<VeResult[]>;
 }
 
+/** Refuses a VE item that is not {image, hypothesis} with a hypothesis in words; returns the hypothesis. */
+export function checkVeItem(item: unknown, i: number, one: boolean): string {
+  if (item === null || typeof item !== 'object')
+    throw new PumerError('VALUE', `item ${i} must be an object {image, hypothesis}`);
+  return checkQuestion(
+    (item as { hypothesis?: unknown }).hypothesis,
+    one ? 'the hypothesis' : `the hypothesis of item ${i}`,
+    'state something about the image',
+  );
+}
+
 export async function createVePipeline(options: PipelineOptions): Promise<VePipeline> {
   const runner = await openTask(options, 've', 'createVePipeline');
   const { loaded } = runner;
@@ -57,13 +68,7 @@ export async function createVePipeline(options: PipelineOptions): Promise<VePipe
       throw new PumerError('VALUE', 'predictBatch takes an array of {image, hypothesis}');
     const one = items.length === 1;
     items.forEach((item, i) => {
-      if (item === null || typeof item !== 'object')
-        throw new PumerError('VALUE', `item ${i} must be an object {image, hypothesis}`);
-      checkQuestion(
-        item.hypothesis,
-        one ? 'the hypothesis' : `the hypothesis of item ${i}`,
-        'state something about the image',
-      );
+      checkVeItem(item, i, one);
     });
     const prepared = items.map((item, i) => ({
       images: [runner.prepare(item.image, `image ${i}`)],
@@ -74,13 +79,8 @@ export async function createVePipeline(options: PipelineOptions): Promise<VePipe
       prepared,
       (batch, out) => {
         batch.forEach(({ index, example }, b) => {
-          const row = out.logits.data.slice(b * labels.length, (b + 1) * labels.length);
-          const { classes, best } = classScores(row, labels);
           results[index] = {
-            label: classes[best].label,
-            probability: classes[best].probability,
-            classes,
-            logits: row,
+            ...classifyRow(out.logits.data, b, labels).classification,
             truncated: example.text.truncated,
             ...(opts.details ? { details: runner.details(out, b, example)[0] } : {}),
           };
