@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { bundledImages } from '@pumer/vilt/node';
 import type { CliIO } from './io.js';
 import { defaultModelDir } from './loaders.js';
 import { main } from './program.js';
@@ -49,4 +50,19 @@ export async function unscheduledCheckpoint(): Promise<string> {
   delete config['pumer'];
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
   return dir;
+}
+
+/**
+ * A VQA set of the bundled images (absolute paths) as JSONL in `dir`, so an eval or tune test needs nothing
+ * outside the repo. Returns the file's path.
+ */
+export function bundledVqaSet(dir: string, fileName: string): string {
+  const file = path.join(dir, fileName);
+  writeFileSync(
+    file,
+    bundledImages()
+      .map((i) => JSON.stringify({ image: i.path, question: i.question, answer: i.answer }))
+      .join('\n') + '\n',
+  );
+  return file;
 }

@@ -1,11 +1,12 @@
-import { PumerError } from '@pumer/core';
-import { type ClassScore, checkQuestion, classScores, type ImageInput } from '@pumer/vilt';
 import {
-  type MeterDetails,
-  type MeterPipelineBase,
-  type MeterTaskRunner,
-  meterPipelineBase,
-} from './pipeline-shared.js';
+  type ClassScore,
+  prepareNlvr2Items,
+  classifyRow,
+  type ImageInput,
+  nlvr2TrueIndex,
+  pipelineBase,
+} from '@pumer/vilt';
+import type { MeterDetails, MeterPipelineBase, MeterTaskRunner } from './pipeline-shared.js';
 import type { MeterClassifyOptions } from './ve-pipeline.js';
 
 /**
@@ -44,48 +45,22 @@ export interface MeterNlvr2Pipeline extends MeterPipelineBase {
 export function meterNlvr2Pipeline(runner: MeterTaskRunner): MeterNlvr2Pipeline {
   const { loaded } = runner;
   const labels = loaded.model.labels;
-  // The output that means "true": the label spelled true (any case), else output 1 (NLVR2's order).
-  const named = labels.findIndex((l) => l.toLowerCase() === 'true');
-  const yes = named >= 0 ? named : 1;
+  const yes = nlvr2TrueIndex(labels);
 
   async function predictBatch(
     items: readonly MeterNlvr2Item[],
     opts: MeterClassifyOptions = {},
   ): Promise<MeterNlvr2Result[]> {
-    if (!Array.isArray(items))
-      throw new PumerError('VALUE', 'predictBatch takes an array of {images: [left, right], statement}');
-    const one = items.length === 1;
-    const prepared = items.map((item, i) => {
-      if (
-        item === null ||
-        typeof item !== 'object' ||
-        !Array.isArray(item.images) ||
-        item.images.length !== 2
-      )
-        throw new PumerError('VALUE', `item ${i} must be an object {images: [left, right], statement}`);
-      const statement = checkQuestion(
-        item.statement,
-        one ? 'the statement' : `the statement of item ${i}`,
-        'state something about the two images',
-      );
-      return {
-        images: item.images.map((image: ImageInput, k: number) =>
-          runner.prepare(image, one ? `image ${k}` : `image ${k} of item ${i}`),
-        ),
-        text: loaded.tokenizer.encode(statement),
-      };
-    });
+    const prepared = prepareNlvr2Items(items, runner.prepare, (statement) =>
+      loaded.tokenizer.encode(statement),
+    );
     const results: MeterNlvr2Result[] = new Array(items.length);
     await runner.run(prepared, (batch, out) => {
       batch.forEach(({ index, example }, b) => {
-        const row = out.logits.data.slice(b * labels.length, (b + 1) * labels.length);
-        const { classes, best } = classScores(row, labels);
+        const { classification, best } = classifyRow(out.logits.data, b, labels);
         results[index] = {
           value: best === yes,
-          label: classes[best].label,
-          probability: classes[best].probability,
-          classes,
-          logits: row,
+          ...classification,
           truncated: example.text.truncated,
           ...(opts.details ? { details: runner.details(out) } : {}),
         };
@@ -94,7 +69,7 @@ export function meterNlvr2Pipeline(runner: MeterTaskRunner): MeterNlvr2Pipeline 
     return results;
   }
 
-  return Object.assign(meterPipelineBase(runner), {
+  return Object.assign(pipelineBase(runner), {
     predictBatch,
     async predict(images: readonly [ImageInput, ImageInput], statement: string, opts?: MeterClassifyOptions) {
       const [r] = await predictBatch([{ images, statement }], opts);

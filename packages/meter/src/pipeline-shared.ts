@@ -7,7 +7,6 @@ import {
   type MeterInputs,
   type MeterOutputs,
   PumerError,
-  type ReductionConfig,
   resolveSchedule,
   type ScheduleChoice,
   type ViltTask,
@@ -17,8 +16,9 @@ import {
   decodeImageInput,
   type EncodedQuestion,
   type ImageInput,
-  type PipelineInfo,
+  type PipelineBaseOf,
   stackImages,
+  TASK_NAMES,
 } from '@pumer/vilt';
 import type { LoadedMeter } from './model.js';
 import { prepareMeterImage } from './preprocessor.js';
@@ -59,16 +59,11 @@ export interface MeterDetails {
   readonly passes: readonly (readonly MeterStepCounts[])[];
 }
 
-/** What every METER task pipeline exposes besides its own calls. */
-export interface MeterPipelineBase {
-  readonly task: ViltTask;
-  readonly loaded: LoadedMeter;
-  /** The backend the next call runs on (with no backend option: the active one, or the last one used). */
-  readonly backend: Backend;
-  readonly reduction: ReductionConfig | null;
-  /** Backend and why, schedule, model id and task (the same shape as @pumer/vilt's pipelines report). */
-  info(): PipelineInfo;
-}
+/**
+ * What every METER task pipeline exposes besides its own calls: @pumer/vilt's pipeline base over a LoadedMeter
+ * (info() reports backend and why, schedule, model id and task, as ViLT's pipelines do).
+ */
+export interface MeterPipelineBase extends PipelineBaseOf<LoadedMeter> {}
 
 /** Lets `@pumer/meter/node` teach the pipelines to load checkpoint directories. */
 const LOADER = Symbol.for('@pumer/meter/checkpoint-loader');
@@ -162,13 +157,6 @@ export function meterBatchInputs(
   };
 }
 
-const TASK_NAMES: Readonly<Record<ViltTask, string>> = {
-  vqa: 'VQA',
-  ve: 'visual entailment',
-  nlvr2: 'NLVR2',
-  retrieval: 'retrieval',
-};
-
 /**
  * Opens a task's runner: the model (refused when its head answers another task), its schedule through core's
  * resolver (numLayers = the model's co-attention steps) and its backend through core's registry.
@@ -241,18 +229,5 @@ export async function openMeterTask(
     prepare: (image, source) => prepareMeterImage(decodeImageInput(image, source), loaded.imageSize, source),
     run,
     details: (out) => ({ passes: (out.passes ?? [out.steps]).map(stepCounts) }),
-  };
-}
-
-/** The part every task pipeline shares, from its runner (`backend` read at each access). */
-export function meterPipelineBase(runner: MeterTaskRunner): MeterPipelineBase {
-  return {
-    task: runner.task,
-    loaded: runner.loaded,
-    get backend() {
-      return runner.backend;
-    },
-    reduction: runner.reduction,
-    info: () => runner.info(),
   };
 }

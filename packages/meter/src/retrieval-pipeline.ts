@@ -1,19 +1,16 @@
-import { PumerError } from '@pumer/core';
 import {
   checkLogits,
   checkQuestion,
+  checkRankOptions,
   type ImageInput,
-  type RankedMatch,
   type RankProgress,
   type RankResult,
+  rankPairs,
+  rankResult,
+  rankScores,
+  pipelineBase,
 } from '@pumer/vilt';
-import {
-  type MeterDetails,
-  type MeterPipelineBase,
-  type MeterTaskRunner,
-  meterPipelineBase,
-  type PreparedMeterExample,
-} from './pipeline-shared.js';
+import type { MeterDetails, MeterPipelineBase, MeterTaskRunner } from './pipeline-shared.js';
 
 /**
  * METER's image-text retrieval pipeline (the authors' MeterForImageAndTextRetrieval: rank_output, Linear(2D, 1)
@@ -47,13 +44,6 @@ export interface MeterRetrievalPipeline extends MeterPipelineBase {
 
 const DEFAULT_BATCH_SIZE = 32;
 
-/** The `topK` best of `count` candidates, best first (ties: lower index first). */
-function topMatches(count: number, topK: number, scoreOf: (j: number) => number): RankedMatch[] {
-  const order = Array.from({ length: count }, (_, j) => j);
-  order.sort((a, b) => scoreOf(b) - scoreOf(a) || a - b);
-  return order.slice(0, topK).map((index) => ({ index, score: scoreOf(index) }));
-}
-
 export function meterRetrievalPipeline(runner: MeterTaskRunner): MeterRetrievalPipeline {
   const { loaded } = runner;
   const labels = loaded.model.labels;
@@ -78,53 +68,22 @@ export function meterRetrievalPipeline(runner: MeterTaskRunner): MeterRetrievalP
   }
 
   async function rank(opts: MeterRankOptions): Promise<RankResult> {
-    if (
-      opts === null ||
-      typeof opts !== 'object' ||
-      !Array.isArray(opts.texts) ||
-      !Array.isArray(opts.images)
-    )
-      throw new PumerError('VALUE', 'rank takes {texts: string[], images: ImageInput[], topK?, batchSize?}');
-    const { texts, images } = opts;
-    if (texts.length === 0 || images.length === 0)
-      throw new PumerError(
-        'VALUE',
-        `rank needs at least one text and one image (got ${texts.length} and ${images.length})`,
-      );
-    const encoded = texts.map((t, i) =>
-      loaded.tokenizer.encode(checkQuestion(t, `text ${i}`, 'describe an image')),
-    );
+    const { texts, images } = checkRankOptions(opts);
+    const encoded = texts.map((t) => loaded.tokenizer.encode(t));
     const prepared = images.map((image, i) => runner.prepare(image, `image ${i}`));
-    const pairs: (PreparedMeterExample & { t: number; i: number })[] = [];
-    for (let i = 0; i < images.length; i++)
-      for (let t = 0; t < texts.length; t++) pairs.push({ t, i, text: encoded[t], images: [prepared[i]] });
-    const I = images.length;
-    const scores = new Float32Array(texts.length * I);
-    let done = 0;
+    const collected = rankScores(texts.length, images.length, labels, opts.onProgress);
     await runner.run(
-      pairs,
-      (batch, out) => {
-        checkLogits(out.logits.data, labels);
-        batch.forEach(({ example }, b) => {
-          scores[example.t * I + example.i] = out.logits.data[b];
-        });
-        done += batch.length;
-        opts.onProgress?.({ done, total: pairs.length });
-      },
+      rankPairs(encoded, prepared),
+      (batch, out) => collected.add(batch, out.logits.data),
       opts.batchSize ?? DEFAULT_BATCH_SIZE,
     );
-    const topK = (n: number) => Math.max(1, Math.min(Math.floor(opts.topK ?? 5), n));
-    return {
-      scores,
-      texts: texts.length,
-      images: I,
-      textToImage: encoded.map((_, t) => topMatches(I, topK(I), (i) => scores[t * I + i])),
-      imageToText: prepared.map((_, i) =>
-        topMatches(texts.length, topK(texts.length), (t) => scores[t * I + i]),
-      ),
-      truncated: encoded.map((e) => e.truncated),
-    };
+    return rankResult(
+      collected.scores,
+      encoded.map((e) => e.truncated),
+      images.length,
+      opts.topK,
+    );
   }
 
-  return Object.assign(meterPipelineBase(runner), { score, rank });
+  return Object.assign(pipelineBase(runner), { score, rank });
 }

@@ -1,11 +1,5 @@
-import { PumerError } from '@pumer/core';
-import { type ClassScore, checkQuestion, classScores, type ImageInput } from '@pumer/vilt';
-import {
-  type MeterDetails,
-  type MeterPipelineBase,
-  type MeterTaskRunner,
-  meterPipelineBase,
-} from './pipeline-shared.js';
+import { type ClassScore, prepareVeItems, classifyRow, type ImageInput, pipelineBase } from '@pumer/vilt';
+import type { MeterDetails, MeterPipelineBase, MeterTaskRunner } from './pipeline-shared.js';
 
 /**
  * METER's visual entailment pipeline (the authors' MeterForVisualEntailment): an image (the premise) and a
@@ -47,32 +41,16 @@ export function meterVePipeline(runner: MeterTaskRunner): MeterVePipeline {
     items: readonly MeterVeItem[],
     opts: MeterClassifyOptions = {},
   ): Promise<MeterVeResult[]> {
-    if (!Array.isArray(items))
-      throw new PumerError('VALUE', 'predictBatch takes an array of {image, hypothesis}');
-    const one = items.length === 1;
-    const prepared = items.map((item, i) => {
-      if (item === null || typeof item !== 'object')
-        throw new PumerError('VALUE', `item ${i} must be an object {image, hypothesis}`);
-      const hypothesis = checkQuestion(
-        item.hypothesis,
-        one ? 'the hypothesis' : `the hypothesis of item ${i}`,
-        'state something about the image',
-      );
-      return {
-        images: [runner.prepare(item.image, one ? 'image' : `image ${i}`)],
-        text: loaded.tokenizer.encode(hypothesis),
-      };
-    });
+    const prepared = prepareVeItems(
+      items,
+      (image, i, one) => runner.prepare(image, one ? 'image' : `image ${i}`),
+      (hypothesis) => loaded.tokenizer.encode(hypothesis),
+    );
     const results: MeterVeResult[] = new Array(items.length);
     await runner.run(prepared, (batch, out) => {
       batch.forEach(({ index, example }, b) => {
-        const row = out.logits.data.slice(b * labels.length, (b + 1) * labels.length);
-        const { classes, best } = classScores(row, labels);
         results[index] = {
-          label: classes[best].label,
-          probability: classes[best].probability,
-          classes,
-          logits: row,
+          ...classifyRow(out.logits.data, b, labels).classification,
           truncated: example.text.truncated,
           ...(opts.details ? { details: runner.details(out) } : {}),
         };
@@ -81,7 +59,7 @@ export function meterVePipeline(runner: MeterTaskRunner): MeterVePipeline {
     return results;
   }
 
-  return Object.assign(meterPipelineBase(runner), {
+  return Object.assign(pipelineBase(runner), {
     predictBatch,
     async predict(image: ImageInput, hypothesis: string, opts?: MeterClassifyOptions) {
       const [r] = await predictBatch([{ image, hypothesis }], opts);

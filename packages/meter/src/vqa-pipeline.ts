@@ -1,11 +1,6 @@
 import { PumerError } from '@pumer/core';
-import { checkQuestion, type ImageInput, rankAnswers, type VqaAnswer } from '@pumer/vilt';
-import {
-  type MeterDetails,
-  type MeterPipelineBase,
-  type MeterTaskRunner,
-  meterPipelineBase,
-} from './pipeline-shared.js';
+import { checkQuestion, type ImageInput, rankAnswers, type VqaAnswer, pipelineBase } from '@pumer/vilt';
+import type { MeterDetails, MeterPipelineBase, MeterTaskRunner } from './pipeline-shared.js';
 
 /**
  * METER's VQA pipeline (the authors' MeterForQuestionAnswering): image + question in, answers ranked by logit
@@ -75,7 +70,7 @@ export function meterVqaPipeline(runner: MeterTaskRunner): MeterVqaPipeline {
     return results;
   }
 
-  return Object.assign(meterPipelineBase(runner), {
+  return Object.assign(pipelineBase(runner), {
     answerBatch,
     async answer(image: ImageInput, question: string, opts?: MeterAnswerOptions) {
       const [r] = await answerBatch([{ image, question }], opts);

@@ -56,16 +56,35 @@ export function nlvr2TrueIndex(labels: readonly string[]): number {
   return named >= 0 ? named : 1;
 }
 
-/** Refuses an NLVR2 item that is not {images: [left, right], statement} with a statement in words; returns it. */
-export function checkNlvr2Item(item: unknown, i: number, one: boolean): string {
-  const images = (item as { images?: unknown } | null)?.images;
-  if (item === null || typeof item !== 'object' || !Array.isArray(images) || images.length !== 2)
-    throw new PumerError('VALUE', `item ${i} must be an object {images: [left, right], statement}`);
-  return checkQuestion(
-    (item as { statement?: unknown }).statement,
-    one ? 'the statement' : `the statement of item ${i}`,
-    'state something about the two images',
-  );
+/**
+ * An NLVR2 batch ready for the model (every model family's NLVR2 pipeline prepares its items here): all items
+ * are checked first (an array of {images: [left, right], statement}, each statement in words), then each image
+ * goes through `prepare` with the name errors give it and each statement through `encode`.
+ */
+export function prepareNlvr2Items<Image, Text>(
+  items: readonly Nlvr2Item[],
+  prepare: (image: ImageInput, source: string) => Image,
+  encode: (statement: string) => Text,
+): { images: Image[]; text: Text }[] {
+  if (!Array.isArray(items))
+    throw new PumerError('VALUE', 'predictBatch takes an array of {images: [left, right], statement}');
+  const one = items.length === 1;
+  const statements = items.map((item: unknown, i) => {
+    const images = (item as { images?: unknown } | null)?.images;
+    if (item === null || typeof item !== 'object' || !Array.isArray(images) || images.length !== 2)
+      throw new PumerError('VALUE', `item ${i} must be an object {images: [left, right], statement}`);
+    return checkQuestion(
+      (item as { statement?: unknown }).statement,
+      one ? 'the statement' : `the statement of item ${i}`,
+      'state something about the two images',
+    );
+  });
+  return items.map((item, i) => ({
+    images: item.images.map((image: ImageInput, k: number) =>
+      prepare(image, one ? `image ${k}` : `image ${k} of item ${i}`),
+    ),
+    text: encode(statements[i]),
+  }));
 }
 
 export async function createNlvr2Pipeline(options: PipelineOptions): Promise<Nlvr2Pipeline> {
@@ -78,18 +97,9 @@ export async function createNlvr2Pipeline(options: PipelineOptions): Promise<Nlv
     items: readonly Nlvr2Item[],
     opts: ClassifyOptions = {},
   ): Promise<Nlvr2Result[]> {
-    if (!Array.isArray(items))
-      throw new PumerError('VALUE', 'predictBatch takes an array of {images: [left, right], statement}');
-    const one = items.length === 1;
-    items.forEach((item, i) => {
-      checkNlvr2Item(item, i, one);
-    });
-    const prepared = items.map((item, i) => ({
-      images: item.images.map((image: ImageInput, k: number) =>
-        runner.prepare(image, one ? `image ${k}` : `image ${k} of item ${i}`),
-      ),
-      text: loaded.tokenizer.encode(item.statement),
-    }));
+    const prepared = prepareNlvr2Items(items, runner.prepare, (statement) =>
+      loaded.tokenizer.encode(statement),
+    );
     const results: Nlvr2Result[] = new Array(items.length);
     await runner.run(
       prepared,

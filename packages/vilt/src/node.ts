@@ -30,6 +30,14 @@ export {
   type ConvertedCheckpoint,
   convertCheckpoint,
 } from './node/convert.js';
+export {
+  type CheckpointOutputFile,
+  checkOutputDir,
+  convertingIn,
+  jsonFileText,
+  type WrittenFile,
+  writeOutputFiles,
+} from './node/checkpoint-output.js';
 export { type LoadViltOptions, loadVilt, readViltFiles } from './node/load.js';
 
 setImageDecoder(nodeImageDecoder);

@@ -70,21 +70,24 @@ export interface PipelineInfo {
   readonly startup?: PipelineStartup;
 }
 
-/** What every task pipeline exposes besides its own calls. */
-export interface PipelineBase {
+/** What every task pipeline exposes besides its own calls, over a model family's loaded model (METER's too). */
+export interface PipelineBaseOf<Loaded> {
   readonly task: ViltTask;
-  readonly loaded: LoadedVilt;
+  readonly loaded: Loaded;
   /** The backend the next call runs on (with no backend option: the active one, or the last one used). */
   readonly backend: Backend;
   readonly reduction: ReductionConfig | null;
   info(): PipelineInfo;
 }
 
+/** What every task pipeline exposes besides its own calls. */
+export interface PipelineBase extends PipelineBaseOf<LoadedVilt> {}
+
 /**
  * The part every task pipeline shares, from its runner: `backend` is read at each access, so a pipeline created
  * without a backend option reports the one its next call runs on.
  */
-export function pipelineBase(runner: TaskRunner): PipelineBase {
+export function pipelineBase<Loaded>(runner: PipelineBaseOf<Loaded>): PipelineBaseOf<Loaded> {
   return {
     task: runner.task,
     loaded: runner.loaded,
@@ -428,7 +431,12 @@ export function classifyRow(
   const row = logits.slice(b * labels.length, (b + 1) * labels.length);
   const { classes, best } = classScores(row, labels);
   return {
-    classification: { label: classes[best].label, probability: classes[best].probability, classes, logits: row },
+    classification: {
+      label: classes[best].label,
+      probability: classes[best].probability,
+      classes,
+      logits: row,
+    },
     best,
   };
 }

@@ -8,7 +8,6 @@ import {
   openTask,
   type PipelineBase,
   type PipelineOptions,
-  type PreparedExample,
   pipelineBase,
 } from './pipeline-shared.js';
 
@@ -80,11 +79,108 @@ export interface RetrievalPipeline extends PipelineBase {
 
 const DEFAULT_BATCH_SIZE = 32;
 
-/** The `topK` best candidates of `count`, read through `scoreOf`. */
+/** The `topK` best candidates of `count`, read through `scoreOf`, best first (ties: lower index first). */
 function topMatches(count: number, topK: number, scoreOf: (j: number) => number): RankedMatch[] {
   const order = Array.from({ length: count }, (_, j) => j);
   order.sort((a, b) => scoreOf(b) - scoreOf(a) || a - b);
   return order.slice(0, topK).map((index) => ({ index, score: scoreOf(index) }));
+}
+
+/**
+ * Refuses rank options without a texts and an images array, with no text or no image, or with a text that has
+ * no words; returns the two lists (every model family's retrieval pipeline checks them here).
+ */
+export function checkRankOptions(opts: unknown): {
+  readonly texts: readonly string[];
+  readonly images: readonly ImageInput[];
+} {
+  const { texts, images } = (opts ?? {}) as { texts?: unknown; images?: unknown };
+  if (opts === null || typeof opts !== 'object' || !Array.isArray(texts) || !Array.isArray(images))
+    throw new PumerError('VALUE', 'rank takes {texts: string[], images: ImageInput[], topK?, batchSize?}');
+  if (texts.length === 0 || images.length === 0)
+    throw new PumerError(
+      'VALUE',
+      `rank needs at least one text and one image (got ${texts.length} and ${images.length})`,
+    );
+  texts.forEach((t, i) => {
+    checkQuestion(t, `text ${i}`, 'describe an image');
+  });
+  return { texts, images };
+}
+
+/** One (text, image) pair of a rank: its indices into both lists, the encoded text and the prepared image. */
+export interface RankPair<Text, Image> {
+  readonly t: number;
+  readonly i: number;
+  readonly text: Text;
+  readonly images: readonly [Image];
+}
+
+/** Every (text, image) pair, image by image: each image is prepared once and shared by all of its pairs. */
+export function rankPairs<Text, Image>(
+  texts: readonly Text[],
+  images: readonly Image[],
+): RankPair<Text, Image>[] {
+  const pairs: RankPair<Text, Image>[] = [];
+  for (let i = 0; i < images.length; i++)
+    for (let t = 0; t < texts.length; t++) pairs.push({ t, i, text: texts[t], images: [images[i]] });
+  return pairs;
+}
+
+/**
+ * Collects a rank's scores, text-major, from each batch of pairs and the batch's rank_output logits (refused
+ * when NaN), reporting progress after every batch.
+ */
+export function rankScores(
+  texts: number,
+  images: number,
+  labels: readonly string[],
+  onProgress?: (progress: RankProgress) => void,
+): {
+  readonly scores: Float32Array;
+  add(
+    batch: readonly { readonly example: { readonly t: number; readonly i: number } }[],
+    logits: Float32Array,
+  ): void;
+} {
+  const scores = new Float32Array(texts * images);
+  const total = texts * images;
+  let done = 0;
+  return {
+    scores,
+    add(batch, logits) {
+      checkLogits(logits, labels);
+      batch.forEach(({ example }, b) => {
+        scores[example.t * images + example.i] = logits[b];
+      });
+      done += batch.length;
+      onProgress?.({ done, total });
+    },
+  };
+}
+
+/**
+ * The rank result of text-major `scores` (`scores[t * images + i]`, one text per entry of `truncated`): the
+ * `topK` (default 5, clamped to 1..candidates) best matches each way.
+ */
+export function rankResult(
+  scores: Float32Array,
+  truncated: readonly boolean[],
+  images: number,
+  topK: number | undefined,
+): RankResult {
+  const texts = truncated.length;
+  const k = (n: number) => Math.max(1, Math.min(Math.floor(topK ?? 5), n));
+  return {
+    scores,
+    texts,
+    images,
+    textToImage: truncated.map((_, t) => topMatches(images, k(images), (i) => scores[t * images + i])),
+    imageToText: Array.from({ length: images }, (_, i) =>
+      topMatches(texts, k(texts), (t) => scores[t * images + i]),
+    ),
+    truncated,
+  };
 }
 
 export async function createRetrievalPipeline(options: PipelineOptions): Promise<RetrievalPipeline> {
@@ -109,54 +205,21 @@ export async function createRetrievalPipeline(options: PipelineOptions): Promise
   }
 
   async function rank(opts: RankOptions): Promise<RankResult> {
-    if (
-      opts === null ||
-      typeof opts !== 'object' ||
-      !Array.isArray(opts.texts) ||
-      !Array.isArray(opts.images)
-    )
-      throw new PumerError('VALUE', 'rank takes {texts: string[], images: ImageInput[], topK?, batchSize?}');
-    const { texts, images } = opts;
-    if (texts.length === 0 || images.length === 0)
-      throw new PumerError(
-        'VALUE',
-        `rank needs at least one text and one image (got ${texts.length} and ${images.length})`,
-      );
-    texts.forEach((t, i) => {
-      checkQuestion(t, `text ${i}`, 'describe an image');
-    });
+    const { texts, images } = checkRankOptions(opts);
     const encoded = texts.map((t) => loaded.tokenizer.encode(t));
     // Each image is decoded and prepared once, then shared by all of its pairs.
     const prepared = images.map((image, i) => runner.prepare(image, `image ${i}`));
-    const pairs: (PreparedExample & { t: number; i: number })[] = [];
-    for (let i = 0; i < images.length; i++)
-      for (let t = 0; t < texts.length; t++) pairs.push({ t, i, text: encoded[t], images: [prepared[i]] });
-    const scores = new Float32Array(texts.length * images.length);
-    let done = 0;
-    await runner.run(
-      pairs,
-      (batch, out) => {
-        checkLogits(out.logits.data, labels);
-        batch.forEach(({ example }, b) => {
-          scores[example.t * images.length + example.i] = out.logits.data[b];
-        });
-        done += batch.length;
-        opts.onProgress?.({ done, total: pairs.length });
-      },
-      { batching: opts.batching ?? 'by-size', batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE },
+    const collected = rankScores(texts.length, images.length, labels, opts.onProgress);
+    await runner.run(rankPairs(encoded, prepared), (batch, out) => collected.add(batch, out.logits.data), {
+      batching: opts.batching ?? 'by-size',
+      batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
+    });
+    return rankResult(
+      collected.scores,
+      encoded.map((e) => e.truncated),
+      images.length,
+      opts.topK,
     );
-    const topK = (n: number) => Math.max(1, Math.min(Math.floor(opts.topK ?? 5), n));
-    const I = images.length;
-    return {
-      scores,
-      texts: texts.length,
-      images: I,
-      textToImage: encoded.map((_, t) => topMatches(I, topK(I), (i) => scores[t * I + i])),
-      imageToText: prepared.map((_, i) =>
-        topMatches(texts.length, topK(texts.length), (t) => scores[t * I + i]),
-      ),
-      truncated: encoded.map((e) => e.truncated),
-    };
   }
 
   return Object.assign(pipelineBase(runner), {

@@ -47,15 +47,30 @@ export interface VePipeline extends PipelineBase {
   predictBatch(items: readonly VeItem[], options?: ClassifyOptions): Promise<VeResult[]>;
 }
 
-/** Refuses a VE item that is not {image, hypothesis} with a hypothesis in words; returns the hypothesis. */
-export function checkVeItem(item: unknown, i: number, one: boolean): string {
-  if (item === null || typeof item !== 'object')
-    throw new PumerError('VALUE', `item ${i} must be an object {image, hypothesis}`);
-  return checkQuestion(
-    (item as { hypothesis?: unknown }).hypothesis,
-    one ? 'the hypothesis' : `the hypothesis of item ${i}`,
-    'state something about the image',
-  );
+/**
+ * A VE batch ready for the model (every model family's VE pipeline prepares its items here): all items are
+ * checked first (an array of {image, hypothesis}, each hypothesis in words), then each image goes through
+ * `prepare` (given the item's index and whether it is the only one, to name it in errors) and each hypothesis
+ * through `encode`.
+ */
+export function prepareVeItems<Image, Text>(
+  items: readonly VeItem[],
+  prepare: (image: ImageInput, i: number, one: boolean) => Image,
+  encode: (hypothesis: string) => Text,
+): { images: Image[]; text: Text }[] {
+  if (!Array.isArray(items))
+    throw new PumerError('VALUE', 'predictBatch takes an array of {image, hypothesis}');
+  const one = items.length === 1;
+  const hypotheses = items.map((item: unknown, i) => {
+    if (item === null || typeof item !== 'object')
+      throw new PumerError('VALUE', `item ${i} must be an object {image, hypothesis}`);
+    return checkQuestion(
+      (item as { hypothesis?: unknown }).hypothesis,
+      one ? 'the hypothesis' : `the hypothesis of item ${i}`,
+      'state something about the image',
+    );
+  });
+  return items.map((item, i) => ({ images: [prepare(item.image, i, one)], text: encode(hypotheses[i]) }));
 }
 
 export async function createVePipeline(options: PipelineOptions): Promise<VePipeline> {
@@ -64,16 +79,11 @@ export async function createVePipeline(options: PipelineOptions): Promise<VePipe
   const labels = loaded.model.labels;
 
   async function predictBatch(items: readonly VeItem[], opts: ClassifyOptions = {}): Promise<VeResult[]> {
-    if (!Array.isArray(items))
-      throw new PumerError('VALUE', 'predictBatch takes an array of {image, hypothesis}');
-    const one = items.length === 1;
-    items.forEach((item, i) => {
-      checkVeItem(item, i, one);
-    });
-    const prepared = items.map((item, i) => ({
-      images: [runner.prepare(item.image, `image ${i}`)],
-      text: loaded.tokenizer.encode(item.hypothesis),
-    }));
+    const prepared = prepareVeItems(
+      items,
+      (image, i) => runner.prepare(image, `image ${i}`),
+      (hypothesis) => loaded.tokenizer.encode(hypothesis),
+    );
     const results: VeResult[] = new Array(items.length);
     await runner.run(
       prepared,

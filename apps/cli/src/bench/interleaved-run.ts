@@ -1,13 +1,26 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AUTO_BACKEND, activeBackend, type Backend, type MeterModel, type ViltModel } from '@pumer/core';
+import {
+  AUTO_BACKEND,
+  activeBackend,
+  type Backend,
+  type MeterModel,
+  type ResolvedSchedule,
+  type ViltModel,
+} from '@pumer/core';
 import type { BenchCommandOptions } from '../commands/bench.js';
 import { CliError } from '../errors.js';
+import { fixed } from '../format.js';
 import type { CliIO } from '../io.js';
 import { activateBackend, benchBackend } from '../loaders.js';
 import { createProgress } from '../progress.js';
-import type { ResolvedSchedule } from '../schedule-flags.js';
-import { type Configuration, type Measurement, measureInterleaved, rssProbe } from './measure.js';
+import {
+  type Configuration,
+  type Measurement,
+  measureInterleaved,
+  type RssProbe,
+  rssProbe,
+} from './measure.js';
 import { median, percentile } from './stats.js';
 import type { BenchRow } from './types.js';
 
@@ -23,7 +36,7 @@ export interface InterleavedTimes {
   readonly measured: Measurement[];
   /** Backend name → the execution provider it reported after the runs. */
   readonly providers: Map<string, string>;
-  readonly rssMethod: string;
+  readonly rssMethod: RssProbe['method'];
   /** The whole process's peak RSS, MiB, up to the moment of the call. */
   processMaxRssMiB(): number;
 }
@@ -96,7 +109,15 @@ export function timedRowFigures(
   times: InterleavedTimes,
 ): Pick<
   BenchRow,
-  'backend' | 'provider' | 'batch' | 'schedule' | 'config' | 'runsMs' | 'imagesPerSecond' | 'latencyMs' | 'speedup'
+  | 'backend'
+  | 'provider'
+  | 'batch'
+  | 'schedule'
+  | 'config'
+  | 'runsMs'
+  | 'imagesPerSecond'
+  | 'latencyMs'
+  | 'speedup'
 > {
   const c = m.configuration;
   const runs = m.runsMs;
@@ -139,7 +160,11 @@ export function benchNotes(repeats: number): string[] {
 }
 
 /** The command line that reproduces a run, for the report. */
-export function benchCommandLine(o: BenchCommandOptions, schedules: readonly string[], outDir: string): string {
+export function benchCommandLine(
+  o: BenchCommandOptions,
+  schedules: readonly string[],
+  outDir: string,
+): string {
   const task = o.task && o.task !== 'vqa' ? ` --task ${o.task}` : '';
   return `pumer bench${task} --geometry ${o.geometry} --batch ${o.batch.join(',')} --backend ${o.backend.join(',')} --schedules ${schedules.join(',')} --repeats ${o.repeats} --warmup ${o.warmup} --seed ${o.seed} --out ${outDir}`;
 }
@@ -156,4 +181,9 @@ export function writeReportFiles(outDir: string, files: Record<string, string>, 
     throw new CliError(`cannot write the ${what} report to ${outDir}: ${(err as Error).message}`);
   }
   return Object.keys(files).map((f) => path.join(outDir, f));
+}
+
+/** A row's console line up to its speed-up: backend, batch, schedule, throughput and latency. */
+export function timedRowLine(r: BenchRow, unit: string, scheduleWidth: number): string {
+  return `${r.backend}/${r.provider} batch ${r.batch} ${r.schedule.padEnd(scheduleWidth)} ${fixed(r.imagesPerSecond.median, 2).padStart(8)} ${unit}  p50 ${fixed(r.latencyMs.p50, 1)} ms  p95 ${fixed(r.latencyMs.p95, 1)} ms`;
 }

@@ -1,8 +1,10 @@
 import type { ViltTask } from '@pumer/core';
 import type { BenchReport, BenchRow } from './types.js';
 
-const f = (x: number | null | undefined, d: number) =>
+/** A number for a table cell: `d` decimals, or — when there is none. */
+export const fixedCell = (x: number | null | undefined, d: number) =>
   x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d);
+const f = fixedCell;
 
 function shareCell(row: BenchRow): string {
   return row.reducerShare ? `${(100 * row.reducerShare.share).toFixed(1)}%` : '—';
@@ -21,6 +23,31 @@ export function markdownTable(
   return [line(header), rule, ...rows.map(line)];
 }
 
+/** The top of every speed report page: its title, the command that made it, the machine it ran on. */
+export function benchPageHead(
+  title: string,
+  report: Pick<BenchReport, 'date' | 'command' | 'machine'>,
+): string[] {
+  const m = report.machine;
+  return [
+    `# PuMer.js benchmark — ${title}`,
+    '',
+    `Generated ${report.date} by:`,
+    '',
+    '```sh',
+    report.command,
+    '```',
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${m.cpu} (${m.cores} logical cores, available parallelism ${m.availableParallelism})`,
+    `- Memory: ${m.memoryGiB} GiB`,
+    `- OS: ${m.platform} ${m.arch}`,
+    `- Node.js: ${m.node}`,
+    '',
+  ];
+}
+
 /** What each task's head does per batch row. */
 const TASK_HEADS: Readonly<Record<ViltTask, string>> = {
   vqa: 'a VQA head (one image pass per example)',
@@ -31,16 +58,9 @@ const TASK_HEADS: Readonly<Record<ViltTask, string>> = {
 
 /** The benchmark as a Markdown page: machine, exact command, one table row per configuration, and the method. */
 export function benchMarkdown(report: BenchReport): string {
-  const m = report.machine;
   const lines: string[] = [];
   const task = report.task ?? 'vqa';
-  lines.push(`# PuMer.js benchmark — ${report.geometry.name}${task === 'vqa' ? '' : `, ${task}`}`, '');
-  lines.push(`Generated ${report.date} by:`, '', '```sh', report.command, '```', '');
-  lines.push('## Machine', '');
-  lines.push(`- CPU: ${m.cpu} (${m.cores} logical cores, available parallelism ${m.availableParallelism})`);
-  lines.push(`- Memory: ${m.memoryGiB} GiB`);
-  lines.push(`- OS: ${m.platform} ${m.arch}`);
-  lines.push(`- Node.js: ${m.node}`, '');
+  lines.push(...benchPageHead(`${report.geometry.name}${task === 'vqa' ? '' : `, ${task}`}`, report));
   lines.push('## Setup', '');
   const g = report.geometry;
   lines.push(

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { seededRandom, type ViltTask } from '@pumer/core';
+import { type ModelGeometry, seededRandom, type ViltTask } from '@pumer/core';
 import { CliError } from '../errors.js';
 
 /**
@@ -73,6 +73,18 @@ export function imageWidth(g: SyntheticGeometry): number {
 /** Image tokens of a geometry: patches + image [CLS]. */
 export function imageTokens(g: SyntheticGeometry): number {
   return (g.imageSize / g.patchSize) * (imageWidth(g) / g.patchSize) + 1;
+}
+
+/** What the scheduler (core's `schedule`) needs of a geometry. */
+export function modelGeometry(g: SyntheticGeometry): ModelGeometry {
+  return {
+    numLayers: g.numLayers,
+    hiddenSize: g.hiddenSize,
+    numHeads: g.numHeads,
+    intermediateSize: g.intermediateSize,
+    textTokens: g.textTokens,
+    imageTokens: imageTokens(g),
+  };
 }
 
 /** The geometry whose checkpoint `g` runs on: itself, or the one it feeds other images to. */

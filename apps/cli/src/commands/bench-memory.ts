@@ -1,22 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AUTO_BACKEND } from '@pumer/core';
 import { type MemoryReport, measureMemory } from '../bench/memory.js';
+import { writeReportFiles } from '../bench/interleaved-run.js';
 import { memoryMarkdown } from '../bench/memory-markdown.js';
-import {
-  cacheDir,
-  ensureSyntheticCheckpoint,
-  imageTokens,
-  imageWidth,
-  SYNTHETIC_GEOMETRIES,
-  taskImages,
-} from '../bench/synthetic.js';
-import { CliError } from '../errors.js';
+import { imageWidth, modelGeometry, taskImages } from '../bench/synthetic.js';
 import { fixed } from '../format.js';
 import { type CliIO, writeJson } from '../io.js';
-import { activateBackend, vilt } from '../loaders.js';
+import { activateBackend } from '../loaders.js';
 import { scheduleFromFlags } from '../schedule-flags.js';
-import { type BenchCommandOptions, benchOutDir } from './bench.js';
+import { type BenchCommandOptions, benchNote, benchOutDir, syntheticViltBench } from './bench.js';
 
 /** Where `--memory` writes memory.json and memory.md: --out, else <the bench directory>/memory. */
 export function memoryOutDir(o: Pick<BenchCommandOptions, 'out' | 'task'>): string {
@@ -28,28 +20,8 @@ export function memoryOutDir(o: Pick<BenchCommandOptions, 'out' | 'task'>): stri
  * in a child process of its own (bench/memory.ts); the report goes to memory.json and memory.md.
  */
 export async function runMemoryBench(opts: BenchCommandOptions, io: CliIO): Promise<MemoryReport> {
-  const g = SYNTHETIC_GEOMETRIES[opts.geometry];
-  if (!g)
-    throw new CliError(
-      `unknown geometry "${opts.geometry}" (expected one of ${Object.keys(SYNTHETIC_GEOMETRIES).join(', ')})`,
-    );
-  const note = (s: string) => {
-    if (!opts.json) io.err(`${s}\n`);
-  };
-  const { defaultModelDir, writeSafetensors } = await vilt();
-  const task = opts.task ?? 'vqa';
-  const { dir, created } = ensureSyntheticCheckpoint({
-    geometry: g,
-    task,
-    seed: opts.seed,
-    cache: cacheDir(io.env),
-    tokenizerJsonPath: path.join(defaultModelDir(), 'tokenizer.json'),
-    writeSafetensors,
-  });
-  note(`${created ? 'wrote' : 'reusing'} synthetic ${g.name} ${task} checkpoint: ${dir}`);
-  const names =
-    opts.schedules ??
-    (g.numLayers >= 12 ? ['unreduced', 'paper', 'aggressive'] : ['unreduced', 'pumer', 'aggressive']);
+  const note = benchNote(opts, io);
+  const { g, task, dir, scheduleNames: names } = await syntheticViltBench(opts, io, note);
   const backends: string[] = [];
   for (const choice of opts.backend)
     backends.push(choice === AUTO_BACKEND ? (await activateBackend(choice)).name : choice);
@@ -60,12 +32,7 @@ export async function runMemoryBench(opts: BenchCommandOptions, io: CliIO): Prom
       checkpoint: dir,
       geometry: {
         name: g.name,
-        numLayers: g.numLayers,
-        hiddenSize: g.hiddenSize,
-        numHeads: g.numHeads,
-        intermediateSize: g.intermediateSize,
-        textTokens: g.textTokens,
-        imageTokens: imageTokens(g),
+        ...modelGeometry(g),
         imageSize: g.imageSize,
         imageWidth: imageWidth(g),
         patchSize: g.patchSize,
@@ -91,15 +58,13 @@ export async function runMemoryBench(opts: BenchCommandOptions, io: CliIO): Prom
 export async function benchMemoryCommand(opts: BenchCommandOptions, io: CliIO): Promise<void> {
   const report = await runMemoryBench(opts, io);
   const outDir = path.resolve(io.cwd, memoryOutDir(opts));
-  try {
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(path.join(outDir, 'memory.json'), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(path.join(outDir, 'memory.md'), memoryMarkdown(report));
-  } catch (err) {
-    throw new CliError(`cannot write the memory report to ${outDir}: ${(err as Error).message}`);
-  }
+  const files = writeReportFiles(
+    outDir,
+    { 'memory.json': `${JSON.stringify(report, null, 2)}\n`, 'memory.md': memoryMarkdown(report) },
+    'memory',
+  );
   if (opts.json) {
-    writeJson(io, { ...report, files: ['memory.json', 'memory.md'].map((f) => path.join(outDir, f)) });
+    writeJson(io, { ...report, files });
     return;
   }
   for (const r of report.rows) {

@@ -1,27 +1,33 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AUTO_BACKEND, activeBackend, type Backend, type MeterGeometry, meterSchedule } from '@pumer/core';
+import { type MeterGeometry, meterSchedule } from '@pumer/core';
 import type { LoadedMeter } from '@pumer/meter';
 import { syntheticInputs } from '../bench/inputs.js';
+import {
+  benchCommandLine,
+  benchNotes,
+  peakRssMiB,
+  timedRowFigures,
+  timedRowLine,
+  timeInterleaved,
+  writeReportFiles,
+} from '../bench/interleaved-run.js';
 import { machineInfo } from '../bench/machine.js';
-import { markdownTable } from '../bench/markdown.js';
-import { type Configuration, measureInterleaved, rssProbe } from '../bench/measure.js';
+import { benchPageHead, fixedCell as f, markdownTable } from '../bench/markdown.js';
 import {
   syntheticMeterConfig,
   syntheticMeterTensors,
   syntheticTextConfig,
 } from '../bench/meter-synthetic.js';
-import { median, percentile } from '../bench/stats.js';
 import { taskImages } from '../bench/synthetic.js';
 import { type BenchReport, type BenchRow, THROUGHPUT_UNITS } from '../bench/types.js';
 import { CliError } from '../errors.js';
 import { fixed } from '../format.js';
 import { METER_GEOMETRIES } from '../geometries.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
-import { activateBackend, benchBackend, meter, vilt } from '../loaders.js';
-import { createProgress } from '../progress.js';
+import { meter, vilt } from '../loaders.js';
 import { scheduleFromFlags } from '../schedule-flags.js';
-import type { BenchCommandOptions } from './bench.js';
+import { type BenchCommandOptions, benchNote } from './bench.js';
 
 /**
  * `pumer bench --geometry meter-b16-384` (or meter-b16-288, tiny-meter): a synthetic METER checkpoint of the
@@ -52,11 +58,6 @@ export function meterBenchOutDir(o: Pick<BenchCommandOptions, 'out' | 'geometry'
   return o.out ?? `docs/bench/${o.geometry}`;
 }
 
-function commandLine(o: BenchCommandOptions, schedules: readonly string[]): string {
-  const task = o.task && o.task !== 'vqa' ? ` --task ${o.task}` : '';
-  return `pumer bench${task} --geometry ${o.geometry} --batch ${o.batch.join(',')} --backend ${o.backend.join(',')} --schedules ${schedules.join(',')} --repeats ${o.repeats} --warmup ${o.warmup} --seed ${o.seed} --out ${meterBenchOutDir(o)}`;
-}
-
 /** The synthetic checkpoint's files, through the loader's own entry point (meterFromFiles); nothing on disk. */
 async function syntheticMeter(
   g: MeterGeometry,
@@ -81,9 +82,7 @@ export async function runMeterBench(opts: BenchCommandOptions, io: CliIO): Promi
   const g = METER_GEOMETRIES[opts.geometry];
   if (!g) throw new CliError(`unknown METER geometry "${opts.geometry}"`);
   const task = opts.task ?? 'vqa';
-  const note = (s: string) => {
-    if (!opts.json) io.err(`${s}\n`);
-  };
+  const note = benchNote(opts, io);
   const started = performance.now();
   const loaded = await syntheticMeter(g, opts.seed, task);
   note(
@@ -96,96 +95,41 @@ export async function runMeterBench(opts: BenchCommandOptions, io: CliIO): Promi
   );
   const textTokens = g.maxTextLength;
 
-  const configurations: Configuration[] = [];
-  const providers = new Map<string, string>();
-  const owned: Backend[] = [];
-  const release = () => Promise.all(owned.splice(0).map((b) => b.dispose().catch(() => undefined)));
-  for (const choice of opts.backend) {
-    const backendName = choice === AUTO_BACKEND ? (await activateBackend(choice)).name : choice;
-    if (choice === AUTO_BACKEND) note(`backend ${backendName}: ${activeBackend()?.reason}`);
-    const backend = await benchBackend(backendName, schedules.length, io.env).catch(async (err) => {
-      await release();
-      throw err;
-    });
-    if (backendName !== 'cpu') owned.push(backend);
-    for (const batch of opts.batch) {
-      // Every text token real (no padding): the scheduler counts the full 40-token window.
-      const inputs = syntheticInputs(
+  const times = await timeInterleaved(
+    model,
+    opts,
+    io,
+    schedules,
+    // Every text token real (no padding): the scheduler counts the full 40-token window.
+    (batch) =>
+      syntheticInputs(
         batch,
         textTokens,
         g.text.vocabSize,
         g.image.imageSize,
         opts.seed + batch,
         taskImages(task),
-      );
-      for (const s of schedules)
-        configurations.push({ backendName, backend, batch, schedule: s.name, config: s.config, inputs });
-    }
-    providers.set(backendName, backend.info().provider);
-  }
-
-  note(
-    `timing ${configurations.length} configurations: ${opts.warmup} warm-up + ${opts.repeats} timed runs each, interleaved`,
+      ),
+    note,
   );
-  const progress = createProgress(io, !opts.json && io.stderrIsTTY, 'bench');
-  const setupPeakRss = process.resourceUsage().maxRSS * 1024;
-  const rss = rssProbe();
-  let measured: Awaited<ReturnType<typeof measureInterleaved>>;
-  try {
-    measured = await measureInterleaved(model, configurations, {
-      repeats: opts.repeats,
-      warmup: opts.warmup,
-      onRun: (done, total) => progress.update(done, total),
-      rss,
-    });
-    for (const c of configurations) providers.set(c.backendName, c.backend.info().provider);
-  } finally {
-    progress.stop();
-    await release();
-  }
 
-  const rows: MeterBenchRow[] = measured.map((m) => {
-    const c = m.configuration;
-    const runs = m.runsMs;
-    const ips = runs.map((ms) => (1000 * c.batch) / ms);
-    const base = measured.find(
-      (o) =>
-        o.configuration.backendName === c.backendName &&
-        o.configuration.batch === c.batch &&
-        o.configuration.schedule === 'unreduced',
-    );
-    const speedup = base ? median(base.runsMs) / median(runs) : null;
-    const ideal = meterSchedule(g, c.config, { textTokens });
+  const rows: MeterBenchRow[] = times.measured.map((m) => {
+    const figures = timedRowFigures(m, times);
+    const ideal = meterSchedule(g, m.configuration.config, { textTokens });
     return {
-      backend: c.backendName,
-      provider: providers.get(c.backendName) ?? 'unknown',
-      batch: c.batch,
-      schedule: c.schedule,
-      config: c.config,
-      runsMs: runs,
-      imagesPerSecond: { min: Math.min(...ips), median: median(ips), max: Math.max(...ips) },
-      latencyMs: { p50: percentile(runs, 50), p95: percentile(runs, 95), min: Math.min(...runs) },
-      speedup,
+      ...figures,
       idealSpeedup: ideal.idealSpeedup,
       coAttentionIdealSpeedup: ideal.coAttentionIdealSpeedup,
-      achievedOverIdeal: speedup === null ? null : speedup / ideal.idealSpeedup,
-      peakRssMiB: m.peakRss / (1024 * 1024),
+      achievedOverIdeal: figures.speedup === null ? null : figures.speedup / ideal.idealSpeedup,
+      peakRssMiB: peakRssMiB(m),
       reducerShare: null,
     };
   });
 
-  const notes: string[] = [];
-  if (opts.repeats < 5)
-    notes.push(
-      `Only ${opts.repeats} timed repeat(s): a smoke run, not a measurement to quote (use --repeats 5 or more).`,
-    );
-  notes.push(
-    'A benchmark measures; it asserts nothing. Other processes on the machine add noise; interleaving spreads it evenly over the configurations.',
-  );
   return {
     format: 'pumer-bench/1',
     family: 'meter',
-    command: commandLine(opts, scheduleNames),
+    command: benchCommandLine(opts, scheduleNames, meterBenchOutDir(opts)),
     task,
     throughputUnit: THROUGHPUT_UNITS[task],
     date: new Date().toISOString(),
@@ -201,37 +145,18 @@ export async function runMeterBench(opts: BenchCommandOptions, io: CliIO): Promi
     warmup: opts.warmup,
     seed: opts.seed,
     rows,
-    rssMethod: rss.method,
-    processMaxRssMiB:
-      Math.max(setupPeakRss, process.resourceUsage().maxRSS * 1024, ...measured.map((m) => m.peakRss)) /
-      (1024 * 1024),
-    notes,
+    rssMethod: times.rssMethod,
+    processMaxRssMiB: times.processMaxRssMiB(),
+    notes: benchNotes(opts.repeats),
   };
 }
 
-const f = (x: number | null, d: number) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
-
 /** The METER benchmark as a Markdown page: machine, command, one row per configuration, how to read it. */
 export function meterBenchMarkdown(r: MeterBenchReport): string {
-  const m = r.machine;
   const g = r.geometry as MeterBenchReport['geometry'] &
     MeterGeometry & { textTokens: number; imageTokens: number };
   const lines = [
-    `# PuMer.js benchmark — METER ${r.geometry.name}${r.task === 'vqa' ? '' : `, ${r.task}`}`,
-    '',
-    `Generated ${r.date} by:`,
-    '',
-    '```sh',
-    r.command,
-    '```',
-    '',
-    '## Machine',
-    '',
-    `- CPU: ${m.cpu} (${m.cores} logical cores, available parallelism ${m.availableParallelism})`,
-    `- Memory: ${m.memoryGiB} GiB`,
-    `- OS: ${m.platform} ${m.arch}`,
-    `- Node.js: ${m.node}`,
-    '',
+    ...benchPageHead(`METER ${r.geometry.name}${r.task === 'vqa' ? '' : `, ${r.task}`}`, r),
     '## Setup',
     '',
     `- Geometry \`${g.name}\`: a ${g.text.numLayers}-layer RoBERTa (hidden ${g.text.hiddenSize}) over ${g.textTokens} text tokens and a ${g.image.numBlocks}-block CLIP ViT (width ${g.image.width}) over ${g.imageTokens} image tokens (${g.image.imageSize} px, patch ${g.image.patchSize}), neither reduced, then ${g.numSteps} co-attention steps (hidden ${g.hiddenSize}, ${g.numHeads} heads, FFN ${g.intermediateSize}).`,
@@ -293,15 +218,13 @@ export async function meterBenchCommand(opts: BenchCommandOptions, io: CliIO): P
   if (opts.memory) throw new CliError('--memory is not available for the METER geometries');
   const report = await runMeterBench(opts, io);
   const outDir = path.resolve(io.cwd, meterBenchOutDir(opts));
-  try {
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(path.join(outDir, 'bench.md'), meterBenchMarkdown(report));
-  } catch (err) {
-    throw new CliError(`cannot write the benchmark report to ${outDir}: ${(err as Error).message}`);
-  }
+  const files = writeReportFiles(
+    outDir,
+    { 'bench.json': `${JSON.stringify(report, null, 2)}\n`, 'bench.md': meterBenchMarkdown(report) },
+    'benchmark',
+  );
   if (opts.json) {
-    writeJson(io, { ...report, files: ['bench.json', 'bench.md'].map((f) => path.join(outDir, f)) });
+    writeJson(io, { ...report, files });
     return;
   }
   const c = colorsFor(io, false);
@@ -310,9 +233,7 @@ export async function meterBenchCommand(opts: BenchCommandOptions, io: CliIO): P
       r.speedup === null
         ? ''
         : `  speed-up ${c.green(`${fixed(r.speedup, 2)}×`)} (ideal ${fixed(r.idealSpeedup, 2)}×, achieved ÷ ideal ${fixed(r.achievedOverIdeal ?? Number.NaN, 2)})`;
-    io.out(
-      `${r.backend}/${r.provider} batch ${r.batch} ${r.schedule.padEnd(11)} ${fixed(r.imagesPerSecond.median, 2).padStart(8)} ${report.throughputUnit}  p50 ${fixed(r.latencyMs.p50, 1)} ms  p95 ${fixed(r.latencyMs.p95, 1)} ms${speed}\n`,
-    );
+    io.out(`${timedRowLine(r, report.throughputUnit, 11)}${speed}\n`);
   }
   io.out(`wrote ${path.join(outDir, 'bench.json')}, bench.md\n`);
 }

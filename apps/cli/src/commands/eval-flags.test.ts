@@ -1,42 +1,23 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundledImages, defaultModelDir } from '@pumer/vilt/node';
+import { defaultModelDir } from '@pumer/vilt/node';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../testing.js';
-
-function evalSet(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pumer-eval-flags-'));
-  const file = path.join(dir, 'eval.jsonl');
-  writeFileSync(
-    file,
-    bundledImages()
-      .map((i) => JSON.stringify({ image: i.path, question: i.question, answer: i.answer }))
-      .join('\n') + '\n',
-  );
-  return file;
-}
+import { bundledVqaSet, runCli } from '../testing.js';
 
 describe('pumer eval: the schedule flags of pumer run', () => {
-  const data = evalSet();
+  const data = bundledVqaSet(mkdtempSync(path.join(os.tmpdir(), 'pumer-eval-flags-')), 'eval.jsonl');
   const model = defaultModelDir();
+  // Two examples of the pumer schedule on the node backend: the flags under test come after these.
+  const evalTwoOnNode = [
+    'eval',
+    ...['--model', model, '--data', data, '--schedule', 'pumer', '--backend', 'node', '--limit', '2'],
+  ];
 
   it('--layers --prune --merge --text-merge --saliency --style --training-free override the schedule', async () => {
     const r = await runCli([
-      'eval',
-      ...[
-        '--model',
-        model,
-        '--data',
-        data,
-        '--schedule',
-        'pumer',
-        '--backend',
-        'node',
-        '--limit',
-        '2',
-        '--json',
-      ],
+      ...evalTwoOnNode,
+      '--json',
       ...['--layers', '2', '--prune', '0.2', '--merge', '0.4', '--text-merge', '0', '--saliency', 'km'],
       ...['--style', 'diff', '--training-free'],
     ]);
@@ -56,41 +37,10 @@ describe('pumer eval: the schedule flags of pumer run', () => {
   }, 60_000);
 
   it('--no-training-free turns the mode off; the human output names it', async () => {
-    const off = await runCli([
-      'eval',
-      ...[
-        '--model',
-        model,
-        '--data',
-        data,
-        '--schedule',
-        'pumer',
-        '--backend',
-        'node',
-        '--limit',
-        '2',
-        '--json',
-      ],
-      '--no-training-free',
-    ]);
+    const off = await runCli([...evalTwoOnNode, '--json', '--no-training-free']);
     expect(off.code, off.stderr).toBe(0);
     expect(JSON.parse(off.stdout).schedule.config.trainingFree).toBeUndefined();
-    const on = await runCli([
-      'eval',
-      ...[
-        '--model',
-        model,
-        '--data',
-        data,
-        '--schedule',
-        'pumer',
-        '--backend',
-        'node',
-        '--limit',
-        '2',
-        '--training-free',
-      ],
-    ]);
+    const on = await runCli([...evalTwoOnNode, '--training-free']);
     expect(on.code, on.stderr).toBe(0);
     expect(on.stdout).toMatch(/first_head\/tip training-free/);
   }, 60_000);

@@ -1,25 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundledImages, defaultModelDir } from '@pumer/vilt/node';
 import { describe, expect, it } from 'vitest';
-import { runCli, unscheduledCheckpoint } from '../testing.js';
-
-/** A small eval set from the bundled images (absolute paths), so the test needs nothing outside the repo. */
-function evalSet(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pumer-eval-'));
-  const file = path.join(dir, 'eval.jsonl');
-  writeFileSync(
-    file,
-    bundledImages()
-      .map((i) => JSON.stringify({ image: i.path, question: i.question, answer: i.answer }))
-      .join('\n') + '\n',
-  );
-  return file;
-}
+import { bundledVqaSet, runCli, unscheduledCheckpoint } from '../testing.js';
 
 describe('pumer eval', () => {
-  const data = evalSet();
+  const data = bundledVqaSet(mkdtempSync(path.join(os.tmpdir(), 'pumer-eval-')), 'eval.jsonl');
   const model = defaultModelDir();
   const n = bundledImages().length;
 

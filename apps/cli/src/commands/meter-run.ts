@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { MeterDetails } from '@pumer/meter';
-import { backendReport } from '../backend-report.js';
 import type { CliIO } from '../io.js';
 import { activateBackend, checkFile, loadMeterModel, modelFileOptions, vilt } from '../loaders.js';
 import { scheduleFromFlags } from '../schedule-flags.js';
 import { type LayerTokens, runInputs } from '../tasks.js';
 import type { RunCommandOptions, RunReport } from './run.js';
+import { classProbabilities, runReportHead } from './run-report.js';
 
 /**
  * `pumer run` on a METER checkpoint: the same inputs (`--text`, `--image`, two for NLVR2, `--tokenizer`,
@@ -53,14 +53,17 @@ export async function runMeterCheckpoint(
   const active = await activateBackend(opts.backend);
   // No backend option: the pipeline runs on the active backend, the one just loaded.
   const options = { reduction: resolved.config };
-  const base = (pipelineBackend: Parameters<typeof backendReport>[0]) => ({
-    family: 'meter' as const,
+  const head = runReportHead({
     text,
     images,
     model: modelDir,
-    backend: backendReport(pipelineBackend, active.reason),
+    reason: active.reason,
     schedule: resolved,
     labels: loaded.model.labels,
+  });
+  const base = (pipelineBackend: Parameters<typeof head>[0]) => ({
+    family: 'meter' as const,
+    ...head(pipelineBackend),
   });
   const start = performance.now();
   const elapsed = () => performance.now() - start;
@@ -94,7 +97,7 @@ export async function runMeterCheckpoint(
         image: images[0]!,
         label: r.label,
         probability: r.probability,
-        classes: r.classes.map((c) => ({ label: c.label, probability: c.probability, logit: c.logit })),
+        classes: classProbabilities(r.classes),
         logits: Array.from(r.logits),
         layers: stepRows(r.details, 0),
         truncated: r.truncated,
@@ -112,7 +115,7 @@ export async function runMeterCheckpoint(
         value: r.value,
         label: r.label,
         probability: r.probability,
-        classes: r.classes.map((c) => ({ label: c.label, probability: c.probability, logit: c.logit })),
+        classes: classProbabilities(r.classes),
         logits: Array.from(r.logits),
         layers: passes[0]!.layers,
         passes,

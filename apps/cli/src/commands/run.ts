@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ResolvedSchedule, ViltTask } from '@pumer/core';
 import type { GraphStartupPhases, PipelineInfo } from '@pumer/vilt';
-import { type BackendReport, backendLine, backendReport, backendWarning } from '../backend-report.js';
+import { type BackendReport, backendLine, backendWarning } from '../backend-report.js';
 import { fixed, table } from '../format.js';
 import { type CliIO, colorsFor, writeJson } from '../io.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { type ScheduleFlags, scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 import { type LayerTokens, layerTokens, runInputs, TASK_TITLES, TEXT_ROLES } from '../tasks.js';
 import { runMeterCheckpoint } from './meter-run.js';
+import { classProbabilities, runReportHead } from './run-report.js';
 
 export const DEFAULT_QUESTION = 'how many circles are there?';
 
@@ -216,11 +217,11 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
   const active = await activateBackend(opts.backend);
   // No backend option: the pipeline runs on the active backend, the one just loaded.
   const options = { model: loaded, reduction: resolved.config };
-  const base = (pipelineBackend: Parameters<typeof backendReport>[0]) => ({
+  const base = runReportHead({
     text,
     images,
     model: modelDir,
-    backend: backendReport(pipelineBackend, active.reason),
+    reason: active.reason,
     schedule: resolved,
     labels: loaded.model.labels,
   });
@@ -256,7 +257,7 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
         image: images[0]!,
         label: r.label,
         probability: r.probability,
-        classes: r.classes.map((c) => ({ label: c.label, probability: c.probability, logit: c.logit })),
+        classes: classProbabilities(r.classes),
         logits: Array.from(r.logits),
         layers: layerTokens(r.details),
         truncated: r.truncated,
@@ -274,7 +275,7 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
         value: r.value,
         label: r.label,
         probability: r.probability,
-        classes: r.classes.map((c) => ({ label: c.label, probability: c.probability, logit: c.logit })),
+        classes: classProbabilities(r.classes),
         logits: Array.from(r.logits),
         layers: passes[0]!.layers,
         passes,

@@ -18,7 +18,32 @@ export interface ScheduleCommandOptions extends ScheduleFlags {
   json?: boolean;
 }
 
-export interface ScheduleReport {
+/** The whole-model totals both schedule reports end with, next to the unreduced ones. */
+export type ScheduleTotals = Pick<
+  Schedule,
+  | 'flops'
+  | 'baselineFlops'
+  | 'idealSpeedup'
+  | 'peakActivationBytes'
+  | 'baselinePeakActivationBytes'
+  | 'totalActivationBytes'
+  | 'baselineTotalActivationBytes'
+>;
+
+/** The totals of a ViLT or METER schedule, in the reports' order. */
+function scheduleTotals(s: ScheduleTotals): ScheduleTotals {
+  return {
+    flops: s.flops,
+    baselineFlops: s.baselineFlops,
+    idealSpeedup: s.idealSpeedup,
+    peakActivationBytes: s.peakActivationBytes,
+    baselinePeakActivationBytes: s.baselinePeakActivationBytes,
+    totalActivationBytes: s.totalActivationBytes,
+    baselineTotalActivationBytes: s.baselineTotalActivationBytes,
+  };
+}
+
+export interface ScheduleReport extends ScheduleTotals {
   geometry: { name: string } & Schedule['geometry'];
   schedule: ResolvedSchedule;
   layers: {
@@ -31,17 +56,10 @@ export interface ScheduleReport {
     flops: number;
     activationBytes: number;
   }[];
-  flops: number;
-  baselineFlops: number;
-  idealSpeedup: number;
-  peakActivationBytes: number;
-  baselinePeakActivationBytes: number;
-  totalActivationBytes: number;
-  baselineTotalActivationBytes: number;
 }
 
 /** METER's figures (core's meterSchedule): per co-attention step, plus the unreduced encoders. */
-export interface MeterScheduleReport {
+export interface MeterScheduleReport extends ScheduleTotals {
   geometry: { name: string; family: 'meter' } & MeterGeometry;
   schedule: ResolvedSchedule;
   /** The padded text window and the image tokens per image the figures are for. */
@@ -63,13 +81,6 @@ export interface MeterScheduleReport {
   coAttentionFlops: number;
   baselineCoAttentionFlops: number;
   coAttentionIdealSpeedup: number;
-  flops: number;
-  baselineFlops: number;
-  idealSpeedup: number;
-  peakActivationBytes: number;
-  baselinePeakActivationBytes: number;
-  totalActivationBytes: number;
-  baselineTotalActivationBytes: number;
 }
 
 /**
@@ -114,13 +125,7 @@ export function meterScheduleReport(
     coAttentionFlops: s.coAttentionFlops,
     baselineCoAttentionFlops: s.baselineCoAttentionFlops,
     coAttentionIdealSpeedup: s.coAttentionIdealSpeedup,
-    flops: s.flops,
-    baselineFlops: s.baselineFlops,
-    idealSpeedup: s.idealSpeedup,
-    peakActivationBytes: s.peakActivationBytes,
-    baselinePeakActivationBytes: s.baselinePeakActivationBytes,
-    totalActivationBytes: s.totalActivationBytes,
-    baselineTotalActivationBytes: s.baselineTotalActivationBytes,
+    ...scheduleTotals(s),
   };
 }
 
@@ -148,13 +153,7 @@ export function scheduleReport(opts: ScheduleCommandOptions): ScheduleReport {
       flops: l.flops,
       activationBytes: l.activationBytes,
     })),
-    flops: s.flops,
-    baselineFlops: s.baselineFlops,
-    idealSpeedup: s.idealSpeedup,
-    peakActivationBytes: s.peakActivationBytes,
-    baselinePeakActivationBytes: s.baselinePeakActivationBytes,
-    totalActivationBytes: s.totalActivationBytes,
-    baselineTotalActivationBytes: s.baselineTotalActivationBytes,
+    ...scheduleTotals(s),
   };
 }
 

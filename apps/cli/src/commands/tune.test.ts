@@ -1,25 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundledImages, defaultModelDir, loadVilt } from '@pumer/vilt/node';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../testing.js';
-
-/** A calibration set from the bundled images (absolute paths), so the test needs nothing outside the repo. */
-function calibrationSet(dir: string): string {
-  const file = path.join(dir, 'cal.jsonl');
-  writeFileSync(
-    file,
-    bundledImages()
-      .map((i) => JSON.stringify({ image: i.path, question: i.question, answer: i.answer }))
-      .join('\n') + '\n',
-  );
-  return file;
-}
+import { bundledVqaSet, runCli } from '../testing.js';
 
 describe('pumer tune', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pumer-tune-'));
-  const data = calibrationSet(dir);
+  const data = bundledVqaSet(dir, 'cal.jsonl');
   const model = defaultModelDir();
   const out = path.join(dir, 'tuned');
 

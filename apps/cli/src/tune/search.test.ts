@@ -113,15 +113,16 @@ describe('paretoFrontier', () => {
   });
 });
 
-describe('the budget', () => {
-  const space = {
-    ...defaultSpace(6),
-    saliency: ['first_head' as const],
-    styles: ['tip' as const],
-    trainingFree: [false],
-  };
-  const reference = namedSchedule('pumer', 6)!;
+/** A search over layers and ratios alone (first_head/tip, not training-free), against the pumer schedule. */
+const tipSpace = {
+  ...defaultSpace(6),
+  saliency: ['first_head' as const],
+  styles: ['tip' as const],
+  trainingFree: [false],
+};
+const pumerReference = namedSchedule('pumer', 6)!;
 
+describe('the budget', () => {
   it('adds `margin` standard errors of the paired difference to a drop before judging it', async () => {
     // 100 rows; every reduced schedule loses rows 0-9 and gains rows 90-99 back: a drop of 0 from 20 flips.
     const ev = {
@@ -129,25 +130,23 @@ describe('the budget', () => {
         Array.from({ length: 100 }, (_, i) => (c ? i >= 10 : i < 90)),
       speedups: async (cs: readonly ReductionConfig[]) => cs.map(() => 1.5),
     };
-    const loose = await tuneSchedules({ geometry, space, reference, maxDrop: 1, margin: 0 }, ev);
+    const loose = await tuneSchedules(
+      { geometry, space: tipSpace, reference: pumerReference, maxDrop: 1, margin: 0 },
+      ev,
+    );
     expect(loose.reference.dropBound).toBeCloseTo(0, 9);
     expect(loose.chosen).not.toBeNull();
     // se = sqrt(20) / 100 = 4.47 points: one standard error is over a 1-point budget.
-    const strict = await tuneSchedules({ geometry, space, reference, maxDrop: 1, margin: 1 }, ev);
+    const strict = await tuneSchedules(
+      { geometry, space: tipSpace, reference: pumerReference, maxDrop: 1, margin: 1 },
+      ev,
+    );
     expect(strict.reference.dropBound).toBeCloseTo(100 * (Math.sqrt(20) / 100), 6);
     expect(strict.chosen).toBeNull();
   });
 });
 
 describe('the choice', () => {
-  const space = {
-    ...defaultSpace(6),
-    saliency: ['first_head' as const],
-    styles: ['tip' as const],
-    trainingFree: [false],
-  };
-  const reference = namedSchedule('pumer', 6)!;
-
   it('takes the most accurate of the schedules measured within `tie` of the fastest', async () => {
     // Accuracy falls with the predicted speed-up; the timing says every schedule runs 1.5x, give or take 1%.
     const ev = {
@@ -157,11 +156,14 @@ describe('the choice', () => {
       },
       speedups: async (cs: readonly ReductionConfig[]) => cs.map((_, i) => 1.5 + 0.01 * (i % 2)),
     };
-    const r = await tuneSchedules({ geometry, space, reference, maxDrop: 5, margin: 0, tie: 0.05 }, ev);
+    const r = await tuneSchedules(
+      { geometry, space: tipSpace, reference: pumerReference, maxDrop: 5, margin: 0, tie: 0.05 },
+      ev,
+    );
     const timed = r.points.filter((p) => p.measuredSpeedup !== undefined);
     expect(r.chosen!.accuracy).toBe(Math.max(...timed.map((p) => p.accuracy)));
     const fastestOnly = await tuneSchedules(
-      { geometry, space, reference, maxDrop: 5, margin: 0, tie: 0 },
+      { geometry, space: tipSpace, reference: pumerReference, maxDrop: 5, margin: 0, tie: 0 },
       ev,
     );
     expect(fastestOnly.chosen!.measuredSpeedup).toBeCloseTo(1.51, 9);

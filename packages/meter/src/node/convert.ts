@@ -1,6 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { PumerError } from '@pumer/core';
+import {
+  type CheckpointOutputFile,
+  checkOutputDir,
+  convertingIn,
+  jsonFileText as json,
+  writeOutputFiles,
+} from '@pumer/vilt/node';
 import { METER_CHECKPOINT_FILE_NAMES, toMeterSafetensors } from '../convert.js';
 import { type LoadMeterOptions, readMeterDir } from './load.js';
 
@@ -17,8 +21,6 @@ export interface ConvertedMeter {
   readonly architecture: string;
 }
 
-const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
-
 /**
  * Converts the METER checkpoint in `dir` (pytorch_model.bin or model.safetensors) to the safetensors layout in
  * `out`: config.json, text_config.json, model.safetensors, and tokenizer.json when the checkpoint has one (the
@@ -26,40 +28,19 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
  * checked before anything is written.
  */
 export function convertMeter(dir: string, out: string, options: ConvertMeterOptions = {}): ConvertedMeter {
-  const target = resolve(out);
-  if (resolve(dir) === target)
-    throw new PumerError('VALUE', `output "${out}" is the checkpoint directory itself`);
-  if (existsSync(target)) {
-    if (!statSync(target).isDirectory())
-      throw new PumerError('VALUE', `output "${out}" exists and is not a directory`);
-    if (options.force !== true && readdirSync(target).length > 0)
-      throw new PumerError('VALUE', `output directory "${out}" is not empty (use force to write into it)`);
-  }
+  const target = checkOutputDir(dir, out, options.force === true);
   const files = readMeterDir(dir, options);
-  let converted: ReturnType<typeof toMeterSafetensors>;
-  try {
-    converted = toMeterSafetensors(files);
-  } catch (err) {
-    if (err instanceof PumerError) throw new PumerError(err.code, `${dir}: ${err.message}`, { cause: err });
-    throw err;
-  }
+  const converted = convertingIn(dir, () => toMeterSafetensors(files));
   const names = METER_CHECKPOINT_FILE_NAMES;
-  const contents: [string, string | Uint8Array][] = [
+  const contents: CheckpointOutputFile[] = [
     [names.config, json(converted.config)],
     [names.textConfig, json(converted.textConfig)],
     [names.weights, converted.weights],
-    ...(converted.tokenizer !== undefined
-      ? [[names.tokenizer, json(converted.tokenizer)] as [string, string]]
-      : []),
+    ...(converted.tokenizer !== undefined ? [[names.tokenizer, json(converted.tokenizer)] as const] : []),
   ];
-  mkdirSync(target, { recursive: true });
-  for (const [name, data] of contents) writeFileSync(join(target, name), data);
   return {
     out: target,
-    files: contents.map(([name, data]) => ({
-      name,
-      bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength,
-    })),
+    files: writeOutputFiles(target, contents),
     architecture: converted.loaded.config.architecture,
   };
 }

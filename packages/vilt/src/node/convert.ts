@@ -1,8 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { PumerError } from '@pumer/core';
 import type { CheckpointLayout } from '../config.js';
 import { HF_CHECKPOINT_FILE_NAMES, toHfCheckpoint } from '../convert.js';
+import {
+  type CheckpointOutputFile,
+  checkOutputDir,
+  convertingIn,
+  jsonFileText as json,
+  writeOutputFiles,
+} from './checkpoint-output.js';
 import { type LoadViltOptions, readViltFiles } from './load.js';
 
 export interface ConvertCheckpointOptions extends LoadViltOptions {
@@ -23,16 +27,6 @@ export interface ConvertedCheckpoint {
   readonly schedule: boolean;
 }
 
-function checkOut(out: string, force: boolean): void {
-  if (!existsSync(out)) return;
-  if (!statSync(out).isDirectory())
-    throw new PumerError('VALUE', `output "${out}" exists and is not a directory`);
-  if (!force && readdirSync(out).length > 0)
-    throw new PumerError('VALUE', `output directory "${out}" is not empty (use force to write into it)`);
-}
-
-const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
-
 /**
  * Converts the checkpoint in `dir` (Hugging Face or the PuMer authors' layout; model.safetensors,
  * pytorch_model.bin or shards) into a Hugging Face layout checkpoint in `out`: config.json, model.safetensors,
@@ -44,33 +38,19 @@ export function convertCheckpoint(
   out: string,
   options: ConvertCheckpointOptions = {},
 ): ConvertedCheckpoint {
-  const target = resolve(out);
-  if (resolve(dir) === target)
-    throw new PumerError('VALUE', `output "${out}" is the checkpoint directory itself`);
-  checkOut(target, options.force === true);
+  const target = checkOutputDir(dir, out, options.force === true);
   const files = readViltFiles(dir, options);
-  let hf: ReturnType<typeof toHfCheckpoint>;
-  try {
-    hf = toHfCheckpoint(files);
-  } catch (err) {
-    if (err instanceof PumerError) throw new PumerError(err.code, `${dir}: ${err.message}`, { cause: err });
-    throw err;
-  }
+  const hf = convertingIn(dir, () => toHfCheckpoint(files));
   const names = HF_CHECKPOINT_FILE_NAMES;
-  const contents: [string, string | Uint8Array][] = [
+  const contents: CheckpointOutputFile[] = [
     [names.config, json(hf.config)],
     [names.weights, hf.weights],
     [names.tokenizer, json(hf.tokenizer)],
     [names.preprocessor, json(hf.preprocessor)],
   ];
-  mkdirSync(target, { recursive: true });
-  for (const [name, data] of contents) writeFileSync(join(target, name), data);
   return {
     out: target,
-    files: contents.map(([name, data]) => ({
-      name,
-      bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength,
-    })),
+    files: writeOutputFiles(target, contents),
     from: hf.loaded.config.layout,
     architecture: hf.loaded.config.architecture,
     labels: hf.loaded.model.labels.length,
