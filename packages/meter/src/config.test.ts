@@ -2,22 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { meterModelDir } from '@pumer/testkit/node';
 import { describe, expect, it } from 'vitest';
+import { thrown } from './testing/thrown.js';
 import { isMeterConfig, meterScheduleFromConfig, parseMeterConfig } from './config.js';
 
 const json = (name: string, file: string) =>
   JSON.parse(readFileSync(join(meterModelDir(name as 'tiny-meter-vqa'), file), 'utf8'));
 const tinyConfig = json('tiny-meter-vqa', 'config.json') as Record<string, unknown>;
 const tinyText = json('tiny-meter-vqa', 'text_config.json') as Record<string, unknown>;
-
-/** The PumerError code and message `f` throws. */
-function thrown(f: () => unknown): { code: string; message: string } {
-  try {
-    f();
-  } catch (err) {
-    return { code: (err as { code: string }).code, message: (err as Error).message };
-  }
-  throw new Error('expected an error');
-}
 
 describe('parseMeterConfig', () => {
   it("reads the tiny VQA model's sizes, task and schedule (layer indices -> steps)", () => {

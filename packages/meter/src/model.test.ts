@@ -5,6 +5,7 @@ import { crossLayerWeightsFromAuthors, goldenToFloat, parseMeterGoldenCase } fro
 import { meterGoldenFiles, meterModelDir, readMeterGoldenDocument } from '@pumer/testkit/node';
 import { type CheckpointTensor, readCheckpoint, type TensorToWrite, writeSafetensors } from '@pumer/vilt';
 import { describe, expect, it } from 'vitest';
+import { thrown } from './testing/thrown.js';
 import { toMeterSafetensors } from './convert.js';
 import { type MeterFiles, meterFromFiles } from './model.js';
 import { crossLayerWeightsFromState } from './weights.js';
@@ -34,15 +35,6 @@ function edited(edit: (tensors: Map<string, CheckpointTensor>) => void): Uint8Ar
     [...copy].map(([n, t]) => [n, { data: t.data, shape: t.shape }]),
   );
   return writeSafetensors(out);
-}
-
-function thrown(f: () => unknown): { code: string; message: string } {
-  try {
-    f();
-  } catch (err) {
-    return { code: (err as { code: string }).code, message: (err as Error).message };
-  }
-  throw new Error('expected an error');
 }
 
 const values = (t: FloatTensor) => Array.from(t.data);

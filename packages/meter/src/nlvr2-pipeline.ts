@@ -1,10 +1,10 @@
 import {
-  type ClassScore,
-  prepareNlvr2Items,
+  type Classification,
   classifyRow,
   type ImageInput,
   nlvr2TrueIndex,
   pipelineBase,
+  prepareNlvr2Items,
 } from '@pumer/vilt';
 import type { MeterDetails, MeterPipelineBase, MeterTaskRunner } from './pipeline-shared.js';
 import type { MeterClassifyOptions } from './ve-pipeline.js';
@@ -21,13 +21,9 @@ export interface MeterNlvr2Item {
   readonly statement: string;
 }
 
-export interface MeterNlvr2Result {
+export interface MeterNlvr2Result extends Classification {
   /** Whether the statement is true of the pair. */
   readonly value: boolean;
-  readonly label: string;
-  readonly probability: number;
-  readonly classes: readonly ClassScore[];
-  readonly logits: Float32Array;
   readonly truncated: boolean;
   /** `passes[0]` for the left image, `passes[1]` for the right. */
   readonly details?: MeterDetails;

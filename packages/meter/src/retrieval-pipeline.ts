@@ -3,12 +3,12 @@ import {
   checkQuestion,
   checkRankOptions,
   type ImageInput,
+  pipelineBase,
+  rankPairs,
   type RankProgress,
   type RankResult,
-  rankPairs,
   rankResult,
   rankScores,
-  pipelineBase,
 } from '@pumer/vilt';
 import type { MeterDetails, MeterPipelineBase, MeterTaskRunner } from './pipeline-shared.js';
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { byteLevelAlphabet } from '@pumer/vilt';
 import { describe, expect, it } from 'vitest';
+import { thrown } from './testing/thrown.js';
 import { MeterTokenizer } from './tokenizer.js';
 
 const tiny = JSON.parse(
@@ -8,15 +9,6 @@ const tiny = JSON.parse(
 ) as Record<string, unknown> & { model: Record<string, unknown> };
 
 const withModel = (model: Record<string, unknown>) => ({ ...tiny, model: { ...tiny.model, ...model } });
-
-function thrown(f: () => unknown): { code: string; message: string } {
-  try {
-    f();
-  } catch (err) {
-    return { code: (err as { code: string }).code, message: (err as Error).message };
-  }
-  throw new Error('expected an error');
-}
 
 describe('MeterTokenizer (RoBERTa byte-level BPE)', () => {
   const tok = new MeterTokenizer(tiny, 10);

@@ -1,4 +1,4 @@
-import { type ClassScore, prepareVeItems, classifyRow, type ImageInput, pipelineBase } from '@pumer/vilt';
+import { type Classification, classifyRow, type ImageInput, pipelineBase, prepareVeItems } from '@pumer/vilt';
 import type { MeterDetails, MeterPipelineBase, MeterTaskRunner } from './pipeline-shared.js';
 
 /**
@@ -11,13 +11,8 @@ export interface MeterClassifyOptions {
   readonly details?: boolean;
 }
 
-export interface MeterVeResult {
-  /** The most probable class (contradiction, neutral or entailment). */
-  readonly label: string;
-  readonly probability: number;
-  /** Every class, in label order. */
-  readonly classes: readonly ClassScore[];
-  readonly logits: Float32Array;
+/** The most probable class (contradiction, neutral or entailment), every class and the logits. */
+export interface MeterVeResult extends Classification {
   /** The hypothesis had more tokens than the text window and was cut. */
   readonly truncated: boolean;
   readonly details?: MeterDetails;

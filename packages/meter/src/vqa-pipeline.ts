@@ -1,5 +1,5 @@
 import { PumerError } from '@pumer/core';
-import { checkQuestion, type ImageInput, rankAnswers, type VqaAnswer, pipelineBase } from '@pumer/vilt';
+import { checkQuestion, type ImageInput, pipelineBase, rankAnswers, type VqaAnswer } from '@pumer/vilt';
 import type { MeterDetails, MeterPipelineBase, MeterTaskRunner } from './pipeline-shared.js';
 
 /**

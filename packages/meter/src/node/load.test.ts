@@ -3,19 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { meterModelDir } from '@pumer/testkit/node';
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../testing/thrown.js';
 import { bundledTokenizerPath } from './assets.js';
 import { isMeterCheckpoint, loadMeter, readMeterDir } from './load.js';
 
 const vqaDir = meterModelDir('tiny-meter-vqa');
-
-function thrown(f: () => unknown): { code: string; message: string } {
-  try {
-    f();
-  } catch (err) {
-    return { code: (err as { code: string }).code, message: (err as Error).message };
-  }
-  throw new Error('expected an error');
-}
 
 describe('loadMeter', () => {
   it('loads a tiny model with the bundled tokenizer its config.json names (tiny-roberta)', () => {
