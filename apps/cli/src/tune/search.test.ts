@@ -75,6 +75,33 @@ describe('tuneSchedules', () => {
     expect(r.reference.measuredSpeedup).toBeDefined();
   });
 
+  it('holds the budget against the reference when the reference reads above unreduced', async () => {
+    // Unreduced 0.90; the reference (the checkpoint's own schedule) 0.95; every other schedule 0.92: within two
+    // points of unreduced, but three below the reference, so only the reference's counts are within budget.
+    const accuracy = (c: ReductionConfig | null) => (!c ? 0.9 : configsEqual(c, reference) ? 0.95 : 0.92);
+    const configsEqual = (a: ReductionConfig, b: ReductionConfig) =>
+      a.pruneRatio === b.pruneRatio &&
+      a.mergeRatio === b.mergeRatio &&
+      a.textMergeRatio === b.textMergeRatio &&
+      a.saliency === b.saliency &&
+      a.mergeStyle === b.mergeStyle &&
+      Boolean(a.trainingFree) === Boolean(b.trainingFree) &&
+      a.reduceLayers.join() === b.reduceLayers.join();
+    const evaluator = {
+      correct: async (c: ReductionConfig | null) => {
+        const right = Math.round(1000 * accuracy(c));
+        return Array.from({ length: 1000 }, (_, i) => i < right);
+      },
+      speedups: async (cs: readonly ReductionConfig[]) => cs.map((c) => predictedSpeedup(geometry, c)),
+    };
+    const r = await tuneSchedules({ geometry, space, reference, maxDrop: 2, margin: 0, tie: 0 }, evaluator);
+    expect(r.chosen?.config).toEqual(r.reference.config);
+    const others = r.points.filter((p) => p !== r.reference && p.config !== r.reference.config);
+    expect(others.length).toBeGreaterThan(0);
+    for (const p of others) expect(p.dropBound).toBeCloseTo(3, 6);
+    for (const p of others) expect(p.withinBudget).toBe(false);
+  });
+
   it('chooses nothing when no schedule keeps the accuracy', async () => {
     const r = await tuneSchedules(
       {

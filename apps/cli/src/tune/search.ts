@@ -15,7 +15,8 @@ import {
  * 1. every method (saliency × style × training-free) at one reference level, the best `keepMethods` go on;
  * 2. for each, a binary search over the levels sorted by predicted speed-up for the fastest one within the
  *    accuracy budget (accuracy falls, roughly, as reduction grows), then the next few levels past it in case
- *    the fall is not monotone; a drop is held against the budget with `margin` standard errors added;
+ *    the fall is not monotone; a drop is held against the budget with `margin` standard errors added, from the
+ *    unreduced model or from the reference, whichever answers more of the calibration rows;
  * 3. the within-budget candidates with the highest predicted speed-ups, the frontier by prediction and the
  *    reference are timed side by side with the unreduced model; the fastest measured one within budget is chosen.
  */
@@ -57,8 +58,9 @@ export interface TunePoint {
   readonly config: ReductionConfig;
   readonly accuracy: number;
   /**
-   * The drop against unreduced, in points, plus `margin` standard errors of that paired difference (rows the two
-   * answer differently): what is held against the budget.
+   * The drop in points, plus `margin` standard errors of that paired difference (rows the two answer
+   * differently), against unreduced — and against the reference schedule when that reads higher: what is held
+   * against the budget.
    */
   readonly dropBound: number;
   /** The scheduler's FLOPs speed-up. */
@@ -126,39 +128,54 @@ export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<
   const unreducedAccuracy = base.filter(Boolean).length / n;
   tick('unreduced');
   const margin = o.margin ?? 0.5;
-  /** The paired drop in points and its bound: lost rows minus gained ones, plus `margin` standard errors. */
-  const judge = (correct: readonly boolean[]) => {
+  /** The paired drop from `from` in points and its bound: lost rows minus gained ones, plus `margin` standard errors. */
+  const dropBound = (from: readonly boolean[], correct: readonly boolean[]) => {
     let lost = 0;
     let gained = 0;
     correct.forEach((c, i) => {
-      if (base[i] && !c) lost++;
-      if (!base[i] && c) gained++;
+      if (from[i] && !c) lost++;
+      if (!from[i] && c) gained++;
     });
     const drop = (lost - gained) / n;
     const se = Math.sqrt(Math.max(0, lost + gained - n * drop * drop)) / n;
-    return { accuracy: correct.filter(Boolean).length / n, dropBound: 100 * (drop + margin * se) };
+    return 100 * (drop + margin * se);
+  };
+  // The budget is held against the better of the unreduced model and the reference schedule: when the reference
+  // (the checkpoint's own, trained schedule) reads above unreduced on a small calibration set, that lead is as
+  // likely chance as gain, and a candidate that falls more than the budget below it has spent the budget already.
+  let referenceRows: readonly boolean[] | null = null;
+  const judge = (correct: readonly boolean[]) => {
+    const accuracy = correct.filter(Boolean).length / n;
+    const vsUnreduced = dropBound(base, correct);
+    const vsReference = referenceRows ? dropBound(referenceRows, correct) : Number.NEGATIVE_INFINITY;
+    return { accuracy, dropBound: Math.max(vsUnreduced, vsReference) };
   };
   const points = new Map<string, TunePoint>();
-  const evaluate = async (config: ReductionConfig, stage: TunePoint['stage']): Promise<TunePoint> => {
+  const evaluate = async (
+    config: ReductionConfig,
+    stage: TunePoint['stage'] | 'reference',
+  ): Promise<TunePoint> => {
     const key = configKey(config);
     const known = points.get(key);
     if (known) return known;
-    const { accuracy, dropBound } = judge(await ev.correct(config));
+    const correct = await ev.correct(config);
+    const { accuracy, dropBound: bound } = judge(correct);
+    if (stage === 'reference' && accuracy > unreducedAccuracy) referenceRows = correct;
     const p: TunePoint = {
       config,
       accuracy,
-      dropBound,
+      dropBound: bound,
       predictedSpeedup: predictedSpeedup(o.geometry, config),
-      withinBudget: dropBound <= o.maxDrop + 1e-9,
-      stage,
+      withinBudget: bound <= o.maxDrop + 1e-9,
+      stage: stage === 'reference' ? 'screen' : stage,
     };
     points.set(key, p);
-    tick(stage);
+    tick(p.stage);
     return p;
   };
 
   // 1. Screening: every method at the reference level (the reference itself first).
-  const reference = await evaluate(validateReductionConfig(o.reference, numLayers), 'screen');
+  const reference = await evaluate(validateReductionConfig(o.reference, numLayers), 'reference');
   const screened: { method: TuneMethod; point: TunePoint }[] = [];
   for (const method of methods) {
     const point = await evaluate(candidateConfig(o.reference, method, numLayers), 'screen');
