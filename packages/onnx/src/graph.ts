@@ -38,7 +38,8 @@ export {
 } from './reduce/merge.js';
 export { selectTop, type TopSelection } from './reduce/prune.js';
 export { oneHotRows, stableRank } from './reduce/rank.js';
-export { type BlockTrace, gatherRows, type LayerTokens, reduceLayer } from './reduce/reduce-layer.js';
+export { type BlockTrace, type LayerTokens, reduceLayer } from './reduce/reduce-layer.js';
+export { gatherRows } from './reduce/rows.js';
 export { type SaliencySources, saliencyScores } from './reduce/saliency.js';
 export {
   type BlockGraphSpec,

@@ -10,7 +10,7 @@ import {
 import { toFloatTensor } from '../ops/arrays.js';
 import { mergeTokens, mergeTokensWithMask } from '../reduce/merge.js';
 import { selectTop } from '../reduce/prune.js';
-import { gatherRows } from '../reduce/reduce-layer.js';
+import { gatherRows } from '../reduce/rows.js';
 import { saliencyScores } from '../reduce/saliency.js';
 import { crossLayer, crossLayerAttentions, crossLayerFeedForward, type LayerDims } from './cross-layer.js';
 

@@ -11,6 +11,7 @@ import {
 import type { AttentionArrays } from '../ops/attention.js';
 import { toFloatTensor } from '../ops/arrays.js';
 import { mergeTokens, mergeTokensWithMask } from './merge.js';
+import { gatherRows, joinTextImage, sliceRows } from './rows.js';
 import { selectTop } from './prune.js';
 import { saliencyScores } from './saliency.js';
 import { trainingFreeReduce } from './training-free.js';
@@ -19,41 +20,6 @@ import { trainingFreeReduce } from './training-free.js';
  * The reduce step of one block (docs/reducers.md, "The layer plan"), twin of @pumer/onnx's `reduceLayer`:
  * what it does comes from core's layer plan, how from core's rule tables.
  */
-
-/** Rows [from, from+count) of each example of a [B, N, C] array, as [B, count, C]. */
-function sliceRows(
-  x: Float64Array,
-  B: number,
-  N: number,
-  C: number,
-  from: number,
-  count: number,
-): Float64Array {
-  const out = new Float64Array(B * count * C);
-  for (let b = 0; b < B; b++)
-    out.set(x.subarray((b * N + from) * C, (b * N + from + count) * C), b * count * C);
-  return out;
-}
-
-/** Rows `offset + idx[b, k]` of each example of a [B, N, C] array, as [B, K, C]. */
-export function gatherRows(
-  x: Float64Array,
-  B: number,
-  N: number,
-  C: number,
-  offset: number,
-  idx: Int32Array,
-  K: number,
-): Float64Array {
-  const out = new Float64Array(B * K * C);
-  for (let b = 0; b < B; b++) {
-    for (let k = 0; k < K; k++) {
-      const src = (b * N + offset + idx[b * K + k]!) * C;
-      out.set(x.subarray(src, src + C), (b * K + k) * C);
-    }
-  }
-  return out;
-}
 
 /** A block's tokens between attention and MLP: states [B, N, D] and mask [B, N], float64. */
 export interface LayerTokens {
@@ -138,19 +104,13 @@ export function reduceLayer(
       );
       const tOut = plan.textOut;
       const iOut = plan.imageOut;
-      const nOut = tOut + iOut;
-      const outX = new Float64Array(B * nOut * D);
-      const outMask = new Float64Array(B * nOut).fill(1);
-      for (let b = 0; b < B; b++) {
-        outX.set(text.x.subarray(b * tOut * D, (b + 1) * tOut * D), b * nOut * D);
-        outX.set(image.x.subarray(b * iOut * D, (b + 1) * iOut * D), (b * nOut + tOut) * D);
-        outMask.set(text.mask.subarray(b * tOut, (b + 1) * tOut), b * nOut);
-      }
+      // The merged image tokens are all real: mask 1.
+      const joined = joinTextImage(B, D, tOut, iOut, text.x, text.mask, image.x, null);
       return {
-        x: outX,
-        mask: outMask,
+        x: joined.x,
+        mask: joined.mask,
         textLen: tOut,
-        n: nOut,
+        n: tOut + iOut,
         trace: {
           layer,
           kind: plan.kind,

@@ -16,6 +16,7 @@ import { mergeRows, mergeTokens, normalizedRows } from './merge.js';
 import { selectTop } from './prune.js';
 import type { LayerTokens, ReducedLayer } from './reduce-layer.js';
 import { saliencyScores } from './saliency.js';
+import { gatherRows, joinTextImage, sliceRows } from './rows.js';
 
 /**
  * The reduce step of a `pumer` layer in training-free mode (docs/reducers.md, "Training-free mode"), twin of
@@ -23,14 +24,6 @@ import { saliencyScores } from './saliency.js';
  * attention through the soft mask), pruned tokens recycled into their most similar kept token, and
  * head-averaged attention saliency (core's training-free rules).
  */
-
-/** Rows [from, from+count) of each example of a [B, N, C] array, as [B, count, C]. */
-function sliceRows(x: Float64Array, B: number, N: number, C: number, from: number, count: number) {
-  const out = new Float64Array(B * count * C);
-  for (let b = 0; b < B; b++)
-    out.set(x.subarray((b * N + from) * C, (b * N + from + count) * C), b * count * C);
-  return out;
-}
 
 /**
  * Where each of the I image tokens goes among the `keep` kept ones: a kept token to its own rank, a pruned
@@ -66,18 +59,6 @@ function recycleDst(
     }
   }
   return { dst, nOut: keep, r: I - keep };
-}
-
-/** Rows `idx[b, k]` of each example of a [B, n, C] array, as [B, K, C]. */
-function gatherRows(x: Float64Array, B: number, n: number, C: number, idx: Int32Array, K: number) {
-  const out = new Float64Array(B * K * C);
-  for (let b = 0; b < B; b++) {
-    for (let k = 0; k < K; k++) {
-      const src = (b * n + idx[b * K + k]!) * C;
-      out.set(x.subarray(src, src + C), (b * K + k) * C);
-    }
-  }
-  return out;
 }
 
 export function trainingFreeReduce(
@@ -122,7 +103,7 @@ export function trainingFreeReduce(
     n: keep,
     D,
     x: recycled.x,
-    metric: imageRule.reads.metric ? gatherRows(imageKeys, B, I, hd, top.idx, keep) : null,
+    metric: imageRule.reads.metric ? gatherRows(imageKeys, B, I, hd, 0, top.idx, keep) : null,
     C: hd,
     saliency: top.values,
     size: recycled.size,
@@ -143,20 +124,13 @@ export function trainingFreeReduce(
   const textMaskOut = mergeRows(textMask, B, T, 1, text.map, 'sum').x;
   const tOut = plan.textOut;
   const iOut = plan.imageOut;
-  const nOut = tOut + iOut;
-  const outX = new Float64Array(B * nOut * D);
-  const outMask = new Float64Array(B * nOut);
-  for (let b = 0; b < B; b++) {
-    outX.set(text.x.subarray(b * tOut * D, (b + 1) * tOut * D), b * nOut * D);
-    outX.set(image.x.subarray(b * iOut * D, (b + 1) * iOut * D), (b * nOut + tOut) * D);
-    outMask.set(textMaskOut.subarray(b * tOut, (b + 1) * tOut), b * nOut);
-    outMask.set(imageSize.subarray(b * iOut, (b + 1) * iOut), b * nOut + tOut);
-  }
+  // The image tokens' mask carries their sizes.
+  const joined = joinTextImage(B, D, tOut, iOut, text.x, textMaskOut, image.x, imageSize);
   return {
-    x: outX,
-    mask: outMask,
+    x: joined.x,
+    mask: joined.mask,
     textLen: tOut,
-    n: nOut,
+    n: tOut + iOut,
     trace: {
       layer,
       kind: plan.kind,

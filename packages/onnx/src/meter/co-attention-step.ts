@@ -9,7 +9,8 @@ import type { GraphBuilder } from '../builder.js';
 import { range } from '../reduce/rank.js';
 import { mergeTokens, mergeTokensWithMask } from '../reduce/merge.js';
 import { selectTop } from '../reduce/prune.js';
-import { type BlockTrace, gatherRows } from '../reduce/reduce-layer.js';
+import type { BlockTrace } from '../reduce/reduce-layer.js';
+import { gatherRows } from '../reduce/rows.js';
 import { saliencyScores } from '../reduce/saliency.js';
 import { crossLayerFeedForward, crossLayer, crossLayerAttentions } from './cross-layer.js';
 

@@ -6,8 +6,9 @@ import {
   type ReductionConfig,
   saliencyRule,
 } from '@pumer/core';
-import { attr, type GraphBuilder } from '../builder.js';
+import type { GraphBuilder } from '../builder.js';
 import { mergeTokens, mergeTokensWithMask } from './merge.js';
+import { gatherRows } from './rows.js';
 import { selectTop } from './prune.js';
 import { saliencyScores } from './saliency.js';
 import { trainingFreeReduce } from './training-free.js';
@@ -16,18 +17,6 @@ import { trainingFreeReduce } from './training-free.js';
  * The reduce step of one block (docs/reducers.md, "The layer plan"), twin of @pumer/backend-cpu's
  * `reduceLayer`: what it does comes from core's layer plan, how from core's rule tables.
  */
-
-/**
- * Rows `idx[b, k]` of each example of x [B, n, C] (idx float [B, K], exact small integers) as [B, K, C]: one
- * GatherElements with int32 indices broadcast over the C columns, twin of @pumer/backend-cpu's `gatherRows`.
- * It copies the rows; a 0/1 selection matrix [B, K, n] applied with MatMul would cost 2·K·n·C multiply-adds per
- * example and a [B, K, n] buffer for the same result (docs/benchmark.md, "Memory").
- */
-export function gatherRows(g: GraphBuilder, x: string, idx: string, c: number): string {
-  // int32 Add broadcasts the column zeros without Shape/Expand: no int64 tensor at run time.
-  const index = g.add(g.unsqueeze(g.cast(idx, 'int32'), [2]), g.ints32(new Array(c).fill(0), [1, 1, c]));
-  return g.op('GatherElements', [x, index], { axis: attr.int(1) });
-}
 
 /** Trace values a reducing layer produces (graph value names; indices in float until the caller casts). */
 export interface BlockTrace {

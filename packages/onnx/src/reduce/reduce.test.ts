@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../builder.js';
 import { buildMergeGraph, buildPruneGraph } from '../standalone.js';
 import { stableRank } from './rank.js';
-import { gatherRows } from './reduce-layer.js';
+import { gatherRows } from './rows.js';
 
 async function run(g: GraphBuilder, feeds: Record<string, ort.Tensor>) {
   const session = await ort.InferenceSession.create(g.toOnnxBytes());
