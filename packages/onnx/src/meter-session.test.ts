@@ -1,5 +1,4 @@
 import {
-  BackendError,
   floatTensor,
   intTensor,
   type MeterInputs,
@@ -8,36 +7,9 @@ import {
   seededRandom,
 } from '@pumer/core';
 import { randomCrossLayerWeights, randomMeterModel, randomTensor } from '@pumer/testkit';
-import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { type GraphKind, type GraphRuntime, OrtGraphBackend } from './ort-backend.js';
-
-/** onnxruntime-node as a GraphRuntime that records what it compiles and releases, and can fail METER graphs. */
-class RecordingRuntime implements GraphRuntime<ort.InferenceSession> {
-  readonly created: { label: string; kind: GraphKind }[] = [];
-  released = 0;
-  failMeter = false;
-
-  tensor(type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]) {
-    return new ort.Tensor(type, data, [...dims]);
-  }
-
-  async createSession(bytes: Uint8Array, label: string, kind: GraphKind): Promise<ort.InferenceSession> {
-    this.created.push({ label, kind });
-    if (kind === 'meter' && this.failMeter) throw new BackendError(`no session for ${label}`);
-    const session = await ort.InferenceSession.create(bytes);
-    const release = session.release.bind(session);
-    session.release = () => {
-      this.released++;
-      return release();
-    };
-    return session;
-  }
-
-  info() {
-    return { provider: 'cpu' };
-  }
-}
+import { RecordingRuntime } from './recording-runtime.test-helpers.js';
+import { OrtGraphBackend } from './ort-backend.js';
 
 const SCHEDULE: ReductionConfig = {
   reduceLayers: [0],
@@ -96,9 +68,9 @@ describe('METER sessions of OrtGraphBackend', () => {
     const runtime = new RecordingRuntime();
     const backend = new OrtGraphBackend('test', runtime);
     const model = randomMeterModel(seededRandom(1), 'vqa');
-    runtime.failMeter = true;
+    runtime.failKind = 'meter';
     await expect(backend.runMeter(model, inputs(model, 1, 8), null)).rejects.toThrow(/no session/);
-    runtime.failMeter = false;
+    runtime.failKind = null;
     const out = await backend.runMeter(model, inputs(model, 1, 8), null);
     expect(out.logits.shape).toEqual([1, 5]);
     expect(runtime.created.length).toBe(2);

@@ -1,5 +1,4 @@
 import {
-  BackendError,
   checkMergeArgs,
   checkPruneArgs,
   checkSaliencyArgs,
@@ -11,40 +10,13 @@ import {
   type ViltInputs,
   type ViltModel,
 } from '@pumer/core';
-import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { type GraphKind, type GraphRuntime, OrtGraphBackend, viltGeometryOf } from './ort-backend.js';
+import { RecordingRuntime } from './recording-runtime.test-helpers.js';
+import { OrtGraphBackend, viltGeometryOf } from './ort-backend.js';
 import { tinyModel } from './tiny-model.test-helpers.js';
 
 // The paper's schedule as it stands on the 12-layer ViLT: reduce layers 2, 5, 8.
 const PAPER = namedSchedule('paper', 12)!;
-
-/** onnxruntime-node as a GraphRuntime that records what it compiles and releases. */
-class RecordingRuntime implements GraphRuntime<ort.InferenceSession> {
-  readonly created: { label: string; kind: GraphKind }[] = [];
-  released = 0;
-  failVilt = false;
-
-  tensor(type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]) {
-    return new ort.Tensor(type, data, [...dims]);
-  }
-
-  async createSession(bytes: Uint8Array, label: string, kind: GraphKind): Promise<ort.InferenceSession> {
-    this.created.push({ label, kind });
-    if (kind === 'vilt' && this.failVilt) throw new BackendError(`no session for ${label}`);
-    const session = await ort.InferenceSession.create(bytes);
-    const release = session.release.bind(session);
-    session.release = () => {
-      this.released++;
-      return release();
-    };
-    return session;
-  }
-
-  info() {
-    return { provider: 'cpu', requested: 'auto', fallbackReason: 'test' };
-  }
-}
 
 function inputs(b: number, t: number, h: number, w: number): ViltInputs {
   return {
@@ -134,9 +106,9 @@ describe('OrtGraphBackend over a GraphRuntime', () => {
   it('does not keep a failed whole-model compile', async () => {
     const runtime = new RecordingRuntime();
     const backend = new OrtGraphBackend('test', runtime);
-    runtime.failVilt = true;
+    runtime.failKind = 'vilt';
     await expect(backend.runVilt(tinyModel('m'), inputs(1, 5, 8, 8), null)).rejects.toThrow(/no session/);
-    runtime.failVilt = false;
+    runtime.failKind = null;
     const out = await backend.runVilt(tinyModel('m'), inputs(1, 5, 8, 8), null);
     expect(out.logits.shape).toEqual([1, 3]);
     expect(runtime.created.map((c) => c.kind)).toEqual(['vilt', 'vilt']);
