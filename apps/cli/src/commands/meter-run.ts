@@ -5,7 +5,7 @@ import { activateBackend, checkFile, loadMeterModel, modelFileOptions, vilt } fr
 import { scheduleFromFlags } from '../schedule-flags.js';
 import { type LayerTokens, runInputs } from '../tasks.js';
 import type { RunCommandOptions, RunReport } from './run.js';
-import { classProbabilities, runReportHead } from './run-report.js';
+import { classificationFields, runReportHead } from './run-report.js';
 
 /**
  * `pumer run` on a METER checkpoint: the same inputs (`--text`, `--image`, two for NLVR2, `--tokenizer`,
@@ -95,10 +95,7 @@ export async function runMeterCheckpoint(
         task,
         ...base(pipeline.info().backend),
         image: images[0]!,
-        label: r.label,
-        probability: r.probability,
-        classes: classProbabilities(r.classes),
-        logits: Array.from(r.logits),
+        ...classificationFields(r),
         layers: stepRows(r.details, 0),
         truncated: r.truncated,
         latencyMs,
@@ -113,10 +110,7 @@ export async function runMeterCheckpoint(
         task,
         ...base(pipeline.info().backend),
         value: r.value,
-        label: r.label,
-        probability: r.probability,
-        classes: classProbabilities(r.classes),
-        logits: Array.from(r.logits),
+        ...classificationFields(r),
         layers: passes[0]!.layers,
         passes,
         truncated: r.truncated,

@@ -26,3 +26,18 @@ export function runReportHead(
 export function classProbabilities(classes: readonly ClassProbability[]): ClassProbability[] {
   return classes.map((c) => ({ label: c.label, probability: c.probability, logit: c.logit }));
 }
+
+/** The report fields of a VE or NLVR2 classification: the winning label, its probability, every class, the logits. */
+export function classificationFields(r: {
+  readonly label: string;
+  readonly probability: number;
+  readonly classes: readonly ClassProbability[];
+  readonly logits: ArrayLike<number>;
+}): { label: string; probability: number; classes: ClassProbability[]; logits: number[] } {
+  return {
+    label: r.label,
+    probability: r.probability,
+    classes: classProbabilities(r.classes),
+    logits: Array.from(r.logits),
+  };
+}

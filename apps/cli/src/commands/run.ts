@@ -17,7 +17,7 @@ import {
 import { type ScheduleFlags, scheduleFromFlags, scheduleLine } from '../schedule-flags.js';
 import { type LayerTokens, layerTokens, runInputs, TASK_TITLES, TEXT_ROLES } from '../tasks.js';
 import { runMeterCheckpoint } from './meter-run.js';
-import { classProbabilities, runReportHead } from './run-report.js';
+import { classificationFields, runReportHead } from './run-report.js';
 
 export const DEFAULT_QUESTION = 'how many circles are there?';
 
@@ -255,10 +255,7 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
         task,
         ...base(pipeline.info().backend),
         image: images[0]!,
-        label: r.label,
-        probability: r.probability,
-        classes: classProbabilities(r.classes),
-        logits: Array.from(r.logits),
+        ...classificationFields(r),
         layers: layerTokens(r.details),
         truncated: r.truncated,
         ...timing,
@@ -273,10 +270,7 @@ export async function runModel(opts: RunCommandOptions, io: CliIO): Promise<RunR
         task,
         ...base(pipeline.info().backend),
         value: r.value,
-        label: r.label,
-        probability: r.probability,
-        classes: classProbabilities(r.classes),
-        logits: Array.from(r.logits),
+        ...classificationFields(r),
         layers: passes[0]!.layers,
         passes,
         truncated: r.truncated,
