@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // The main and graph entries must load in a browser: no Node built-ins and no onnxruntime-node outside
-// node.ts and tests.
+// node.ts and tests (`*.test.ts` and the `*.test-helpers.ts` only tests import).
 describe('browser safety of the main and graph entries', () => {
   const dir = join(import.meta.dirname, '.');
   const sources = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
-    (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'node.ts',
+    (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.test-helpers.ts') && f !== 'node.ts',
   );
 
   it.each(sources)('%s imports nothing Node-only', (file) => {
