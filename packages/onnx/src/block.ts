@@ -1,4 +1,10 @@
-import { type BlockWeights, type LayerPlan, type ReductionConfig, saliencyRule } from '@pumer/core';
+import {
+  type BlockWeights,
+  type LayerPlan,
+  type ReductionConfig,
+  saliencyRule,
+  trainingFreeSaliencyRule,
+} from '@pumer/core';
 import type { GraphBuilder } from './builder.js';
 import { fusedLinear, gelu, layerNorm, linear, maskHat, softMaskedSoftmax } from './nn.js';
 import { type BlockTrace, reduceLayer } from './reduce/reduce-layer.js';
@@ -16,6 +22,19 @@ export interface BlockOutput extends BlockState {
   /** Attention probabilities before reduction [B, H, N, N]. */
   readonly attn: string;
   readonly trace: BlockTrace;
+}
+
+/**
+ * The mean over heads of projection rows [B*N, H*hd], as [B, N, hd]: one product with a [H*hd, hd] matrix of
+ * stacked identities over H. onnxruntime's ReduceMean over the head axis of [B, N, H, hd] strides through
+ * memory: it took 7% of a block's time on the tiny ShapesVQA model, the product a fraction of that.
+ */
+function headMean(g: GraphBuilder, rows: string, n: number, numHeads: number, hd: number): string {
+  const d = numHeads * hd;
+  const avg = Array.from({ length: d * hd }, (_, k) =>
+    Math.floor(k / hd) % hd === k % hd ? 1 / numHeads : 0,
+  );
+  return g.reshape(g.matmul(rows, g.floats(avg, [d, hd])), [-1, n, hd]);
 }
 
 /**
@@ -52,16 +71,23 @@ export function transformerBlock(
     ],
     `${hint}.qkv`,
   ); // [B*N, 3D]
-  const [q, k, v] = g.split(qkv, 1, [d, d, d]).map((t) => g.reshape(t, [-1, n, numHeads, hd])); // [B, N, H, hd]
-  const rule = plan.kind === 'pumer' && config ? saliencyRule(config.saliency) : null;
+  const qkvRows = g.split(qkv, 1, [d, d, d]); // 3 × [B*N, D]
+  const [q, k, v] = qkvRows.map((t) => g.reshape(t, [-1, n, numHeads, hd])); // [B, N, H, hd]
+  // The saliency the reduce step reads (training-free mode reads every head: core's trainingFreeSaliencyRule).
+  const rule =
+    plan.kind === 'pumer' && config
+      ? config.trainingFree
+        ? trainingFreeSaliencyRule(saliencyRule(config.saliency))
+        : saliencyRule(config.saliency)
+      : null;
   // What the reduce step reads of the keys and queries (their head means) is taken before the attention, so
   // the [B, N, H, hd] keys (and queries) die with the attention product as in an unreduced layer.
   const reduceScope = g.scope ? `${g.scope}/reduce` : 'reduce';
   const kbar =
-    plan.kind === 'none' ? undefined : g.within(reduceScope, () => g.reduce('ReduceMean', k, [2], false));
+    plan.kind === 'none' ? undefined : g.within(reduceScope, () => headMean(g, qkvRows[1]!, n, numHeads, hd));
   const qbar =
     rule?.textSide === 'queries'
-      ? g.within(reduceScope, () => g.reduce('ReduceMean', q, [2], false))
+      ? g.within(reduceScope, () => headMean(g, qkvRows[0]!, n, numHeads, hd))
       : undefined;
   const scores = g.matmul(g.transpose(q, [0, 2, 1, 3]), g.transpose(k, [0, 2, 3, 1])); // [B, H, N, N]
   const attn = softMaskedSoftmax(g, scores, state.maskHat, n);
@@ -70,7 +96,7 @@ export function transformerBlock(
   // through the projection into the reduce step (docs/benchmark.md, "Memory").
   // Head 0 first when the rule reads only it (its slice is then all saliencyScores takes).
   const textToImage =
-    rule?.source === 'attention' && !config?.trainingFree
+    rule?.source === 'attention'
       ? g.within(reduceScope, () => {
           const heads = rule.heads === 'first' ? g.slice(attn, 1, 0, 1) : attn;
           return g.slice(g.slice(heads, 2, 0, plan.textIn), 3, plan.textIn, n); // [B, H or 1, T, I]

@@ -1,7 +1,7 @@
 import { namedSchedule, type ReductionConfig } from '@pumer/core';
 import { describe, expect, it } from 'vitest';
 import { defaultSpace, levelsOf, methodsOf, predictedSpeedup } from './space.js';
-import { paretoFrontier, type TunePoint, tuneSchedules } from './search.js';
+import { neighbourLevels, paretoFrontier, type TunePoint, tuneSchedules } from './search.js';
 
 const geometry = {
   numLayers: 6,
@@ -213,5 +213,52 @@ describe('the reference method', () => {
     };
     const r = await tuneSchedules({ geometry, space, reference, maxDrop: 100, margin: 0 }, ev);
     expect(r.chosen!.config.mergeStyle).toBe('tip');
+  });
+});
+
+describe('the climb through neighbouring levels', () => {
+  // Within budget: layers 1,3 with prune up to 0.2 and merge up to 0.3 (the pumer level and its neighbours);
+  // everything else falls far. The ladder's binary search lands on other layer sets, where nothing holds.
+  const holds = (c: ReductionConfig) =>
+    c.reduceLayers.join() === '1,3' && c.pruneRatio <= 0.2 && c.mergeRatio <= 0.3 && c.textMergeRatio <= 0.2;
+  const ev = {
+    correct: async (c: ReductionConfig | null) =>
+      Array.from({ length: 1000 }, (_, i) => i < (!c || holds(c) ? 900 : 700)),
+    speedups: async (cs: readonly ReductionConfig[]) => cs.map((c) => predictedSpeedup(geometry, c)),
+  };
+  const options = { geometry, space: tipSpace, reference: pumerReference, maxDrop: 1, margin: 0, tie: 0 };
+
+  it('finds the faster level next to the answer that the ladder skipped', async () => {
+    const r = await tuneSchedules({ ...options, climb: 3 }, ev);
+    expect(r.chosen!.config).toMatchObject({ reduceLayers: [1, 3], pruneRatio: 0.2, mergeRatio: 0.3 });
+    expect(r.chosen!.predictedSpeedup).toBeGreaterThan(predictedSpeedup(geometry, pumerReference));
+  });
+
+  it('without it, stays at the reference level', async () => {
+    const r = await tuneSchedules({ ...options, climb: 0 }, ev);
+    expect(r.chosen!.config).toMatchObject({ reduceLayers: [1, 3], pruneRatio: 0.1, mergeRatio: 0.3 });
+  });
+});
+
+describe('neighbourLevels', () => {
+  it('raises one ratio one step, or moves one reduce layer one earlier', () => {
+    const levels = neighbourLevels({ ...pumerReference, reduceLayers: [1, 2] }, tipSpace);
+    expect(levels).toEqual([
+      { reduceLayers: [1, 2], pruneRatio: 0.2, mergeRatio: 0.3, textMergeRatio: 0.2 },
+      { reduceLayers: [1, 2], pruneRatio: 0.1, mergeRatio: 0.4, textMergeRatio: 0.2 },
+      { reduceLayers: [0, 2], pruneRatio: 0.1, mergeRatio: 0.3, textMergeRatio: 0.2 },
+    ]);
+  });
+});
+
+describe('methodsOf', () => {
+  it('searches each graph once: in training-free mode first_head reads every head, as mean_head does', () => {
+    const methods = methodsOf(defaultSpace(6));
+    const free = methods.filter((m) => m.trainingFree).map((m) => m.saliency);
+    expect(new Set(free)).toEqual(new Set(['mean_head', 'k_metric', 'qk']));
+    expect(methods.filter((m) => !m.trainingFree)).toHaveLength(12);
+    // With mean_head out of the space, first_head stays: nothing else runs its graph.
+    const only = methodsOf({ ...defaultSpace(6), saliency: ['first_head'], trainingFree: [true] });
+    expect(only.map((m) => m.saliency)).toEqual(['first_head', 'first_head', 'first_head']);
   });
 });

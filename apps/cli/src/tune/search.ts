@@ -5,6 +5,7 @@ import {
   levelsOf,
   methodsOf,
   predictedSpeedup,
+  type TuneLevel,
   type TuneMethod,
   type TuneSpace,
 } from './space.js';
@@ -44,6 +45,8 @@ export interface TuneOptions {
   readonly keepMethods?: number;
   /** Levels tried past each binary search's answer (default 3). */
   readonly lookahead?: number;
+  /** Climb steps through neighbouring levels after each binary search (default 3; 0: none). */
+  readonly climb?: number;
   /**
    * Measured speed-ups within this fraction of the fastest count as equal (default 0.05); of those, the reference's
    * method wins, then the most accurate.
@@ -112,13 +115,56 @@ function countsKey(geometry: ModelGeometry, config: ReductionConfig): string {
     .join(',');
 }
 
+function sameMethod(config: ReductionConfig, method: TuneMethod): boolean {
+  return (
+    config.saliency === method.saliency &&
+    config.mergeStyle === method.mergeStyle &&
+    Boolean(config.trainingFree) === method.trainingFree
+  );
+}
+
+/** The space's next value above `value`, if any. */
+function stepUp(values: readonly number[], value: number): number | undefined {
+  return [...values].sort((a, b) => a - b).find((v) => v > value + 1e-9);
+}
+
+/**
+ * The levels one step more reduced than `config`'s: one ratio raised to the space's next value, or one reduce
+ * layer moved one layer earlier (reducing sooner saves the layers in between).
+ */
+export function neighbourLevels(config: ReductionConfig, space: TuneSpace): TuneLevel[] {
+  const level: TuneLevel = {
+    reduceLayers: config.reduceLayers,
+    pruneRatio: config.pruneRatio,
+    mergeRatio: config.mergeRatio,
+    textMergeRatio: config.textMergeRatio,
+  };
+  const out: TuneLevel[] = [];
+  const prune = stepUp(space.prune, level.pruneRatio);
+  if (prune !== undefined) out.push({ ...level, pruneRatio: prune });
+  const merge = stepUp(space.merge, level.mergeRatio);
+  if (merge !== undefined) out.push({ ...level, mergeRatio: merge });
+  const text = stepUp(space.text, level.textMergeRatio);
+  if (text !== undefined) out.push({ ...level, textMergeRatio: text });
+  const layers = level.reduceLayers;
+  layers.forEach((l, i) => {
+    if (l - 1 >= 0 && !layers.includes(l - 1)) {
+      const moved = layers.map((x, j) => (j === i ? l - 1 : x));
+      out.push({ ...level, reduceLayers: moved });
+    }
+  });
+  return out;
+}
+
 export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<TuneResult> {
   const numLayers = o.geometry.numLayers;
   const methods = methodsOf(o.space);
   const levels = levelsOf(o.space);
   const keepMethods = Math.min(o.keepMethods ?? 4, methods.length);
   const lookahead = o.lookahead ?? 3;
-  const searchSteps = Math.ceil(Math.log2(levels.length + 1)) + lookahead;
+  const climb = o.climb ?? 3;
+  // Progress is an estimate: a climb step evaluates up to a handful of neighbours.
+  const searchSteps = Math.ceil(Math.log2(levels.length + 1)) + lookahead + climb * 4;
   const total = 2 + methods.length + keepMethods * searchSteps;
   let done = 0;
   const tick = (stage: string) => o.onProgress?.(++done, total, stage);
@@ -208,6 +254,25 @@ export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<
     }
     for (let k = hi + 1; k < Math.min(ladder.length, hi + 1 + lookahead); k++) {
       await evaluate(ladder[k]!.config, 'search');
+    }
+    // 2b. Accuracy does not fall with the prediction across different layer sets: a level next to the answer
+    //     (one ratio one step up, one reduce layer one earlier) can be predicted faster and still within budget
+    //     where the ladder's next rungs were not. Climb through such neighbours while one is within budget.
+    let at = [...points.values()]
+      .filter((p) => p.withinBudget && sameMethod(p.config, method))
+      .sort((a, b) => b.predictedSpeedup - a.predictedSpeedup)[0];
+    for (let steps = 0; at && steps < climb; steps++) {
+      const here: TunePoint = at;
+      const seenCounts = new Set([countsKey(o.geometry, here.config)]);
+      const next: TunePoint[] = [];
+      for (const level of neighbourLevels(here.config, o.space)) {
+        const config = candidateConfig(level, method, numLayers);
+        const counts = countsKey(o.geometry, config);
+        if (seenCounts.has(counts) || predictedSpeedup(o.geometry, config) <= here.predictedSpeedup) continue;
+        seenCounts.add(counts);
+        next.push(await evaluate(config, 'search'));
+      }
+      at = next.filter((p) => p.withinBudget).sort((a, b) => b.predictedSpeedup - a.predictedSpeedup)[0];
     }
   }
 

@@ -5,7 +5,9 @@ import {
   type ReductionConfig,
   SALIENCY_METHODS,
   type Saliency,
+  saliencyRule,
   schedule,
+  trainingFreeSaliencyRule,
   validateReductionConfig,
 } from '@pumer/core';
 
@@ -61,11 +63,29 @@ export function defaultSpace(numLayers: number): TuneSpace {
   };
 }
 
+/**
+ * Every method of the space, each graph once: training-free mode reads every head where a saliency reads
+ * head 0 (core's trainingFreeSaliencyRule), so there `first_head` runs what `mean_head` runs and is left out
+ * when `mean_head` is searched.
+ */
 export function methodsOf(space: TuneSpace): TuneMethod[] {
+  const distinctInTrainingFree = (saliency: Saliency) => {
+    const rule = saliencyRule(saliency);
+    const effective = trainingFreeSaliencyRule(rule);
+    return (
+      effective.heads === rule.heads ||
+      !space.saliency.some((other) => {
+        const o = saliencyRule(other);
+        return (
+          o.source === effective.source && o.heads === effective.heads && o.textSide === effective.textSide
+        );
+      })
+    );
+  };
   return space.trainingFree.flatMap((trainingFree) =>
-    space.saliency.flatMap((saliency) =>
-      space.styles.map((mergeStyle) => ({ saliency, mergeStyle, trainingFree })),
-    ),
+    space.saliency
+      .filter((saliency) => !trainingFree || distinctInTrainingFree(saliency))
+      .flatMap((saliency) => space.styles.map((mergeStyle) => ({ saliency, mergeStyle, trainingFree }))),
   );
 }
 

@@ -10,7 +10,7 @@ import { range } from '../reduce/rank.js';
 import { mergeTokens, mergeTokensWithMask } from '../reduce/merge.js';
 import { selectTop } from '../reduce/prune.js';
 import type { BlockTrace } from '../reduce/reduce-layer.js';
-import { gatherRows } from '../reduce/rows.js';
+import { rowGather } from '../reduce/rows.js';
 import { saliencyScores } from '../reduce/saliency.js';
 import { crossLayerFeedForward, crossLayer, crossLayerAttentions } from './cross-layer.js';
 
@@ -76,11 +76,12 @@ export function reduceCoAttention(
   // The authors compute the pruning and discard it when nothing merges: the image stream passes unchanged.
   if (!plan.imageReduced) return { ...textOut, image, imageMask, trace: { saliency, textDst: text.dst } };
   const top = selectTop(g, saliency, i, plan.keep);
+  const kept = rowGather(g, top.idx, i);
   // r' = 0 (keep <= 2, where the authors crash) leaves the kept tokens as they are: pruned, not merged.
   const merged = mergeTokens(g, layerMergeDecision(MERGE_STYLE_RULES.tome, plan.imageMergeR), {
     n: plan.keep,
-    x: gatherRows(g, image, top.idx, inputs.hiddenSize),
-    metric: gatherRows(g, inputs.imageKeysMean, top.idx, inputs.headDim),
+    x: kept(image, inputs.hiddenSize),
+    metric: kept(inputs.imageKeysMean, inputs.headDim),
     saliency: null,
     size: null,
   });

@@ -8,6 +8,8 @@ export interface TopSelection {
   readonly idx: string;
   /** Picked scores [B, keep], descending. */
   readonly values: string;
+  /** Every entry's stable rank, float [B, n]: 0 for the highest score. */
+  readonly rank: string;
 }
 
 /**
@@ -19,5 +21,5 @@ export function selectTop(g: GraphBuilder, scores: string, n: number, keep: numb
   const pick = oneHotRows(g, rank, keep); // [B, keep, n]
   const idx = g.squeeze(g.matmul(pick, g.floats(range(n), [n, 1])), [2]);
   const values = g.squeeze(g.matmul(pick, g.unsqueeze(scores, [2])), [2]);
-  return { pick, idx, values };
+  return { pick, idx, values, rank };
 }

@@ -8,7 +8,7 @@ import {
 } from '@pumer/core';
 import type { GraphBuilder } from '../builder.js';
 import { mergeTokens, mergeTokensWithMask } from './merge.js';
-import { gatherRows } from './rows.js';
+import { rowGather } from './rows.js';
 import { selectTop } from './prune.js';
 import { saliencyScores } from './saliency.js';
 import { trainingFreeReduce } from './training-free.js';
@@ -86,12 +86,13 @@ export function reduceLayer(
       n,
     );
     const top = selectTop(g, saliency, plan.imageIn, plan.keep);
+    const kept = rowGather(g, top.idx, plan.imageIn);
     const imageRule = mergeStyleRule(config.mergeStyle);
     const d = tokens.d;
     const image = mergeTokens(g, layerMergeDecision(imageRule, plan.imageMergeR), {
       n: plan.keep,
-      x: gatherRows(g, g.slice(x, 1, t, n), top.idx, d), // [B, keep, D]
-      metric: imageRule.reads.metric ? gatherRows(g, g.slice(kbar, 1, t, n), top.idx, tokens.hd) : null,
+      x: kept(g.slice(x, 1, t, n), d), // [B, keep, D]
+      metric: imageRule.reads.metric ? kept(g.slice(kbar, 1, t, n), tokens.hd) : null,
       saliency: top.values,
       size: null,
     });

@@ -31,14 +31,20 @@ describe('reducer graphs', () => {
     const g = new GraphBuilder('gather');
     const x = g.input('x', 'float32', ['batch', 4, 2]);
     const idx = g.input('idx', 'float32', ['batch', 3]);
-    g.output(gatherRows(g, x, idx, 2), 'rows', 'float32', ['batch', 3, 2]);
+    g.output(gatherRows(g, x, idx, 4, 2), 'rows', 'float32', ['batch', 3, 2]);
     const out = await run(g, {
-      x: f32([0, 1, 10, 11, 20, 21, 30, 31, 100, 101, 110, 111, 120, 121, 130, 131], [2, 4, 2]),
-      idx: f32([3, 0, 2, 1, 1, 0], [2, 3]),
+      x: f32(
+        [
+          0, 1, 10, 11, 20, 21, 30, 31, 100, 101, 110, 111, 120, 121, 130, 131, 200, 201, 210, 211, 220, 221,
+          230, 231,
+        ],
+        [3, 4, 2],
+      ),
+      idx: f32([3, 0, 2, 1, 1, 0, 2, 3, 3], [3, 3]),
     });
-    expect(out['rows'].dims).toEqual([2, 3, 2]);
+    expect(out['rows'].dims).toEqual([3, 3, 2]);
     expect(Array.from(out['rows'].data as Float32Array)).toEqual([
-      30, 31, 0, 1, 20, 21, 110, 111, 110, 111, 100, 101,
+      30, 31, 0, 1, 20, 21, 110, 111, 110, 111, 100, 101, 220, 221, 230, 231, 230, 231,
     ]);
   });
 
