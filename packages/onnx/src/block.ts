@@ -31,10 +31,14 @@ export interface BlockOutput extends BlockState {
  */
 function headMean(g: GraphBuilder, rows: string, n: number, numHeads: number, hd: number): string {
   const d = numHeads * hd;
-  const avg = Array.from({ length: d * hd }, (_, k) =>
-    Math.floor(k / hd) % hd === k % hd ? 1 / numHeads : 0,
+  // One copy of the matrix per graph, whichever layers and passes read it.
+  const avg = g.shared(headMean, `${numHeads}x${hd}`, () =>
+    g.floats(
+      Array.from({ length: d * hd }, (_, k) => (Math.floor(k / hd) % hd === k % hd ? 1 / numHeads : 0)),
+      [d, hd],
+    ),
   );
-  return g.reshape(g.matmul(rows, g.floats(avg, [d, hd])), [-1, n, hd]);
+  return g.reshape(g.matmul(rows, avg), [-1, n, hd]);
 }
 
 /**
