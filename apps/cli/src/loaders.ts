@@ -170,12 +170,16 @@ export async function bundledImages(): Promise<{ path: string; question: string;
   return (await vilt()).bundledImages();
 }
 
-/** One kernel in an onnxruntime profile. */
+/** One kernel in an onnxruntime profile; CPU nodes also carry the arena's counters (decimal strings). */
 interface KernelEvent {
   readonly cat?: string;
   readonly name?: string;
   readonly dur?: number;
-  readonly args?: { readonly op_name?: string };
+  readonly args?: {
+    readonly op_name?: string;
+    readonly mem_bytes_requested_in_use?: string;
+    readonly mem_arena_held?: string;
+  };
 }
 
 /**
@@ -206,6 +210,76 @@ export function reducerKernelTime(events: readonly KernelEvent[]): {
 const PROFILED_RUNS = 3;
 
 /**
+ * The profile of `runs` runs of the whole-model graph in a separate node session with onnxruntime's profiler
+ * on (profiling slows a session, so measured sessions never have it).
+ */
+async function profileNodeRuns(
+  backend: Backend,
+  model: ViltModel,
+  inputs: ViltInputs,
+  config: ReductionConfig | null,
+  runs: number,
+): Promise<KernelEvent[]> {
+  const node = await import('@pumer/backend-node');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pumer-profile-'));
+  const profiled = await node.createNodeBackend({
+    provider: backend.info().provider === 'cuda' ? 'cuda' : 'cpu',
+    profilePrefix: path.join(dir, 'profile'),
+    modelCacheSize: 1,
+  });
+  try {
+    for (let i = 0; i < runs; i++) await profiled.runVilt(model, inputs, config);
+    const cfg = config ? validateReductionConfig(config, model.geometry.numLayers) : null;
+    const compiled = await profiled.viltSession(model, node.NodeBackend.geometryOf(model, inputs), cfg);
+    compiled.session.endProfiling();
+    const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error('onnxruntime wrote no profile');
+    return JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as KernelEvent[];
+  } finally {
+    await profiled.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What onnxruntime's CPU arena held over one run, in bytes (see nodeArenaBytes). */
+export interface ArenaBytes {
+  readonly what: string;
+  /** Most bytes requested at once: the tensors alive together, the pre-packed weights included. */
+  readonly peak: number;
+  /** Bytes the arena holds after the run (reserved; resident only where written). */
+  readonly after: number;
+}
+
+/**
+ * The CPU arena over one run of the model on the node backend's CPU provider, from the counters onnxruntime's
+ * profiler writes with every node: what the graph asks for, as against what the resident set shows. Measured in
+ * a separate profiled session, so it adds that session's memory to the calling process.
+ */
+export async function nodeArenaBytes(
+  backend: Backend,
+  model: ViltModel,
+  inputs: ViltInputs,
+  config: ReductionConfig | null,
+): Promise<ArenaBytes> {
+  const events = await profileNodeRuns(backend, model, inputs, config, 1);
+  let peak = 0;
+  let after = 0;
+  for (const e of events) {
+    if (e.cat !== 'Node') continue;
+    const requested = Number(e.args?.mem_bytes_requested_in_use);
+    const held = Number(e.args?.mem_arena_held);
+    if (Number.isFinite(requested)) peak = Math.max(peak, requested);
+    if (Number.isFinite(held)) after = held;
+  }
+  if (peak === 0) throw new Error('the onnxruntime profile holds no arena counters');
+  return {
+    what: "onnxruntime's CPU arena (its profiler's counters, one run in a separate profiled session): most bytes requested at once, pre-packed weights included; after: bytes the arena holds",
+    peak,
+    after,
+  };
+}
+
+/**
  * The node backend's share of kernel time spent in the reduce steps, from onnxruntime's own profiler. The
  * reduced graph is profiled over a few runs in a separate session (profiling slows a session, so the timed
  * sessions never have it on).
@@ -216,26 +290,7 @@ export async function nodeReducerShare(
   inputs: ViltInputs,
   config: ReductionConfig,
 ): Promise<ReducerShare> {
-  const node = await import('@pumer/backend-node');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pumer-profile-'));
-  const profiled = await node.createNodeBackend({
-    provider: backend.info().provider === 'cuda' ? 'cuda' : 'cpu',
-    profilePrefix: path.join(dir, 'profile'),
-    modelCacheSize: 1,
-  });
-  let events: KernelEvent[];
-  try {
-    for (let i = 0; i < PROFILED_RUNS; i++) await profiled.runVilt(model, inputs, config);
-    const cfg = validateReductionConfig(config, model.geometry.numLayers);
-    const compiled = await profiled.viltSession(model, node.NodeBackend.geometryOf(model, inputs), cfg);
-    compiled.session.endProfiling();
-    const file = readdirSync(dir).find((f) => f.endsWith('.json'));
-    if (!file) throw new Error('onnxruntime wrote no profile');
-    events = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as KernelEvent[];
-  } finally {
-    await profiled.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const events = await profileNodeRuns(backend, model, inputs, config, PROFILED_RUNS);
   const { total, reducer, byOpType } = reducerKernelTime(events);
   if (total === 0) throw new Error('the onnxruntime profile holds no kernel events');
   return {

@@ -40,7 +40,7 @@ export function memoryMarkdown(report: MemoryReport): string {
     'after session',
     'after load',
     'startup peak',
-    ...(runtime ? ['device buffers peak'] : []),
+    ...(runtime ? ['runtime peak'] : []),
     'activations: peak layer',
     'vs unreduced',
   ];
@@ -81,6 +81,11 @@ export function memoryMarkdown(report: MemoryReport): string {
       : '- **peak RSS**: the largest resident set sampled after each timed run (no resettable high-water mark here).',
     '- **run growth**: peak RSS − RSS after warm-up: what one run adds on top of a warm process (activations the runtime does not keep between runs); 0 when the run fits in memory already resident (an arena keeps its chunks between runs).',
     '- **startup peak**: the process high-water mark before the timed runs (loading, graph building, session creation, warm-up).',
+    ...(runtime
+      ? [
+          `- **runtime peak**: what the runtime reports of its own memory: ${[...new Set(report.rows.flatMap((r) => (r.runtime ? [r.runtime.what] : [])))].join('; ')}.`,
+        ]
+      : []),
     "- **activations**: the scheduler's estimate (`pumer schedule`), per layer the larger of attention (x, q, k, v and the heads' N×N probabilities) and MLP (input, output, hidden), times the batch.",
   );
   for (const note of report.notes) lines.push(`- ${note}`);

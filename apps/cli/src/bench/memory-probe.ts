@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Backend, ReductionConfig, ViltModel } from '@pumer/core';
-import { benchBackend, loadModel } from '../loaders.js';
+import { benchBackend, loadModel, nodeArenaBytes } from '../loaders.js';
 import { syntheticInputs } from './inputs.js';
 
 /**
@@ -24,7 +24,7 @@ export interface MemoryProbeSpec {
   readonly numImages: number;
 }
 
-/** Bytes of a device's live buffers, where the runtime's allocations can be seen (WebGPU). */
+/** What the runtime itself reports of its memory: live WebGPU buffers, or onnxruntime's CPU arena. */
 export interface RuntimeBytes {
   /** What was counted, in one line. */
   readonly what: string;
@@ -163,15 +163,22 @@ export async function probeMemory(spec: MemoryProbeSpec): Promise<MemoryProbeRes
       runsMs.push(performance.now() - start);
       sampled = Math.max(sampled, procStatus('VmRSS') ?? process.memoryUsage.rss());
     }
+    const peakRss = hwm ? (procStatus('VmHWM') ?? sampled) : sampled;
+    // onnxruntime-node shows its CPU arena only in the profiler's counters: read in a profiled session of its
+    // own, after the peak above was taken, so it adds nothing to what the runs measured.
+    const arena =
+      spec.backend === 'node' && backend.info().provider === 'cpu'
+        ? await nodeArenaBytes(backend, model, inputs, spec.config)
+        : null;
     return {
       provider: backend.info().provider,
       method: hwm ? 'VmHWM' : 'sampled',
       rssLoaded,
       rssSession,
       rssWarm,
-      peakRss: hwm ? (procStatus('VmHWM') ?? sampled) : sampled,
+      peakRss,
       startupPeakRss,
-      runtime: device?.read() ?? null,
+      runtime: device?.read() ?? arena,
       runsMs,
     };
   } finally {

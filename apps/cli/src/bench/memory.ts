@@ -33,7 +33,7 @@ export interface MemoryRow {
   readonly runGrowthMiB: number;
   /** Peak of the whole process before the timed runs: loading, graph building, compiling and warm-up. */
   readonly startupPeakRssMiB: number;
-  /** Device-buffer bytes where the runtime's allocations can be counted (WebGPU), else null. */
+  /** What the runtime reports of its own memory (WebGPU buffers, onnxruntime's CPU arena), else null. */
   readonly runtime: { readonly what: string; readonly peakMiB: number; readonly afterMiB: number } | null;
   readonly runsMs: readonly number[];
   /** The scheduler's float32 activation bytes per layer for this batch (layerActivationBytes × batch), MiB. */
@@ -189,7 +189,7 @@ export async function measureMemory(
   }
   const notes = [
     'Each row is its own process: model loaded, session compiled, warm-up runs, then the timed runs with the resident-set high-water mark reset, so a row holds one schedule only.',
-    'onnxruntime-node reports no statistics of its CPU arena: its share is inside the resident set (the growth a run adds over the warm process, and what stays resident after warm-up).',
+    "onnxruntime-node's CPU arena is read from its profiler's counters in a separate profiled session after the measured runs (runtime peak: most bytes requested at once, pre-packed weights included); the resident set counts only the arena pages written, which depends on where the arena placed each tensor.",
   ];
   if (plan.repeats < 2) notes.push('One timed run per configuration: peaks are exact, timings are not.');
   let weightsMiB = Number.NaN;
