@@ -7,6 +7,7 @@ import { type ModelGeometry, type ReductionConfig, schedule } from '@pumer/core'
 import { CliError } from '../errors.js';
 import { type MachineInfo, machineInfo } from './machine.js';
 import type { MemoryProbeResult, MemoryProbeSpec, RuntimeBytes } from './memory-probe.js';
+import { reportPath } from './synthetic.js';
 
 /**
  * `pumer bench --memory`: every backend × batch × schedule in a process of its own, so one configuration's
@@ -204,7 +205,7 @@ export async function measureMemory(
     date: new Date().toISOString(),
     machine: machineInfo(),
     geometry: plan.geometry,
-    checkpoint: plan.checkpoint,
+    checkpoint: reportPath(plan.checkpoint),
     weightsMiB,
     warmup: plan.warmup,
     repeats: plan.repeats,

@@ -249,6 +249,15 @@ export function syntheticPreprocessorConfig(g: SyntheticGeometry): Record<string
   };
 }
 
+/**
+ * A path as a report records it: under the home folder written `~/…`, so a report committed to the repository
+ * names no machine's home.
+ */
+export function reportPath(p: string): string {
+  const home = os.homedir();
+  return home && (p === home || p.startsWith(home + path.sep)) ? `~${p.slice(home.length)}` : p;
+}
+
 /** ~/.cache/pumer, or $PUMER_CACHE. */
 export function cacheDir(env: Readonly<Record<string, string | undefined>>): string {
   return env['PUMER_CACHE'] || path.join(os.homedir(), '.cache', 'pumer');

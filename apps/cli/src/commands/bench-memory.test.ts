@@ -68,7 +68,9 @@ describe('pumer bench --memory (tiny, node, each configuration in its own proces
     );
     expect(md).toMatch(/^\| node +\| +8 \| aggressive +\| +\d+ \| +[+-]\d+\.\d% \|/m);
     expect(md).toContain("## The scheduler's activation bytes per layer");
-    expect(md).toContain("- **runtime peak**: what the runtime reports of its own memory: onnxruntime's CPU arena");
+    expect(md).toContain(
+      "- **runtime peak**: what the runtime reports of its own memory: onnxruntime's CPU arena",
+    );
     expect(md).toMatch(/^\| +Σ \| +[\d.]+ \| +[\d.]+ \|$/m);
     expect(JSON.parse(readFileSync(path.join(out, 'memory.json'), 'utf8')).rows).toHaveLength(4);
   }, 180_000);

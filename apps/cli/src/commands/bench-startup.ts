@@ -2,7 +2,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { measureStartup, type StartupReport, startupMarkdown, startupReport } from '../bench/startup.js';
-import { cacheDir, ensureSyntheticCheckpoint, SYNTHETIC_GEOMETRIES } from '../bench/synthetic.js';
+import { cacheDir, ensureSyntheticCheckpoint, reportPath, SYNTHETIC_GEOMETRIES } from '../bench/synthetic.js';
 import { CliError } from '../errors.js';
 import { type CliIO, writeJson } from '../io.js';
 import { vilt } from '../loaders.js';
@@ -65,7 +65,7 @@ export async function runStartupBench(opts: BenchCommandOptions, io: CliIO): Pro
   return startupReport({
     command,
     geometry: g.name,
-    checkpoint: dir,
+    checkpoint: reportPath(dir),
     weightsBytes: statSync(path.join(dir, 'model.safetensors')).size,
     backend,
     schedule,

@@ -20,6 +20,7 @@ import {
   ensureSyntheticCheckpoint,
   imageWidth,
   modelGeometry,
+  reportPath,
   SYNTHETIC_GEOMETRIES,
   taskImages,
 } from '../bench/synthetic.js';
@@ -165,7 +166,7 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<Be
       ...(g.imageWidth ? { imageWidth: g.imageWidth } : {}),
       patchSize: g.patchSize,
     },
-    checkpoint: dir,
+    checkpoint: reportPath(dir),
     repeats: opts.repeats,
     warmup: opts.warmup,
     seed: opts.seed,
