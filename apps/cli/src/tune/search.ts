@@ -167,7 +167,10 @@ export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<
   const searchSteps = Math.ceil(Math.log2(levels.length + 1)) + lookahead + climb * 4;
   const total = 2 + methods.length + keepMethods * searchSteps;
   let done = 0;
-  const tick = (stage: string) => o.onProgress?.(++done, total, stage);
+  const tick = (stage: string) => {
+    done++;
+    o.onProgress?.(done, Math.max(total, done), stage);
+  };
 
   const base = await ev.correct(null);
   const n = base.length;
@@ -282,7 +285,7 @@ export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<
   const toTime = within.sort((a, b) => b.predictedSpeedup - a.predictedSpeedup).slice(0, o.timed ?? 6);
   for (const p of [...paretoFrontier([...points.values()]), reference])
     if (!toTime.includes(p)) toTime.push(p);
-  o.onProgress?.(total, total, 'timing');
+  o.onProgress?.(Math.max(total, done), Math.max(total, done), 'timing');
   const measured = await ev.speedups(toTime.map((p) => p.config));
   toTime.forEach((p, i) => {
     points.set(configKey(p.config), { ...p, measuredSpeedup: measured[i]! });
