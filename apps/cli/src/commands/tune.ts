@@ -3,7 +3,6 @@ import path from 'node:path';
 import {
   type Backend,
   describeSchedule,
-  intTensor,
   type ModelGeometry,
   namedSchedule,
   type ReductionConfig,
@@ -106,20 +105,13 @@ async function loadCalibration(
   }
   const examples = set.examples.slice(0, limit ?? set.examples.length);
   if (examples.length === 0) throw new CliError(`calibration data ${dataFile} has no rows`);
-  const window = loaded.tokenizer.window;
   const batches: ViltInputs[] = [];
   for (let start = 0; start < examples.length; start += batchSize) {
     const rows = examples.slice(start, start + batchSize);
-    const texts = rows.map((ex) => loaded.tokenizer.encode(ex.question));
+    const { inputIds, attentionMask } = loaded.tokenizer.encodeBatch(rows.map((ex) => ex.question));
     batches.push({
-      inputIds: intTensor(
-        texts.flatMap((t) => t.inputIds),
-        [rows.length, window],
-      ),
-      attentionMask: intTensor(
-        texts.flatMap((t) => t.attentionMask),
-        [rows.length, window],
-      ),
+      inputIds,
+      attentionMask,
       pixelValues: stackImages(
         rows.map((ex) => prepareImage(decodeImageFile(ex.image), loaded.preprocessor, ex.image)),
       ),
@@ -134,17 +126,18 @@ async function calibrationCorrect(
   cal: Calibration,
   config: ReductionConfig | null,
 ): Promise<boolean[]> {
+  const { rankAnswers } = await vilt();
   const labels = loaded.model.labels;
   const correct: boolean[] = [];
   let row = 0;
   for (const inputs of cal.batches) {
     const { logits } = await backend.runVilt(loaded.model, inputs, config);
     const [B, L] = logits.shape as [number, number];
-    for (let b = 0; b < B; b++, row++) {
-      let best = 0;
-      for (let j = 1; j < L; j++) if (logits.data[b * L + j]! > logits.data[b * L + best]!) best = j;
-      correct.push(labels[best] === cal.answers[row]);
-    }
+    // The pipeline's ranking, so a schedule is scored on the answer `pumer run` and `pumer eval` would give.
+    for (let b = 0; b < B; b++, row++)
+      correct.push(
+        rankAnswers(logits.data.subarray(b * L, (b + 1) * L), labels, 1)[0]!.label === cal.answers[row],
+      );
   }
   return correct;
 }

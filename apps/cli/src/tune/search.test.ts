@@ -1,16 +1,10 @@
 import { namedSchedule, type ReductionConfig } from '@pumer/core';
 import { describe, expect, it } from 'vitest';
+import { TINY_GEOMETRY } from '../geometries.js';
 import { defaultSpace, levelsOf, methodsOf, predictedSpeedup } from './space.js';
 import { neighbourLevels, paretoFrontier, type TunePoint, tuneSchedules } from './search.js';
 
-const geometry = {
-  numLayers: 6,
-  hiddenSize: 64,
-  numHeads: 4,
-  intermediateSize: 256,
-  textTokens: 16,
-  imageTokens: 65,
-};
+const geometry = TINY_GEOMETRY;
 
 /**
  * A made-up model: accuracy falls linearly with the predicted speed-up, less steeply in training-free mode and

@@ -115,11 +115,21 @@ function countsKey(geometry: ModelGeometry, config: ReductionConfig): string {
     .join(',');
 }
 
+/** The method a schedule runs: its saliency, merge style and training-free switch. */
+function methodOf(config: ReductionConfig): TuneMethod {
+  return {
+    saliency: config.saliency,
+    mergeStyle: config.mergeStyle,
+    trainingFree: Boolean(config.trainingFree),
+  };
+}
+
 function sameMethod(config: ReductionConfig, method: TuneMethod): boolean {
+  const m = methodOf(config);
   return (
-    config.saliency === method.saliency &&
-    config.mergeStyle === method.mergeStyle &&
-    Boolean(config.trainingFree) === method.trainingFree
+    m.saliency === method.saliency &&
+    m.mergeStyle === method.mergeStyle &&
+    m.trainingFree === method.trainingFree
   );
 }
 
@@ -298,10 +308,8 @@ export async function tuneSchedules(o: TuneOptions, ev: TuneEvaluator): Promise<
   // a small calibration set cannot show), then the most accurate, then the fastest.
   const fastest = Math.max(...timedWithin.map(speedupOf));
   const tie = o.tie ?? 0.05;
-  const own = (p: TunePoint) =>
-    p.config.saliency === reference.config.saliency &&
-    p.config.mergeStyle === reference.config.mergeStyle &&
-    Boolean(p.config.trainingFree) === Boolean(reference.config.trainingFree);
+  const referenceMethod = methodOf(reference.config);
+  const own = (p: TunePoint) => sameMethod(p.config, referenceMethod);
   const better = (a: TunePoint, b: TunePoint) =>
     own(b) !== own(a)
       ? own(b)
