@@ -1,11 +1,8 @@
+import { chartOpening, escapeXml } from '../svg.js';
 import type { BenchReport } from './types.js';
 
 /** Distinct, colour-blind-friendly series colours (Okabe–Ito). */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 /** A step for the y grid: 0.25, 0.5, 1, 2, … whichever gives 4–8 lines. */
 function gridStep(max: number): number {
@@ -32,18 +29,18 @@ export function benchSvg(report: BenchReport): string {
   const maxY = Math.max(1.2, ...rows.map((r) => r.speedup ?? 0), ...rows.map((r) => r.idealSpeedup)) * 1.1;
   const y = (v: number) => top + plotH - (v / maxY) * plotH;
   const out: string[] = [];
+  const name = String(report.geometry.name);
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    ...chartOpening(
+      width,
+      height,
+      left,
+      `PuMer speed-up over unreduced against schedule — ${name}`,
+      `PuMer speed-up over unreduced — ${name}`,
+    ),
   );
   out.push(
-    `<title>${esc(`PuMer speed-up over unreduced against schedule — ${String(report.geometry.name)}`)}</title>`,
-  );
-  out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(
-    `<text x="${left}" y="24" font-size="15" font-weight="600">${esc(`PuMer speed-up over unreduced — ${String(report.geometry.name)}`)}</text>`,
-  );
-  out.push(
-    `<text x="${left}" y="40" fill="#555">${esc('bars: measured (ratio of median times); dashed: ideal (FLOPs ratio)')}</text>`,
+    `<text x="${left}" y="40" fill="#555">${escapeXml('bars: measured (ratio of median times); dashed: ideal (FLOPs ratio)')}</text>`,
   );
   const step = gridStep(maxY);
   for (let v = 0; v <= maxY + 1e-9; v += step) {
@@ -68,7 +65,7 @@ export function benchSvg(report: BenchReport): string {
     if (ideal !== undefined) {
       const yy = y(ideal).toFixed(1);
       out.push(
-        `<line x1="${(left + gi * groupW + 6).toFixed(1)}" x2="${(left + (gi + 1) * groupW - 6).toFixed(1)}" y1="${yy}" y2="${yy}" stroke="#C00" stroke-width="2" stroke-dasharray="6 4"><title>${esc(`ideal ${ideal.toFixed(2)}×`)}</title></line>`,
+        `<line x1="${(left + gi * groupW + 6).toFixed(1)}" x2="${(left + (gi + 1) * groupW - 6).toFixed(1)}" y1="${yy}" y2="${yy}" stroke="#C00" stroke-width="2" stroke-dasharray="6 4"><title>${escapeXml(`ideal ${ideal.toFixed(2)}×`)}</title></line>`,
       );
       labels.push(
         `<text x="${(left + (gi + 1) * groupW - 6).toFixed(1)}" y="${(Number(yy) - 5).toFixed(1)}" text-anchor="end" font-size="10" fill="#C00" ${halo}>ideal ${ideal.toFixed(2)}×</text>`,
@@ -83,14 +80,14 @@ export function benchSvg(report: BenchReport): string {
       const x = x0 + si * barW;
       const top_ = y(row.speedup);
       out.push(
-        `<rect x="${x.toFixed(1)}" y="${top_.toFixed(1)}" width="${(barW - 3).toFixed(1)}" height="${(top + plotH - top_).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"><title>${esc(`${sched}, ${name}: ${row.speedup.toFixed(2)}× (ideal ${row.idealSpeedup.toFixed(2)}×)`)}</title></rect>`,
+        `<rect x="${x.toFixed(1)}" y="${top_.toFixed(1)}" width="${(barW - 3).toFixed(1)}" height="${(top + plotH - top_).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"><title>${escapeXml(`${sched}, ${name}: ${row.speedup.toFixed(2)}× (ideal ${row.idealSpeedup.toFixed(2)}×)`)}</title></rect>`,
       );
       labels.push(
         `<text x="${(x + (barW - 3) / 2).toFixed(1)}" y="${(top_ - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="#222" ${halo}>${row.speedup.toFixed(2)}</text>`,
       );
     });
     labels.push(
-      `<text x="${(left + (gi + 0.5) * groupW).toFixed(1)}" y="${top + plotH + 20}" text-anchor="middle" font-size="13">${esc(sched)}</text>`,
+      `<text x="${(left + (gi + 0.5) * groupW).toFixed(1)}" y="${top + plotH + 20}" text-anchor="middle" font-size="13">${escapeXml(sched)}</text>`,
     );
   });
   out.push(...labels);
@@ -102,7 +99,7 @@ export function benchSvg(report: BenchReport): string {
     out.push(
       `<rect x="${left + plotW + 16}" y="${ly - 9}" width="12" height="12" fill="${PALETTE[si % PALETTE.length]}"/>`,
     );
-    out.push(`<text x="${left + plotW + 34}" y="${ly + 1}">${esc(name)}</text>`);
+    out.push(`<text x="${left + plotW + 34}" y="${ly + 1}">${escapeXml(name)}</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;

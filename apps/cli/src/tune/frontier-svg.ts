@@ -1,9 +1,6 @@
 import { describeSchedule } from '@pumer/core';
+import { chartOpening, escapeXml } from '../svg.js';
 import { speedupOf, type TunePoint, type TuneResult } from './search.js';
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 /**
  * The accuracy / speed-up frontier of a tune run as a scatter plot: every evaluated schedule (within budget
@@ -32,12 +29,7 @@ export function frontierSvg(result: TuneResult, title: string): string {
   const x = (v: number) => left + ((v - xMin) / (xMax - xMin)) * plotW;
   const y = (v: number) => top + plotH - ((v - yMin) / (yMax - yMin)) * plotH;
   const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
-    `<title>${esc(title)}</title>`,
-    `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${left}" y="24" font-size="15" font-weight="600">${esc(title)}</text>`,
-  );
+  out.push(...chartOpening(width, height, left, title));
   const yStep = yMax - yMin > 20 ? 5 : yMax - yMin > 8 ? 2 : 1;
   for (let v = Math.ceil(yMin / yStep) * yStep; v <= yMax; v += yStep) {
     out.push(
@@ -67,13 +59,13 @@ export function frontierSvg(result: TuneResult, title: string): string {
   const dot = (p: TunePoint) => {
     const colour = p.withinBudget ? '#009E73' : '#999';
     const fill = p.measuredSpeedup === undefined ? '#fff' : colour;
-    return `<circle cx="${x(speedupOf(p))}" cy="${y(p.accuracy * 100)}" r="3.5" fill="${fill}" stroke="${colour}"><title>${esc(`${describeSchedule(p.config)}: ${(p.accuracy * 100).toFixed(2)}%, ${speedupOf(p).toFixed(2)}×`)}</title></circle>`;
+    return `<circle cx="${x(speedupOf(p))}" cy="${y(p.accuracy * 100)}" r="3.5" fill="${fill}" stroke="${colour}"><title>${escapeXml(`${describeSchedule(p.config)}: ${(p.accuracy * 100).toFixed(2)}%, ${speedupOf(p).toFixed(2)}×`)}</title></circle>`;
   };
   for (const p of pts) out.push(dot(p));
   const ring = (p: TunePoint, colour: string, label: string) =>
     out.push(
       `<circle cx="${x(speedupOf(p))}" cy="${y(p.accuracy * 100)}" r="8" fill="none" stroke="${colour}" stroke-width="2"/>`,
-      `<text x="${x(speedupOf(p)) + 10}" y="${y(p.accuracy * 100) - 8}" fill="${colour}">${esc(label)}</text>`,
+      `<text x="${x(speedupOf(p)) + 10}" y="${y(p.accuracy * 100) - 8}" fill="${colour}">${escapeXml(label)}</text>`,
     );
   ring(result.reference, '#CC79A7', 'reference');
   if (result.chosen) ring(result.chosen, '#0072B2', 'chosen');
