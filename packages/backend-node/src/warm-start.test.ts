@@ -1,16 +1,7 @@
-import {
-  cpSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkpointDir } from '@pumer/testkit/node';
+import { settledCheckpointCopy, settledTime } from '@pumer/testkit/node';
 import { bundledImages, createPipeline, loadVilt } from '@pumer/vilt/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeBackend } from './backend.js';
@@ -25,15 +16,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const image = bundledImages()[0]!;
 const WEIGHTS = 'model.safetensors';
-const hourAgo = () => new Date(Date.now() - 3600_000);
-
 /** A private copy of the tiny checkpoint, modified an hour ago (older than the memo's "just modified" window). */
-function checkpoint(name: string): string {
-  const dir = join(root, name);
-  cpSync(checkpointDir('tiny-vilt-shapes'), dir, { recursive: true });
-  for (const f of readdirSync(dir)) utimesSync(join(dir, f), hourAgo(), hourAgo());
-  return dir;
-}
+const checkpoint = (name: string) => settledCheckpointCopy('tiny-vilt-shapes', join(root, name));
 
 /** A fresh loader, backend and pipeline (as a new process has) over the cache at `cache`: the answer and start-up. */
 async function firstAnswer(dir: string, cache: string) {
@@ -89,7 +73,7 @@ describe('a warm start', () => {
     const cache = join(root, 'cache-touched');
     const cold = await firstAnswer(dir, cache);
     const file = join(dir, WEIGHTS);
-    const touched = new Date(hourAgo().getTime() + 60_000);
+    const touched = new Date(settledTime().getTime() + 60_000);
     utimesSync(file, touched, touched);
     const again = await firstAnswer(dir, cache);
     expect(again.graph.hashWeightsMs).toBeGreaterThan(0);

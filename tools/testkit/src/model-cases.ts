@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { cpSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { type FloatTensor, floatTensor, intTensor, type ViltInputs } from '@pumer/core';
 import type { ModelParityScheduleName } from './model-schedules.js';
 import { sharedPath } from './shared-data.js';
@@ -19,6 +19,18 @@ export function modelsDir(): string {
 /** A checkpoint directory (config.json, model.safetensors, tokenizer.json, preprocessor_config.json). */
 export function checkpointDir(name: ModelCheckpoint): string {
   return sharedPath('models', name);
+}
+
+/** An hour ago: older than the checkpoint memo's "just modified" window, as a checkpoint on disk usually is. */
+export function settledTime(): Date {
+  return new Date(Date.now() - 3600_000);
+}
+
+/** A private copy of a checkpoint at `dir`, every file modified an hour ago (settledTime), to modify at will. */
+export function settledCheckpointCopy(name: ModelCheckpoint, dir: string): string {
+  cpSync(checkpointDir(name), dir, { recursive: true });
+  for (const f of readdirSync(dir)) utimesSync(join(dir, f), settledTime(), settledTime());
+  return dir;
 }
 
 /** The ShapesVQA eval set, one {image, question, answer, input_ids, attention_mask} JSON object a line. */

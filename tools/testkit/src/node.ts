@@ -25,6 +25,8 @@ export {
   readReference,
   referenceLogits,
   referencePath,
+  settledCheckpointCopy,
+  settledTime,
 } from './model-cases.js';
 export {
   findRepoRoot,

@@ -1,5 +1,4 @@
 import {
-  cpSync,
   existsSync,
   mkdtempSync,
   readdirSync,
@@ -12,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTENT_MEMO, contentMemoOf, PumerError } from '@pumer/core';
-import { checkpointDir } from '@pumer/testkit/node';
+import { settledCheckpointCopy, settledTime } from '@pumer/testkit/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkpointMemoDirFromEnv } from './checkpoint-memo.js';
 import { loadVilt } from './load.js';
@@ -21,15 +20,10 @@ const root = mkdtempSync(join(tmpdir(), 'pumer-checkpoint-memo-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const WEIGHTS = 'model.safetensors';
-/** An hour ago: older than the memo's "just modified" window, as a checkpoint on disk usually is. */
-const settled = () => new Date(Date.now() - 3600_000);
-
 let n = 0;
 /** A private copy of the tiny checkpoint (modified an hour ago) and a fresh memo folder. */
 function checkpoint(): { dir: string; memo: string } {
-  const dir = join(root, `ckpt-${++n}`);
-  cpSync(checkpointDir('tiny-vilt-shapes'), dir, { recursive: true });
-  for (const f of readdirSync(dir)) utimesSync(join(dir, f), settled(), settled());
+  const dir = settledCheckpointCopy('tiny-vilt-shapes', join(root, `ckpt-${++n}`));
   return { dir, memo: join(root, `memo-${n}`) };
 }
 
@@ -85,7 +79,7 @@ describe('the checkpoint memo (a warm start reads no weights)', () => {
     loadVilt(dir, { memo });
     const file = join(dir, WEIGHTS);
     rewriteKeepingIdentity(file, unreadable);
-    const later = new Date(settled().getTime() + 60_000);
+    const later = new Date(settledTime().getTime() + 60_000);
     utimesSync(file, later, later);
     // Not remembered as these files: read now, and its error is the load's.
     expect(() => loadVilt(dir, { memo })).toThrow(PumerError);
